@@ -1,0 +1,17 @@
+"""Business actions on organizations and contacts."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import User
+
+
+def contact_details_confirm(*, user: User, full_name: str, phone: str, job_title: str,
+                            language: str, time_zone: str) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.full_name, user.phone, user.job_title = full_name, phone, job_title
+        user.language, user.time_zone = language, time_zone
+        user.details_confirmed_at = user.details_confirmed_at or timezone.now()
+        user.save()
+    return user

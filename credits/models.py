@@ -1,0 +1,94 @@
+"""Support credits: one account per organization and its append-only ledger of minutes.
+
+1 credit = 1 minute of agent time. The account's balance_minutes is a cache of the sum of
+its entries, changed only under a row lock in the same transaction as the entry.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import LEDGER_IMMUTABLE, LedgerImmutableError
+
+
+class CreditAccount(models.Model):
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.PROTECT,
+                                        related_name="credit_account",
+                                        verbose_name=_("organization"))
+    balance_minutes = models.IntegerField(_("balance (minutes)"), default=0)
+    low_balance_threshold_minutes = models.PositiveIntegerField(
+        _("low-balance notice under (minutes)"), default=60)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credit account")
+        verbose_name_plural = _("credit accounts")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.balance_minutes}"
+
+    @property
+    def is_overdrawn(self) -> bool:
+        return self.balance_minutes < 0
+
+
+class LedgerEntry(models.Model):
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", _("Purchase")
+        CONTRACT_GRANT = "contract_grant", _("Contract grant")
+        TIME_DEBIT = "time_debit", _("Agent time")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Manual adjustment")
+        EXPIRY = "expiry", _("Expiry")
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries",
+                                verbose_name=_("account"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    minutes = models.IntegerField(_("minutes (+/−)"))
+    balance_after_minutes = models.IntegerField(_("balance after (minutes)"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+    # References to higher layers are kept by id (credits sits below tickets/entitlements).
+    ticket_id = models.BigIntegerField(_("ticket id"), null=True, blank=True)
+    ticket_number = models.CharField(_("ticket"), max_length=16, blank=True)
+    contract_id = models.BigIntegerField(_("contract id"), null=True, blank=True)
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        ordering = ["account", "id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "idempotency_key"],
+                                    name="credits_entry_idempotency_unique"),
+            models.CheckConstraint(condition=~models.Q(minutes=0), name="credits_entry_nonzero"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind__in=["purchase", "contract_grant", "refund"], minutes__gt=0)
+                    | models.Q(kind__in=["time_debit", "expiry"], minutes__lt=0)
+                    | models.Q(kind="adjustment")
+                ),
+                name="credits_entry_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="adjustment") | ~models.Q(reason=""),
+                name="credits_adjustment_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="credits_entry_account_recent"),
+            models.Index(fields=["ticket_id"], name="credits_entry_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.minutes:+d}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerImmutableError(LEDGER_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutableError(LEDGER_IMMUTABLE)

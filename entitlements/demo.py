@@ -1,0 +1,60 @@
+"""Demo deployments, contracts, hardware and modules of demo-data.md. Idempotent.
+
+Dates are relative to the day the demo is first loaded.
+"""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from accounts.models import Organization
+from catalog.models import Product
+
+from .models import (
+    BillingResponsibility,
+    ContractPlan,
+    Deployment,
+    HardwareItem,
+    ModuleLicence,
+    SupportContract,
+)
+
+
+def load(*, today: dt.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    days = dt.timedelta
+    acme = Organization.objects.get(name="Acme Telecom")
+    product = {p.code: p for p in Product.objects.all()}
+
+    plan, created = ContractPlan.objects.get_or_create(
+        name="Soporte Estándar", defaults={"term_months": 12, "included_credits_minutes": 120})
+    if created:
+        plan.products.set([product[c] for c in ("freepbx", "pbxact-uc", "sbc", "vega")])
+
+    BillingResponsibility.objects.get_or_create(
+        code="BR-1001", defaults={"organization": acme, "label": "Acme Telecom"})
+    dep1, _ = Deployment.objects.get_or_create(code="DEP-1001", defaults={
+        "organization": acme, "product": product["freepbx"], "name": "Oficina principal"})
+    dep2, _ = Deployment.objects.get_or_create(code="DEP-2001", defaults={
+        "organization": acme, "product": product["pbxact-uc"], "name": "Sucursal norte"})
+    contract1 = SupportContract.objects.filter(deployment=dep1).first()
+    if contract1 is None:
+        contract1 = SupportContract.objects.create(
+            deployment=dep1, plan=plan, starts_on=today - days(30), ends_on=today + days(335))
+    if not SupportContract.objects.filter(deployment=dep2).exists():
+        SupportContract.objects.create(deployment=dep2, plan=plan,
+                                       starts_on=today - days(375), ends_on=today - days(10))
+    for module, bought_days_ago in (("EndPoint Manager", 60), ("Call Recording Reports", 400)):
+        bought = today - days(bought_days_ago)
+        ModuleLicence.objects.get_or_create(deployment=dep1, module_name=module, defaults={
+            "purchased_on": bought, "maintenance_ends_on": bought + days(365)})
+    hardware = [
+        ("SBC-0001", "sbc", "SBC 1000", today + days(200), None),
+        ("VEGA-0002", "vega", "Vega 3000G", today - days(5), None),
+        ("PHONE-0003", "phones", "P330", today + days(500), dep1),
+    ]
+    for serial, code, model, warranty_end, connected in hardware:
+        HardwareItem.objects.get_or_create(serial_number=serial, defaults={
+            "organization": acme, "product": product[code], "model_name": model,
+            "warranty_ends_on": warranty_end, "connected_deployment": connected})
+    return {"plan": plan, "contract": contract1}

@@ -1,0 +1,133 @@
+"""What a customer owns and is entitled to: deployments, billing responsibilities,
+support contracts, hardware warranties and commercial-module maintenance."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingResponsibility(models.Model):
+    """The ID that says whose credits pay (e.g. BR-1001)."""
+
+    code = models.CharField(_("Billing Responsibility ID"), max_length=32, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
+                                     related_name="billing_responsibilities",
+                                     verbose_name=_("paying organization"))
+    label = models.CharField(_("label"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("billing responsibility")
+        verbose_name_plural = _("billing responsibilities")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.organization})"
+
+
+class Deployment(models.Model):
+    """One installation of a product, owned by an organization (e.g. DEP-1001)."""
+
+    code = models.CharField(_("Deployment ID"), max_length=32, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
+                                     related_name="deployments", verbose_name=_("organization"))
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT,
+                                related_name="deployments", verbose_name=_("product"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("deployment")
+        verbose_name_plural = _("deployments")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}" if self.name else self.code
+
+
+class ContractPlan(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    products = models.ManyToManyField("catalog.Product", related_name="contract_plans",
+                                      verbose_name=_("products"))
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), default=12)
+    included_credits_minutes = models.PositiveIntegerField(_("credits included per term"),
+                                                           default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contract plan")
+        verbose_name_plural = _("contract plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupportContract(models.Model):
+    """Belongs to one deployment; active from starts_on through ends_on (inclusive)."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="contracts",
+                                   verbose_name=_("deployment"))
+    plan = models.ForeignKey(ContractPlan, on_delete=models.PROTECT, related_name="contracts",
+                             verbose_name=_("plan"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["deployment", "-ends_on"]
+        verbose_name = _("support contract")
+        verbose_name_plural = _("support contracts")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="entitlements_contract_dates_ordered"),
+        ]
+        indexes = [models.Index(fields=["ends_on"], name="entitlements_contract_end_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment.code}: {self.plan} ({self.starts_on} – {self.ends_on})"
+
+    def is_active_on(self, day) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+class HardwareItem(models.Model):
+    serial_number = models.CharField(_("serial number"), max_length=64, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
+                                     related_name="hardware_items", verbose_name=_("organization"))
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT,
+                                related_name="hardware_items", verbose_name=_("product"))
+    model_name = models.CharField(_("model"), max_length=200, blank=True)
+    warranty_ends_on = models.DateField(_("warranty ends on"), null=True, blank=True)
+    # Phones: the FreePBX/PBXact deployment they are connected to.
+    connected_deployment = models.ForeignKey(Deployment, on_delete=models.SET_NULL, null=True,
+                                             blank=True, related_name="connected_hardware",
+                                             verbose_name=_("connected to deployment"))
+
+    class Meta:
+        ordering = ["serial_number"]
+        verbose_name = _("hardware item")
+        verbose_name_plural = _("hardware items")
+
+    def __str__(self) -> str:
+        return f"{self.serial_number} — {self.model_name}" if self.model_name else self.serial_number
+
+
+class ModuleLicence(models.Model):
+    """A commercial module bought for a deployment; maintenance runs 12 months from purchase."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT,
+                                   related_name="module_licences", verbose_name=_("deployment"))
+    module_name = models.CharField(_("module"), max_length=200)
+    purchased_on = models.DateField(_("purchased on"))
+    maintenance_ends_on = models.DateField(_("maintenance ends on"))
+
+    class Meta:
+        ordering = ["deployment", "module_name"]
+        verbose_name = _("commercial module licence")
+        verbose_name_plural = _("commercial module licences")
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "module_name"],
+                                    name="entitlements_module_per_deployment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module_name} ({self.deployment.code})"

@@ -1,0 +1,35 @@
+"""Errors of the tickets app; messages are constants the tests assert."""
+
+from django.utils.translation import gettext_lazy as _
+
+SUBJECT_REQUIRED = _("Please enter a subject.")
+MESSAGE_REQUIRED = _("Please enter a message.")
+FILE_EMPTY = _("The file “%(name)s” is empty.")
+FILE_TOO_LARGE = _("The file “%(name)s” is larger than %(limit)s MB.")
+FILES_TOO_LARGE = _("The files of one ticket may not add up to more than %(limit)s MB.")
+FILE_TYPE_REFUSED = _("Files of type “.%(ext)s” are not accepted.")
+FILE_NAME_INVALID = _("The file name “%(name)s” is not accepted.")
+DEPARTMENT_UNAVAILABLE = _("This department is not available to your account.")
+TICKET_ALREADY_RESOLVED = _("This ticket is already resolved.")
+
+
+class TicketsError(Exception):
+    """Base of every tickets error. `messages` are shown to the person."""
+
+    def __init__(self, *messages):
+        super().__init__(*messages)
+        self.messages = [str(m) for m in messages]
+
+
+class AttachmentRejected(TicketsError):
+    pass
+
+
+class DepartmentUnavailable(TicketsError):
+    def __init__(self, decision, *messages):
+        super().__init__(*(messages or (DEPARTMENT_UNAVAILABLE,)))
+        self.decision = decision
+
+
+class InvalidTicketInput(TicketsError):
+    pass

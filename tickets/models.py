@@ -1,0 +1,253 @@
+"""Tickets, their messages, attachments, audit events and agents' time entries."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING_CUSTOMER = "waiting_customer", _("Waiting on customer")
+        ON_HOLD = "on_hold", _("On hold")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
+    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.ON_HOLD)
+
+    # Format KXJ-482-19375: random, unique, never reused (tickets are never deleted).
+    number = models.CharField(_("ticket number"), max_length=13, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
+                                     related_name="tickets", verbose_name=_("organization"))
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="requested_tickets", verbose_name=_("requester"))
+    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT,
+                                   related_name="tickets", verbose_name=_("department"))
+    subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices,
+                                                default=Priority.NORMAL)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="assigned_tickets",
+                                 verbose_name=_("assignee"))
+    # The item the ticket is about and who pays (department fields of kinds
+    # deployment / hardware / module / billing_responsibility).
+    deployment = models.ForeignKey("entitlements.Deployment", on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="tickets",
+                                   verbose_name=_("deployment"))
+    hardware_item = models.ForeignKey("entitlements.HardwareItem", on_delete=models.PROTECT,
+                                      null=True, blank=True, related_name="tickets",
+                                      verbose_name=_("hardware item"))
+    module_licence = models.ForeignKey("entitlements.ModuleLicence", on_delete=models.PROTECT,
+                                       null=True, blank=True, related_name="tickets",
+                                       verbose_name=_("commercial module"))
+    billing_responsibility = models.ForeignKey("entitlements.BillingResponsibility",
+                                               on_delete=models.PROTECT, null=True, blank=True,
+                                               related_name="tickets",
+                                               verbose_name=_("billing responsibility"))
+    # Whose credits pay for agent time (the billing responsibility's organization, else the
+    # ticket's organization). Kept on the ticket as chosen at submission.
+    paying_organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
+                                            null=True, blank=True, related_name="paid_tickets",
+                                            verbose_name=_("paying organization"))
+    # Idempotency of the submit form: posting the same form twice creates one ticket.
+    submission_key = models.UUIDField(_("submission key"), unique=True, default=uuid.uuid4,
+                                      editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    # Set while the ticket waits for us (customer wrote last); null when it does not.
+    waiting_since = models.DateTimeField(_("waiting for us since"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(number__regex=r"^[A-Z]{3}-[0-9]{3}-[0-9]{5}$"),
+                name="tickets_number_format",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-last_activity_at"],
+                         name="tickets_org_status_activity"),
+            models.Index(fields=["requester", "status", "-last_activity_at"],
+                         name="tickets_req_status_activity"),
+            models.Index(fields=["department", "status", "waiting_since"],
+                         name="tickets_queue_waiting"),
+            models.Index(fields=["status", "waiting_since"], name="tickets_status_waiting"),
+            models.Index(fields=["assignee", "status"], name="tickets_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[#{self.number}] {self.subject}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == self.Status.RESOLVED
+
+    @property
+    def subject_tag(self) -> str:
+        return f"[#{self.number}]"
+
+
+class TicketFieldValue(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="field_values")
+    field = models.ForeignKey("catalog.DepartmentField", on_delete=models.PROTECT,
+                              related_name="+")
+    value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["field__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "field"], name="tickets_field_value_unique"),
+        ]
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer message")
+        AGENT = "agent", _("Agent reply")
+        NOTE = "note", _("Internal note")
+        AUTOMATIC = "automatic", _("Automatic mail")
+        DELIVERY_FAILURE = "delivery_failure", _("Delivery failure")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        EMAIL = "email", _("Email")
+        ADMIN = "admin", _("Agent workspace")
+        API = "api", _("API")
+
+    CUSTOMER_VISIBLE_KINDS = (Kind.CUSTOMER, Kind.AGENT)
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages",
+                               verbose_name=_("ticket"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+", verbose_name=_("author"))
+    # For mail from an address that is not a user (e.g. a participant, a bounce).
+    author_email = models.EmailField(_("author email"), blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices,
+                              default=Source.WEB)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_msg_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_customer_visible(self) -> bool:
+        return self.kind in self.CUSTOMER_VISIBLE_KINDS
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # The stored name is ours; the customer's file name is only a display name.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments",
+                                verbose_name=_("message"))
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=120, blank=True)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["message", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TicketEvent(models.Model):
+    """The audit trail: who changed what, when. Append-only."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Ticket created")
+        MESSAGE_ADDED = "message_added", _("Message added")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        REOPENED = "reopened", _("Reopened")
+        RESOLVED = "resolved", _("Resolved")
+        ASSIGNED = "assigned", _("Assignee changed")
+        DEPARTMENT_CHANGED = "department_changed", _("Department changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        TIME_LOGGED = "time_logged", _("Time logged")
+        TIME_REVERSED = "time_reversed", _("Time entry reversed")
+        CREDITS_REFUNDED = "credits_refunded", _("Credits refunded")
+        MAIL_SENT = "mail_sent", _("Email sent")
+        MAIL_FAILED = "mail_failed", _("Email delivery failed")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events",
+                               verbose_name=_("ticket"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("by"))
+    kind = models.CharField(_("event"), max_length=24, choices=Kind.choices)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "created_at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_event_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Ticket events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class TimeEntry(models.Model):
+    """Agent time on a ticket. Corrected by a reversing entry, never edited."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="time_entries",
+                               verbose_name=_("ticket"))
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("agent"))
+    minutes = models.IntegerField(_("minutes"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reversed_by", verbose_name=_("reverses"))
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "created_at", "id"]
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(minutes=0), name="tickets_time_nonzero"),
+            models.CheckConstraint(
+                condition=models.Q(reverses__isnull=True, minutes__gt=0)
+                | models.Q(reverses__isnull=False, minutes__lt=0),
+                name="tickets_time_sign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.minutes} min"
