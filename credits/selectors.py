@@ -11,3 +11,14 @@ def credit_balance_minutes(*, organization_id: int) -> int:
 
 def ledger_entries_for_ticket(*, ticket_id: int):
     return LedgerEntry.objects.filter(ticket_id=ticket_id).order_by("id")
+
+
+def ticket_minutes_consumed(*, ticket_id: int) -> int:
+    """Net minutes a ticket has consumed (debits less refunds), as a positive number."""
+    from django.db.models import Sum
+
+    total = (LedgerEntry.objects.filter(ticket_id=ticket_id,
+                                        kind__in=[LedgerEntry.Kind.TIME_DEBIT,
+                                                  LedgerEntry.Kind.REFUND])
+             .aggregate(total=Sum("minutes"))["total"]) or 0
+    return -total
