@@ -1,0 +1,23 @@
+import dataclasses
+
+import pytest
+
+from entitlements import engine
+
+
+@pytest.fixture
+def engine_decides(monkeypatch):
+    """Replace the engine's decision for some departments (by code) to test what the
+    wizard renders; other departments get the real engine's answer."""
+    real = engine.evaluate
+    decisions: dict[str, engine.Decision] = {}
+
+    def fake(*, contact, department, **kwargs):
+        decision = decisions.get(department.code)
+        if decision is None:
+            return real(contact=contact, department=department, **kwargs)
+        paying = decision.paying_organization_id or contact.organization_id
+        return dataclasses.replace(decision, paying_organization_id=paying)
+
+    monkeypatch.setattr(engine, "evaluate", fake)
+    return decisions
