@@ -12,6 +12,7 @@ from catalog.models import DepartmentField
 
 from . import customer_selectors, services
 from . import exceptions as exc
+from .models import Ticket
 
 SUBJECT_HELP = _("Be descriptive: the subject is the title of your ticket, e.g. “One-way audio "
                  "on calls to mobile numbers since Monday”. One problem per ticket.")
@@ -90,6 +91,7 @@ class TicketSubmitForm(forms.Form):
 
     def __init__(self, *args, contact, department, **kwargs):
         super().__init__(*args, **kwargs)
+        self.contact = contact
         self.department_fields = customer_selectors.department_fields(department=department)
         extra = {f"field_{f.key}": _department_form_field(f, contact=contact,
                                                           department=department)
@@ -97,6 +99,13 @@ class TicketSubmitForm(forms.Form):
         # Department questions first, then subject, message and files.
         self.fields = {"submission_key": self.fields["submission_key"], **extra,
                        **{k: v for k, v in self.fields.items() if k != "submission_key"}}
+
+    def clean_submission_key(self):
+        key = self.cleaned_data["submission_key"]
+        # Another contact's key (copied or guessed) never reaches their ticket: use a new one.
+        if Ticket.objects.filter(submission_key=key).exclude(requester=self.contact).exists():
+            return uuid.uuid4()
+        return key
 
     def clean_subject(self):
         subject = " ".join(self.cleaned_data["subject"].split())
