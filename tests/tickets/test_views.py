@@ -345,3 +345,15 @@ def test_pages_are_in_the_contacts_language(client, two_orgs):
     html = client.get(reverse("tickets:submit")).content.decode()
     assert "Soporte General de SIPStation" in html
     assert '<html lang="es">' in html
+
+
+def test_ticket_page_queries_stay_bounded(maria, two_orgs, django_assert_max_num_queries):
+    from tickets import services
+
+    ticket = TicketFactory.create(requester=two_orgs.maria, files=[upload("a.txt")])
+    for n in range(10):
+        services.ticket_reply_create(ticket=ticket, author=two_orgs.maria, body=f"reply {n}",
+                                     files=[upload(f"f{n}.txt")])
+    with django_assert_max_num_queries(10):
+        response = maria.get(reverse("tickets:detail", args=[ticket.number]))
+    assert response.content.decode().count("/attachments/") == 11
