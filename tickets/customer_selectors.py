@@ -85,3 +85,12 @@ def contact_records(*, contact, kind: str, department: Department) -> QuerySet:
         return (BillingResponsibility.objects.filter(organization_id__in=org_ids)
                 .select_related("organization").order_by("code"))
     raise ValueError(f"Not a record kind: {kind!r}")
+
+
+HISTORY_KINDS = ("created", "resolved", "reopened")
+
+
+def ticket_history_for_contact(*, ticket) -> QuerySet:
+    """The audit events a customer sees on the ticket page (who opened, resolved, reopened)."""
+    return ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor").order_by(
+        "created_at", "id")

@@ -123,6 +123,7 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
         "ticket": ticket,
         "conversation": selectors.ticket_messages_for_contact(ticket=ticket),
         "field_values": ticket.field_values.select_related("field"),
+        "history": customer_selectors.ticket_history_for_contact(ticket=ticket),
         "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
         "reply_form": reply_form, "limits": _limits(),
         "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",

@@ -114,6 +114,7 @@ def test_customer_story(browser, live_server, two_orgs, settings, tmp_path):
     page.wait_for_load_state()
     assert "reopened" in page.inner_text(".flash")
     assert page.get_attribute("[data-status]", "data-status") == "open"
+    assert page.locator('[data-event="reopened"]').count() == 1
     page.goto(f"{base}/")
     assert number in page.inner_text("main")
     maria.close()

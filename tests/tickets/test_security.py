@@ -2,6 +2,7 @@
 script running from customer text, half-saved tickets, state changes on GET, POST
 without CSRF."""
 
+import re
 import uuid
 
 import pytest
@@ -65,7 +66,12 @@ def test_a_foreign_ticket_answers_like_a_missing_one(client, two_orgs, marias_ti
     foreign = client.get(reverse("tickets:detail", args=[marias_ticket.number]))
     missing = client.get(reverse("tickets:detail", args=["ZZZ-000-00000"]))
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.content == missing.content
+
+    def normalized(response, number):
+        html = response.content.decode().replace(number, "NUMBER")
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    assert normalized(foreign, marias_ticket.number) == normalized(missing, "ZZZ-000-00000")
 
 
 def test_attachment_of_another_ticket_is_404_even_with_an_allowed_ticket(

@@ -313,6 +313,7 @@ def test_reply_with_files_then_resolve_then_reply_reopens(maria, two_orgs):
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
     assert "reopened" in response.content.decode()
+    assert 'data-event="reopened"' in response.content.decode()
     kinds = list(ticket.events.values_list("kind", flat=True))
     assert TicketEvent.Kind.RESOLVED in kinds and TicketEvent.Kind.REOPENED in kinds
 
