@@ -291,9 +291,9 @@ def test_ticket_page_shows_minutes_consumed_for_paid_departments(maria, two_orgs
     ticket = TicketFactory.create(requester=two_orgs.maria, department_code="pbxact-cloud-bugs")
     html = maria.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
     assert 'data-minutes-consumed="0"' not in html  # free department: nothing to show
+    engine_decides["pbxact-ucc-configuration"] = Decision(allowed=True, uses_credits=True)
     paid = TicketFactory.create(requester=two_orgs.maria,
                                 department_code="pbxact-ucc-configuration")
-    engine_decides["pbxact-ucc-configuration"] = Decision(allowed=True, uses_credits=True)
     html = maria.get(reverse("tickets:detail", args=[paid.number])).content.decode()
     assert 'data-minutes-consumed="0"' in html
 
