@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from email.parser import BytesHeaderParser
 from email import policy
+from email.parser import BytesHeaderParser
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone

@@ -1,5 +1,4 @@
 import pytest
-from django.core import mail
 
 from mailgateway import services
 from mailgateway.inbound import reasons
@@ -7,7 +6,7 @@ from mailgateway.message_ids import message_id_make
 from mailgateway.models import InboundMessage
 from tests.factories import TicketFactory
 from tests.factories.mailgateway import raw_email
-from tickets.models import Message, Ticket
+from tickets.models import Message
 
 pytestmark = pytest.mark.django_db
 
