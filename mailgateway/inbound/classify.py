@@ -36,7 +36,8 @@ _SUBJECT = re.compile(
     r"delivery (?:failure|notification|has failed)|returned mail|mail delivery failed|"
     r"failure notice|mail system error|message not delivered|non[- ]?delivery|"
     r"warning: could not send|delivery report|notificaci[oó]n de estado de entrega|"
-    r"no se puede entregar|unzustellbar|mail returned|rejected:)", re.I)
+    r"no se puede entregar|unzustellbar|mail returned|rejected:|"
+    r"complaint about message from)", re.I)
 _OUR_ID_BYTES = re.compile(rb"<t\d{1,19}\.[0-9a-f]{16}\.[0-9a-f]{32}@[^>\s]{1,255}>")
 
 

@@ -3,7 +3,7 @@ for agents and logs); tests assert these constants."""
 
 # Quarantine (a human message we will not append to any ticket by ourselves).
 NO_SENDER = "no usable sender address"
-NO_REFERENCE = "no ticket reference (no tag in the subject, no reply to our mail)"
+NO_REFERENCE = "no ticket tag in the subject and no reply to our mail"
 UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"
 UNREADABLE = "the message could not be read"
