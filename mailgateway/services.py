@@ -156,16 +156,18 @@ def _automatic_body(parsed, verdict) -> str:
 
 
 def _failure_reason(parsed: parse.ParsedMessage) -> str:
+    """The DSN's Diagnostic-Code (else Status) line, else the bounce's subject."""
+    found: dict[str, str] = {}
     for part in parsed.message.walk():
-        if part.get_content_type() in ("message/delivery-status",
-                                       "message/global-delivery-status"):
-            text = part.as_string() if not part.is_multipart() else ""
-            if part.is_multipart():
-                text = "\n".join(str(block) for block in part.get_payload())
-            for line in text.splitlines():
-                if line.lower().startswith(("diagnostic-code:", "status:")):
-                    return line.strip()[:500]
-    return parsed.subject[:500]
+        if part.get_content_type() not in ("message/delivery-status",
+                                           "message/global-delivery-status"):
+            continue
+        blocks = part.get_payload() if part.is_multipart() else [part.get_payload()]
+        for line in "\n".join(str(block) for block in blocks).splitlines():
+            name = line.split(":", 1)[0].strip().lower()
+            if name in ("diagnostic-code", "status") and name not in found:
+                found[name] = line.strip()[:500]
+    return found.get("diagnostic-code") or found.get("status") or parsed.subject[:500]
 
 
 def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
