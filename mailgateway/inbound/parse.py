@@ -101,13 +101,17 @@ def bytes_decode(data: bytes, charset: str | None) -> str:
 
 
 def _surrogates_fix(value: str) -> str:
-    """compat32 keeps 8-bit header bytes as surrogates: read them as UTF-8."""
+    """compat32 keeps 8-bit header bytes as surrogates: read them as UTF-8 (RFC 6532), or
+    as windows-1252 when they are not UTF-8."""
     try:
         value.encode("utf-8")
         return value
     except UnicodeEncodeError:
-        raw = value.encode("ascii", errors="surrogateescape")
-        return raw.decode("utf-8", errors="replace")
+        raw = value.encode("utf-8", errors="surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
 
 
 def header_decode(value) -> str:
@@ -129,9 +133,22 @@ def header_decode(value) -> str:
     return _CONTROL.sub("", value.replace("\r", " ").replace("\n", " ")).strip()
 
 
+def _raw_header(message: Message, name: str):
+    """The header as received: compat32 wraps 8-bit values in a Header object that would
+    turn them into replacement characters; the raw string keeps the bytes."""
+    value = message.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    lowered = name.lower()
+    for key, raw in message.raw_items():
+        if key.lower() == lowered:
+            return raw
+    return str(value)
+
+
 def header_get(message: Message, name: str) -> str:
     try:
-        return header_decode(message.get(name))
+        return header_decode(_raw_header(message, name))
     except Exception:
         return ""
 
@@ -155,6 +172,9 @@ def _disposition(part: Message) -> str:
 def _filename(part: Message) -> str:
     name = None
     try:
+        if not all(isinstance(part.get(h), str | None)
+                   for h in ("Content-Disposition", "Content-Type")):
+            part = _with_utf8_params(part)  # 8-bit (UTF-8) file names
         name = part.get_filename() or part.get_param("name", header="content-type")
     except Exception:
         name = None
@@ -162,6 +182,15 @@ def _filename(part: Message) -> str:
         charset, _lang, raw = name
         name = bytes_decode(raw.encode("latin-1", errors="replace"), charset)
     return header_decode(name) if name else ""
+
+
+def _with_utf8_params(part: Message) -> Message:
+    copy = Message()
+    for header in ("Content-Disposition", "Content-Type"):
+        raw = _raw_header(part, header)
+        if raw is not None:
+            copy[header] = _surrogates_fix(_FOLD.sub(" ", raw))
+    return copy
 
 
 def _payload(part: Message) -> bytes:
