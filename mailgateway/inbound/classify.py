@@ -22,6 +22,7 @@ _VACATION_HEADERS = (("X-Apple-Action", re.compile(r"vacation|auto", re.I)),
                      ("X-POST-MessageClass", re.compile(r"autoresponder", re.I)),
                      ("X-Mailer", re.compile(r"vacation|autorespond|auto.?reply", re.I)),
                      ("X-MS-Exchange-Generated-Message-Source", None))
+_LOOP = LOOP_HEADER.lower()
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _DAEMON_LOCALS = frozenset({"mailerdaemon", "postmaster", "mailer", "mailadmin", "maildaemon",
                             "mdaemon", "mailerdeamon", "bounce", "bounces"})
@@ -71,25 +72,25 @@ def _report_types(parsed: ParsedMessage) -> set[str]:
 
 
 def _header_reason(parsed: ParsedMessage) -> str:
-    message = parsed.message
+    message = parsed.header_names  # lower-cased names, one set per message
     auto_submitted = parsed.header("Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return reasons.AUTO_SUBMITTED % auto_submitted[:40]
-    if LOOP_HEADER in message:
+    if _LOOP in message:
         return reasons.LOOP_HEADER_SEEN
-    if "X-Auto-Response-Suppress" in message:
+    if "x-auto-response-suppress" in message:
         return reasons.AUTO_RESPONSE_SUPPRESS
     precedence = parsed.header("Precedence").lower().strip()
     if precedence in _PRECEDENCE:
         return reasons.PRECEDENCE % precedence
     for name in _LIST_HEADERS:
-        if name in message:
+        if name.lower() in message:
             return reasons.MAILING_LIST % name
     for name in _AUTOREPLY_HEADERS:
-        if name in message:
+        if name.lower() in message:
             return reasons.AUTOREPLY_HEADER % name
     for name, pattern in _VACATION_HEADERS:
-        if name in message and (pattern is None or pattern.search(parsed.header(name))):
+        if name.lower() in message and (pattern is None or pattern.search(parsed.header(name))):
             return reasons.VACATION_HEADER % name
     return ""
 
@@ -101,7 +102,7 @@ def _is_daemon(address: str) -> bool:
 
 def _sender_reason(parsed: ParsedMessage) -> str:
     return_path = parsed.header("Return-Path").replace(" ", "")
-    if "Return-Path" in parsed.message and return_path in ("<>", ""):
+    if "return-path" in parsed.header_names and return_path in ("<>", ""):
         return reasons.EMPTY_RETURN_PATH
     if not parsed.from_address:
         return reasons.DAEMON_SENDER % "no sender"

@@ -58,13 +58,14 @@ class ParsedMessage:
     html: str = ""
     attachments: list[ParsedAttachment] = field(default_factory=list)
     content_type: str = "text/plain"
+    header_names: frozenset[str] = frozenset()
 
     def header(self, name: str) -> str:
         """The decoded value of the first header `name`, '' when absent."""
         return header_get(self.message, name)
 
     def has_header(self, name: str) -> bool:
-        return name in self.message
+        return name.lower() in self.header_names
 
 
 # --- charsets ---------------------------------------------------------------------------
@@ -247,7 +248,8 @@ def _attachment_from(part: Message, content_type: str, index: int) -> ParsedAtta
 def parse_message(raw: bytes) -> ParsedMessage:
     """Everything the pipeline reads from one raw message."""
     message = _PARSER.parsebytes(raw)
-    parsed = ParsedMessage(message=message)
+    parsed = ParsedMessage(message=message,
+                           header_names=frozenset(k.lower() for k in message.keys()))
     parsed.message_id = (_message_ids(header_get(message, "Message-ID")) or [""])[0]
     from_value = header_get(message, "From")
     try:
