@@ -117,9 +117,13 @@ def _pipeline(inbound: InboundMessage) -> None:
     if found.ticket is None:
         _quarantine(inbound, found.reason, parsed=parsed, notify=True)
         return
+    author = user.get(found.ticket)
+    if author is not None and author.is_staff:
+        # An agent's mail would land as a customer message: agents answer in the workspace.
+        _quarantine(inbound, reasons.STAFF_SENDER, parsed=parsed, notify=False)
+        return
     message = persist.reply_record(ticket=found.ticket, parsed=parsed, body=reply_body(parsed),
-                                   user=user.get(found.ticket), address=address,
-                                   kind=Message.Kind.CUSTOMER)
+                                   user=author, address=address, kind=Message.Kind.CUSTOMER)
     inbound.status, inbound.reason = Status.THREADED, found.via
     inbound.ticket, inbound.ticket_message = found.ticket, message
 

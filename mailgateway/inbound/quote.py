@@ -9,8 +9,10 @@ Rules (compiled once), applied to plain text, in this order:
 - lines quoted with ">" (inline answers keep the person's own lines);
 - the signature: a "-- " delimiter line, or a short "Sent from my …" /
   "Enviado desde mi …" line near the end.
-mail-parser-reply's Outlook/"wrote" headers are covered by these rules, which also know the
-Spanish forms and the wrapped headers of the corpus, so the library is not needed at run time.
+mail-parser-reply (pinned) was measured on the corpus and does not do the job here: it does
+not know "El … escribió:", drops inline answers below a quote (email_1_2, email_1_8), takes
+"- " bullet lists for signatures (email_1_5), and needs 1.7 s on the 767 KB quote
+(email_long_quote); these rules take 6 ms there and about 0.1 ms on a usual reply.
 """
 
 from __future__ import annotations

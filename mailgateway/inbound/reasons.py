@@ -6,6 +6,7 @@ NO_SENDER = "no usable sender address"
 NO_REFERENCE = "no ticket tag in the subject and no reply to our mail"
 UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"
+STAFF_SENDER = "sent by an agent (agents answer in the agent workspace)"
 UNREADABLE = "the message could not be read"
 
 # Automatic mail (recorded on its ticket when it threads, never answered).

@@ -60,5 +60,8 @@ def test_every_corpus_message_ends_with_an_outcome(two_orgs, mailoutbox,
     with django_capture_on_commit_callbacks(execute=True):
         outcomes = _ingest(others + mboxes)
     mbox_labels = [label for label in outcomes if "#" in label]
+    # Every stored message ended somewhere, with its reason.
+    assert not InboundMessage.objects.filter(status=InboundMessage.Status.PENDING).exists()
+    assert not InboundMessage.objects.filter(reason="").exists()
     assert len(outcomes) >= len(others) + len(mboxes)
     assert len(mbox_labels) > len(mboxes)

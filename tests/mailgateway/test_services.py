@@ -313,3 +313,14 @@ def test_raw_bytes_are_kept_byte_for_byte(two_orgs):
     row, _ = services.inbound_message_store(raw=raw, source="pipe")
     row.refresh_from_db()
     assert bytes(row.raw) == raw and row.size_bytes == len(raw)
+
+
+def test_agent_mail_is_not_recorded_as_a_customer_message(two_orgs):
+    from tickets import services as ticket_services
+
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    ticket_services.ticket_reply_create(ticket=ticket, author=two_orgs.agent, body="Try this",
+                                        kind=Message.Kind.AGENT, source=Message.Source.ADMIN)
+    row = ingest(raw_email(from_addr=two_orgs.agent.email, subject=f"Re: {ticket.subject_tag}"))
+    assert row.status == InboundMessage.Status.QUARANTINED
+    assert row.reason == reasons.STAFF_SENDER
