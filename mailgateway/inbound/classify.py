@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from email.utils import getaddresses
+
+from django.conf import settings
 
 from ..message_ids import LOOP_HEADER, message_id_ticket
 from . import reasons
@@ -95,6 +98,13 @@ def _header_reason(parsed: ParsedMessage) -> str:
     return ""
 
 
+def _our_addresses() -> set[str]:
+    """Our own sending and receiving addresses: mail from them is a loop."""
+    names = (settings.SUPPORT_INBOUND_ADDRESS, settings.DEFAULT_FROM_EMAIL,
+             settings.SERVER_EMAIL)
+    return {address.lower() for _name, address in getaddresses(names) if address}
+
+
 def _is_daemon(address: str) -> bool:
     local = _local_part(address)
     return bool(address) and local.replace("-", "").replace("_", "").replace(".", "") in _DAEMON_LOCALS
@@ -106,6 +116,8 @@ def _sender_reason(parsed: ParsedMessage) -> str:
         return reasons.EMPTY_RETURN_PATH
     if not parsed.from_address:
         return reasons.DAEMON_SENDER % "no sender"
+    if parsed.from_address in _our_addresses():
+        return reasons.OUR_ADDRESS
     local = _local_part(parsed.from_address)
     if _is_daemon(parsed.from_address):
         return reasons.DAEMON_SENDER % local

@@ -24,6 +24,7 @@ FEEDBACK_REPORT = "feedback (abuse) report"
 DISPOSITION_REPORT = "read receipt"
 LOOP_HEADER_SEEN = "our own loop header"
 OUR_MESSAGE_ID = "our own Message-ID"
+OUR_ADDRESS = "sent from our own address"
 AUTOREPLY_SUBJECT = "auto-reply or bounce subject"
 
 # Outcome notes.

@@ -53,3 +53,8 @@ def test_reports_are_automatic():
     verdict = classify.classify(raw, parse.parse_message(raw))
     assert verdict.automatic and verdict.reason == reasons.FEEDBACK_REPORT
     assert not verdict.bounce
+
+
+def test_mail_from_our_own_address_is_a_loop():
+    verdict = _classify(from_addr="Soporte <SUPPORT@helpdesk.example>")
+    assert verdict.automatic and verdict.reason == reasons.OUR_ADDRESS
