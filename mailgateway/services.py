@@ -165,6 +165,14 @@ def _automatic_body(parsed, verdict) -> str:
 
 def _failure_reason(parsed: parse.ParsedMessage) -> str:
     """The DSN's Diagnostic-Code (else Status) line, else the bounce's subject."""
+    try:
+        found = _dsn_fields(parsed)
+    except Exception:  # a malformed report: the subject says enough
+        found = {}
+    return found.get("diagnostic-code") or found.get("status") or parsed.subject[:500]
+
+
+def _dsn_fields(parsed: parse.ParsedMessage) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in parsed.message.walk():
         if part.get_content_type() not in ("message/delivery-status",
@@ -175,7 +183,7 @@ def _failure_reason(parsed: parse.ParsedMessage) -> str:
             name = line.split(":", 1)[0].strip().lower()
             if name in ("diagnostic-code", "status") and name not in found:
                 found[name] = line.strip()[:500]
-    return found.get("diagnostic-code") or found.get("status") or parsed.subject[:500]
+    return found
 
 
 def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:

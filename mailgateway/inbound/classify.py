@@ -60,6 +60,13 @@ def _local_part(address: str) -> str:
 
 
 def _report_types(parsed: ParsedMessage) -> set[str]:
+    try:
+        return _report_types_walk(parsed)
+    except Exception:  # a malformed part: judge by the headers alone
+        return set()
+
+
+def _report_types_walk(parsed: ParsedMessage) -> set[str]:
     found = set()
     for part in parsed.message.walk() if parsed.message.is_multipart() else ():
         content_type = part.get_content_type() if part.get("Content-Type") else ""

@@ -82,3 +82,10 @@ def test_html_only_body_is_text():
 ])
 def test_garbage_never_raises(raw):
     parse.body_text(parse.parse_message(raw))
+
+
+def test_from_display_name_with_encoded_comma():
+    raw = (b"From: =?utf-8?q?P=C3=A9rez=2C_Juan?= <Juan@Acme.example>, other@x.example\r\n"
+           b"Subject: x\r\n\r\nbody")
+    parsed = parse.parse_message(raw)
+    assert (parsed.from_name, parsed.from_address) == ("Pérez, Juan", "juan@acme.example")
