@@ -30,7 +30,7 @@ _ORIGINAL = re.compile(
     r"^\s*-{2,}\s*(?:original message|mensaje original|ursprüngliche nachricht|"
     r"message d'origine|mensagem original|messaggio originale|forwarded by .*?|"
     r"reply message)\s*-{2,}", re.I)
-_HEADER_KEYS = (r"from|de|von|от|da|van|sent|enviado|enviada|date|fecha|to|para|subject|"
+_HEADER_KEYS = (r"from|de|von|от|da|van|sent|enviado el|enviado|enviada|date|fecha|to|para|subject|"
                 r"asunto|gesendet|an|betreff|отправлено|кому|тема|envoyé|objet|data|"
                 r"cc|a|à|datum|onderwerp|aan|oggetto|inviato")
 _HEADER_LINE = re.compile(rf"^\s*\*?\s*(?:{_HEADER_KEYS})\s*\*?\s*:\s*\*?\s*\S", re.I)

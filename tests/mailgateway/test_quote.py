@@ -114,6 +114,13 @@ def test_talon_share_block_reply():
     ("Fixed.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Support <s@x.example>\nwrote:\n\n> old",
      "Fixed."),
     ("Ok.\n\n-- \nMaría García\nAcme Telecom", "Ok."),
+    ("Recibido.\n\n________________________________\nDe: Soporte <s@x.example>\n"
+     "Enviado el: martes, 4 de marzo de 2025 9:12\nPara: Juan\nAsunto: RE: x\n\nviejo",
+     "Recibido."),
+    ("Thanks!\n\n*From:* Support [mailto:s@x.example]\n*Sent:* Friday\n*To:* me\n\nold",
+     "Thanks!"),
+    ("Yes.\n\nEl 3 mar 2025, a las 10:00, Soporte <s@x.example> escribió:\n\n> ¿Va?",
+     "Yes."),
     ("Ok.\n\nEnviado desde mi iPhone", "Ok."),
 ])
 def test_spanish_and_english_quote_headers(text, expected):
