@@ -262,6 +262,10 @@ def test_bounce_of_our_mail_marks_delivery_failed(two_orgs):
     outbound.refresh_from_db()
     assert outbound.delivery_failed_at is not None
     assert outbound.failure_reason == "Diagnostic-Code: smtp; 550 5.1.1 user unknown"
+    event = ticket.events.get(kind="mail_failed")
+    assert event.data["to"] == "maria@acme.example" and "5.1.1" in event.data["reason"]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEW  # a bounce changes no status
 
 
 def test_our_own_mail_looping_back_is_automatic(two_orgs, mailoutbox,
