@@ -125,3 +125,22 @@ def test_talon_share_block_reply():
 ])
 def test_spanish_and_english_quote_headers(text, expected):
     assert quote.reply_text(text) == expected
+
+
+@pytest.mark.parametrize("quote_html", [
+    '<div class="gmail_quote"><div class="gmail_attr">On Mon, X wrote:</div>'
+    '<blockquote class="gmail_quote">old text</blockquote></div>',
+    '<blockquote type="cite">On 3 Mar 2025, at 10:00, X wrote:<br>old text</blockquote>',
+    '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr">'
+    '<b>From:</b> X<br><b>Sent:</b> Monday</div><div>old text</div>',
+    '<div class="OutlookMessageHeader"><b>From:</b> X<br><b>Sent:</b> Monday</div>old text',
+    '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in">'
+    '<p><b>De:</b> Soporte<br><b>Enviado el:</b> lunes</p></div><p>old text</p>',
+    '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg">From: X</div>old text',
+    '<div class="yahoo_quoted">On Monday, X wrote: old text</div>',
+    '<div class="moz-cite-prefix">On 03/03/2025 10:00, X wrote:<br></div>'
+    '<blockquote cite="mid:x@y">old text</blockquote>',
+])
+def test_html_quote_markup_of_common_clients(quote_html):
+    html = f"<html><body><div>Solved, thanks!</div><div><br></div>{quote_html}</body></html>"
+    assert quote.html_reply_text(html) == "Solved, thanks!"
