@@ -144,3 +144,17 @@ def test_spanish_and_english_quote_headers(text, expected):
 def test_html_quote_markup_of_common_clients(quote_html):
     html = f"<html><body><div>Solved, thanks!</div><div><br></div>{quote_html}</body></html>"
     assert quote.html_reply_text(html) == "Solved, thanks!"
+
+
+def test_forwarded_messages_are_kept_whole():
+    text = ("FYI, see below.\n\n---------- Forwarded message ---------\nFrom: Carrier NOC "
+            "<noc@carrier.example>\nDate: Mon, 3 Mar 2025\nSubject: Outage\nTo: us\n\n"
+            "Trunk 4 is down.")
+    assert quote.reply_text(text) == text
+    raw = (corpus_dir() / "django-helpdesk/tests/test_files/utf-nondecodable.eml").read_bytes()
+    assert "Forwarded Message" in reply_body(parse.parse_message(raw))
+    assert len(reply_body(parse.parse_message(raw))) > 200
+
+
+def test_a_message_that_is_only_a_signature_is_kept():
+    assert quote.reply_text("\n--\nJørn Støylen\n924 38 051") == "--\nJørn Støylen\n924 38 051"
