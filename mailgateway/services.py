@@ -128,8 +128,16 @@ def _pipeline(inbound: InboundMessage) -> None:
     inbound.ticket, inbound.ticket_message = found.ticket, message
 
 
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[external\]\s*)?(?:fwd?|rv|wg|tr|enc)\s*:",
+                              re.I)
+
+
 def reply_body(parsed: parse.ParsedMessage) -> str:
-    """What the person wrote: text/plain preferred, else the HTML as text; no quotes."""
+    """What the person wrote: text/plain preferred, else the HTML as text; no quotes.
+    A forward (subject "Fwd:", "FW:", "RV:" …) is kept whole: the history is the point."""
+    if _FORWARD_SUBJECT.match(parsed.subject or ""):
+        text = parse.body_text(parsed, strip_quotes=False)
+        return quote.strip_signature_only(text)
     if parsed.text.strip():
         return quote.reply_text(parsed.text)
     if parsed.html.strip():

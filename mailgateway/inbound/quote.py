@@ -165,5 +165,15 @@ def reply_text(text: str) -> str:
     return result.replace(QUOTE_MARK, "").strip()
 
 
+def strip_signature_only(text: str) -> str:
+    """A forwarded message: everything kept but a trailing mobile "Sent from" line."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) > 1 and _SENT_FROM.match(lines[-1]):
+        lines.pop()
+    return _BLANKS.sub("\n\n", "\n".join(line.rstrip() for line in lines)).strip()
+
+
 def html_reply_text(html: str) -> str:
     return reply_text(html_to_text(html, strip_quotes=True))

@@ -328,3 +328,12 @@ def test_agent_mail_is_not_recorded_as_a_customer_message(two_orgs):
     row = ingest(raw_email(from_addr=two_orgs.agent.email, subject=f"Re: {ticket.subject_tag}"))
     assert row.status == InboundMessage.Status.QUARANTINED
     assert row.reason == reasons.STAFF_SENDER
+
+
+def test_a_forward_keeps_the_forwarded_history(two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    body = ("See the carrier's answer.\n\n________________________________\nFrom: NOC "
+            "<noc@carrier.example>\nSent: Monday\nTo: Maria\nSubject: Trunk 4\n\nTrunk 4 is down.")
+    row = ingest(raw_email(subject=f"FW: {ticket.subject_tag} audio", body=body))
+    assert row.status == InboundMessage.Status.THREADED
+    assert "Trunk 4 is down." in row.ticket_message.body
