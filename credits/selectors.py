@@ -22,3 +22,24 @@ def ticket_minutes_consumed(*, ticket_id: int) -> int:
                                                   LedgerEntry.Kind.REFUND])
              .aggregate(total=Sum("minutes"))["total"]) or 0
     return -total
+
+
+def credit_account_for_admin(*, actor) -> CreditAccount | None:
+    """The account an organization admin may see (None for anyone else, who gets a 404)."""
+    if actor is None or not getattr(actor, "is_org_admin", False):
+        return None
+    from .services import credit_account_ensure
+
+    return credit_account_ensure(organization_id=actor.organization_id)
+
+
+def ledger_entries_for_account(*, account: CreditAccount):
+    """Newest first, as the Credits page and its export show them."""
+    return (LedgerEntry.objects.filter(account=account).select_related("actor")
+            .order_by("-id"))
+
+
+def purchase_orders_for_account(*, account: CreditAccount):
+    from .models import PurchaseOrder
+
+    return PurchaseOrder.objects.filter(account=account).order_by("-requested_at", "-id")[:20]
