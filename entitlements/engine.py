@@ -78,12 +78,12 @@ class _Builder:
         self.reasons: list[Reason] = []
         self.actions: list[Action] = []
 
-    def reason(self, code: str, message, item: str = "", **params) -> None:
+    def reason(self, code: str, message, item: str = "", /, **params) -> None:
         text = str(message) % params if params else str(message)
         if not any(r.code == code and r.item == item for r in self.reasons):
             self.reasons.append(Reason(code=code, message=text, item=item))
 
-    def action(self, code: str, label, url: str = "", **params) -> None:
+    def action(self, code: str, label, url: str = "", /, **params) -> None:
         text = str(label) % params if params else str(label)
         if not any(a.code == code and a.label == text for a in self.actions):
             self.actions.append(Action(code=code, label=text, url=url))
@@ -258,7 +258,7 @@ def _paying_organization(ctx, b, billing_responsibility) -> int:
         return ctx.contact.organization_id
     if billing_responsibility.organization_id not in ctx.org_ids:
         b.reason("billing_unknown", M.BILLING_UNKNOWN, billing_responsibility.code,
-                 code=billing_responsibility.code)
+                 billing_id=billing_responsibility.code)
         return ctx.contact.organization_id
     return billing_responsibility.organization_id
 

@@ -29,7 +29,7 @@ MAINTENANCE_EXPIRED = _("The maintenance of the module “%(module)s” on %(dep
 MODULE_REQUIRED = _("Choose the commercial module this ticket is about.")
 MODULE_UNKNOWN = _("This commercial module is not among your records.")
 MODULE_WRONG_PRODUCT = _("The module “%(module)s” is not a %(product)s module.")
-BILLING_UNKNOWN = _("Billing Responsibility ID %(code)s is not yours or your customers'.")
+BILLING_UNKNOWN = _("Billing Responsibility ID %(billing_id)s is not yours or your customers'.")
 
 # Actions.
 BUY_CREDITS = _("Request a bundle of credits")
