@@ -104,3 +104,13 @@ def test_csrf_is_enforced(two_orgs):
     client = Client(enforce_csrf_checks=True)
     client.force_login(two_orgs.maria)
     assert client.post(reverse("credits:bundle_request"), {"minutes": "300"}).status_code == 403
+
+
+def test_viewing_the_page_creates_nothing(client, two_orgs):
+    from credits.models import CreditAccount
+
+    client.force_login(two_orgs.ana)
+    response = client.get(PAGE)
+    assert response.status_code == 200 and response.context["account"].balance_minutes == 0
+    assert client.get(reverse("credits:export")).status_code == 200
+    assert not CreditAccount.objects.exists()
