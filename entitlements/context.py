@@ -67,6 +67,12 @@ class Context:
         return by_product
 
     @cached_property
+    def billing_organization_ids(self) -> list[int]:
+        """Organizations whose credits this contact may choose (by a visible BR ID)."""
+        return sorted(set(selectors.billing_responsibilities_for_contact(contact=self.contact)
+                          .values_list("organization_id", flat=True)))
+
+    @cached_property
     def _organization_names(self) -> dict[int, str]:
         from accounts.models import Organization
 
@@ -91,6 +97,11 @@ class Context:
         return self._organization_names.get(organization_id, "")
 
     def balance_of(self, organization_id: int) -> int:
+        if not self.lock and not self._balances and len(self.org_ids) > 1:
+            self._balances.update(CreditAccount.objects.filter(
+                organization_id__in=self.org_ids).values_list("organization_id",
+                                                              "balance_minutes"))
+            self._balances.update({pk: 0 for pk in self.org_ids if pk not in self._balances})
         if self.lock or organization_id not in self._balances:
             self._balances[organization_id] = (
                 CreditAccount.objects.filter(organization_id=organization_id)

@@ -28,6 +28,7 @@ from . import messages as M
 from .context import Context
 
 DEPLOYMENT, HARDWARE, MODULE = "deployment", "hardware", "module"
+BILLING = "billing_responsibility"
 
 
 @dataclass(frozen=True)
@@ -232,12 +233,21 @@ def _check_module(ctx, b, department, licence, pending) -> None:
     b.actions.extend(trial.actions)
 
 
-def _check_credits(ctx, b, department, paying_org_id) -> int | None:
-    """The paying organization's balance when the department uses credits."""
+def _check_credits(ctx, b, department, paying_org_id, chosen: bool, pending) -> int | None:
+    """The paying organization's balance when the department uses credits.
+
+    Before a reseller's contact has chosen whose credits pay (step 1), a customer with a
+    Billing Responsibility ID and a positive balance keeps the department available.
+    """
     if not department.uses_credits:
         return None
     balance = ctx.balance_of(paying_org_id)
     if balance > 0:
+        return balance
+    if not chosen and not ctx.final and any(
+            ctx.balance_of(org_id) > 0 for org_id in ctx.billing_organization_ids
+            if org_id != paying_org_id):
+        pending.append(BILLING)
         return balance
     org = ctx.organization_name(paying_org_id)
     if balance < 0:
@@ -279,7 +289,8 @@ def _decide(ctx: Context, department, deployment, hardware_item, module_licence,
     _check_deployment(ctx, b, department, deployment, pending)
     _check_hardware(ctx, b, department, hardware_item, pending)
     _check_module(ctx, b, department, module_licence, pending)
-    balance = _check_credits(ctx, b, department, paying)
+    balance = _check_credits(ctx, b, department, paying, billing_responsibility is not None,
+                             pending)
     return Decision(
         allowed=not b.reasons, reasons=tuple(b.reasons), actions=tuple(b.actions),
         uses_credits=department.uses_credits, balance_minutes=balance,

@@ -131,3 +131,22 @@ def test_contract_not_started_yet(two_orgs):
 def test_contact_without_organization_is_refused(two_orgs):
     decision = engine.evaluate(contact=two_orgs.agent, department=department("sipstation-general"))
     assert [r.code for r in decision.reasons] == ["no_organization"]
+
+
+def test_reseller_without_credits_may_still_choose_a_customer_who_has_some(two_orgs):
+    reseller = OrganizationFactory(name="Reseller SA", is_reseller=True)
+    reseller.customers.add(two_orgs.acme)
+    contact = UserFactory(organization=reseller, role="org_admin")
+    customer_br = BillingResponsibilityFactory(organization=two_orgs.acme)
+    credits_services.credit_purchase(organization_id=two_orgs.acme.pk, minutes=300,
+                                     idempotency_key="c")
+    dept = department("pbxact-ucc-configuration")
+    step1 = engine.evaluate(contact=contact, department=dept)
+    assert step1.allowed and step1.pending_items == ("billing_responsibility",)
+    final_own = engine.evaluate(contact=contact, department=dept, lock=True)
+    assert [r.code for r in final_own.reasons] == ["no_credits"]
+    final_customer = engine.evaluate(contact=contact, department=dept, lock=True,
+                                     billing_responsibility=customer_br)
+    assert final_customer.allowed
+    assert final_customer.paying_organization_id == two_orgs.acme.pk
+    assert final_customer.balance_minutes == 300
