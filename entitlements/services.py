@@ -89,11 +89,30 @@ def contract_reminder_due(*, contract: SupportContract, today: dt.date) -> int |
     return None
 
 
-def contract_reminder_send(*, contract_id: int, today: dt.date | None = None) -> int | None:
-    """Send the due reminder once (state checked and set under a row lock); the email
-    leaves on commit. Returns the reminder sent (30 or 7) or None."""
+def _reminder_email_queue(contract_id: int, days: int, ends_on: str) -> None:
+    from .tasks import contract_reminder_email_send
+
+    contract_reminder_email_send.delay(contract_id=contract_id, days=days, ends_on=ends_on)
+
+
+def contract_reminder_email(*, contract_id: int, days: int, ends_on: dt.date) -> int:
+    """Email the reminder to the organization's admins (the task retries on failure)."""
     from credits import notices
 
+    contract = (SupportContract.objects.select_related("deployment__organization", "plan")
+                .filter(pk=contract_id).first())
+    if contract is None:
+        return 0
+    context = {"contract": contract, "deployment": contract.deployment, "days": days,
+               "ends_on": ends_on, "organization": contract.deployment.organization}
+    return notices.send_to_admins(organization_id=contract.deployment.organization_id,
+                                  template="entitlements/mail/contract_reminder",
+                                  context=context)
+
+
+def contract_reminder_send(*, contract_id: int, today: dt.date | None = None) -> int | None:
+    """Send the due reminder once (state checked and set under a row lock); the email
+    is queued on commit (a task that retries). Returns the reminder sent (30 or 7) or None."""
     today = today or timezone.localdate()
     with transaction.atomic():
         contract = (SupportContract.objects.select_for_update()
@@ -106,13 +125,8 @@ def contract_reminder_send(*, contract_id: int, today: dt.date | None = None) ->
         if due == 7:
             contract.reminder_7_sent_for = contract.ends_on
         contract.save(update_fields=["reminder_30_sent_for", "reminder_7_sent_for"])
-        context = {"contract": contract, "deployment": contract.deployment, "days": due,
-                   "ends_on": contract.ends_on,
-                   "organization": contract.deployment.organization}
-        org_id = contract.deployment.organization_id
-        transaction.on_commit(lambda: notices.send_to_admins(
-            organization_id=org_id, template="entitlements/mail/contract_reminder",
-            context=context))
+        contract_pk, ends_on = contract.pk, contract.ends_on.isoformat()
+        transaction.on_commit(lambda: _reminder_email_queue(contract_pk, due, ends_on))
     return due
 
 
