@@ -7,6 +7,7 @@ return the entry it already made instead of booking twice.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
 import secrets
@@ -312,3 +313,44 @@ def purchase_order_cancel(*, order_id: int, actor):
         order.decided_at = timezone.now()
         order.save(update_fields=["status", "decided_by", "decided_at"])
     return order
+
+
+# --- expiry (only when settings.CREDITS_EXPIRY_MONTHS is set) ------------------------------
+
+def credit_expire(*, organization_id: int, cutoff) -> LedgerEntry | None:
+    """Expire what is left of credits added before `cutoff`, oldest first.
+
+    Credits are spent first-in, first-out: every credit ever added (purchase, grant,
+    refund, positive adjustment) is a lot, every minute ever removed (debits, negative
+    adjustments, earlier expiries) consumes the oldest lot. What remains of the lots added
+    before the cutoff expires; that never exceeds the balance, so expiry cannot overdraw.
+    One entry per account and cutoff day (idempotency key expiry:<cutoff>).
+    """
+    with transaction.atomic():
+        account = CreditAccount.objects.select_for_update().filter(
+            organization_id=organization_id).first()
+        if account is None:
+            return None
+        entries = LedgerEntry.objects.filter(account=account)
+        old_lots = entries.filter(minutes__gt=0, created_at__date__lt=cutoff).aggregate(
+            total=Sum("minutes"))["total"] or 0
+        consumed = -(entries.filter(minutes__lt=0).aggregate(total=Sum("minutes"))["total"]
+                     or 0)
+        remaining = min(old_lots - consumed, account.balance_minutes)
+        if remaining <= 0:
+            return None
+        return ledger_entry_book(
+            organization_id=organization_id, kind=LedgerEntry.Kind.EXPIRY, minutes=-remaining,
+            idempotency_key=f"expiry:{cutoff.isoformat()}",
+            reason=f"Credits added before {cutoff.isoformat()} expired")
+
+
+def credits_expiry_cutoff(*, today):
+    """The day before which added credits expire, or None when expiry is not configured."""
+    months = getattr(settings, "CREDITS_EXPIRY_MONTHS", None)
+    if not months:
+        return None
+    index = today.year * 12 + (today.month - 1) - int(months)
+    year, month = divmod(index, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return today.replace(year=year, month=month + 1, day=day)

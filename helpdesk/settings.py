@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "entitlements.tasks.contract_reminders_dispatch",
         "schedule": 3600.0,  # hourly; each reminder is sent once per contract end date
     },
+    "credits-expiry": {
+        "task": "credits.tasks.credits_expire_all",
+        "schedule": 3600.0 * 6,  # does nothing unless CREDITS_EXPIRY_MONTHS is set
+    },
 }
 
 REST_FRAMEWORK = {
