@@ -1,6 +1,9 @@
-"""Property test: any sequence of purchases, grants, debits, refunds, adjustments and
-retried keys keeps balance = sum of entries, and every balance-after chains."""
+"""Property test: any sequence of purchases, grants, debits, refunds, adjustments,
+expiries and retried keys keeps balance = sum of entries, and every balance-after chains."""
 
+import datetime as dt
+
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -17,6 +20,7 @@ operation = st.one_of(
     st.tuples(st.just("refund"), st.integers(1, 200)),
     st.tuples(st.just("adjust"), st.integers(-300, 300).filter(bool)),
     st.tuples(st.just("retry"), st.integers(0, 1000)),
+    st.tuples(st.just("expire"), st.integers(1, 3)),
 )
 
 
@@ -38,6 +42,15 @@ class LedgerPropertyTest(TestCase):
                 assert entry.idempotency_key == key  # the original entry, nothing booked
                 continue
             key = f"op:{n}"
+            if kind == "expire":
+                cutoff = timezone.localdate() + dt.timedelta(days=value)
+                entry = services.credit_expire(organization_id=org.pk, cutoff=cutoff)
+                if entry is not None:
+                    assert entry.minutes < 0 and entry.balance_after_minutes >= 0
+                    if entry.idempotency_key not in {k for k, _ in keys}:
+                        keys.append((entry.idempotency_key, entry.minutes))
+                        expected += entry.minutes
+                continue
             if kind == "purchase":
                 entry = services.credit_purchase(organization_id=org.pk, minutes=value,
                                                  idempotency_key=key)
