@@ -6,11 +6,15 @@ the notice in their own language.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+
+logger = logging.getLogger(__name__)
 
 LOW = "low"
 NEGATIVE = "negative"
@@ -52,5 +56,12 @@ def queue_on_commit(*, kind: str, organization_id: int, balance_minutes: int) ->
     """After commit, hand the notice to a Celery task (which owns its retries)."""
     from .tasks import low_balance_notice_send
 
-    transaction.on_commit(lambda: low_balance_notice_send.delay(
-        kind=kind, organization_id=organization_id, balance_minutes=balance_minutes))
+    def queue():
+        try:
+            low_balance_notice_send.delay(kind=kind, organization_id=organization_id,
+                                          balance_minutes=balance_minutes)
+        except Exception:  # the booking is committed; a lost notice must not fail it
+            logger.exception("could not queue the low-balance notice of organization %s",
+                             organization_id)
+
+    transaction.on_commit(queue)
