@@ -25,6 +25,7 @@ REDIS_URL = os.environ.get("TEST_CREDITS_REDIS_URL", "redis://127.0.0.1:6379/2")
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),  # committed data the worker can see
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
 
@@ -40,25 +41,38 @@ def _redis_or_skip():
         pytest.skip(f"needs Redis at {REDIS_URL}")
 
 
+def _catalogue_seed():
+    """An earlier transactional test may have flushed the seeded catalogue: seed it again
+    with the data migration's own (idempotent) function."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("catalog.migrations.0002_seed_support_catalogue").seed(apps, None)
+
+
 @pytest.fixture
-def worker(transactional_db, tmp_path):
+def worker(tmp_path):
     _redis_or_skip()
+    _catalogue_seed()
     db = connection.settings_dict
     env = {**os.environ, "REDIS_URL": REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false",
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
            "EMAIL_BACKEND": "helpdesk.mail_backends.EmlFileBackend", "CONN_MAX_AGE": "0"}
+    log = open(tmp_path / "worker.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo",
          "--concurrency=1", "--loglevel=WARNING", "--without-gossip",
          "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    yield {"outbox": tmp_path / "outbox", "process": process}
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield {"outbox": tmp_path / "outbox", "process": process, "log": tmp_path / "worker.log"}
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+    log.close()
 
 
 def _wait_for(predicate, seconds=60):
@@ -83,7 +97,7 @@ def test_beat_task_sends_the_7_day_reminder_once_through_a_worker(worker, two_or
     sent = _wait_for(lambda: SupportContract.objects.filter(
         pk=contract.pk, reminder_7_sent_for__isnull=False).exists()
         and worker["outbox"].exists() and any(worker["outbox"].glob("*.eml")))
-    assert sent, f"no reminder: worker exit code {worker['process'].poll()}"
+    assert sent, worker["log"].read_text(errors="replace")[-3000:]
     time.sleep(3)  # give a duplicate the time to show up
     emails = list(worker["outbox"].glob("*.eml"))
     assert len(emails) == 1
