@@ -49,15 +49,22 @@ class CreditAccountAdmin(admin.ModelAdmin):
     search_fields = ("organization__name",)
     list_select_related = ("organization",)
     fields = ("organization", "balance_minutes", "balance_state", "low_balance_threshold_minutes",
-              "updated_at", "adjust_link")
+              "updated_at", "ledger_link", "adjust_link")
     readonly_fields = ("organization", "balance_minutes", "balance_state", "updated_at",
-                       "adjust_link")
+                       "ledger_link", "adjust_link")
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("ledger"))
+    def ledger_link(self, obj):
+        if obj is None or obj.pk is None:
+            return ""
+        url = reverse("admin:credits_ledgerentry_changelist") + f"?account__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("See every entry"))
 
     @admin.display(description=_("manual adjustment"))
     def adjust_link(self, obj):

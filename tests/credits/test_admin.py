@@ -69,3 +69,15 @@ def test_purchase_order_mark_paid_action_books_once(admin_client, two_orgs):
     assert PurchaseOrder.objects.get(pk=order.pk).status == "paid"
     assert CreditAccount.objects.get(organization=two_orgs.acme).balance_minutes == 300
     assert LedgerEntry.objects.count() == 1
+
+
+def test_account_page_links_to_its_ledger(admin_client, two_orgs):
+    book(two_orgs.acme, 120)
+    book(two_orgs.globex, 300)
+    account = CreditAccount.objects.get(organization=two_orgs.acme)
+    page = admin_client.get(reverse("admin:credits_creditaccount_change", args=[account.pk]))
+    link = reverse("admin:credits_ledgerentry_changelist") + f"?account__id__exact={account.pk}"
+    assert link in page.content.decode()
+    response = admin_client.get(link)
+    assert response.status_code == 200
+    assert [e.minutes for e in response.context["cl"].result_list] == [120]
