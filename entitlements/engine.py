@@ -278,7 +278,7 @@ def _decide(ctx: Context, department, deployment, hardware_item, module_licence,
     b = _Builder()
     if not (department.is_active and department.product.is_active):
         b.reason("department_closed", M.DEPARTMENT_CLOSED)
-    if not ctx.contact or not ctx.contact.organization_id:
+    if not ctx.contact or not getattr(ctx.contact, "organization_id", None):
         b.reason("no_organization", M.NO_ORGANIZATION)
         return Decision(allowed=False, reasons=tuple(b.reasons),
                         uses_credits=department.uses_credits)

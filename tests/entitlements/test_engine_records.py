@@ -150,3 +150,10 @@ def test_reseller_without_credits_may_still_choose_a_customer_who_has_some(two_o
     assert final_customer.allowed
     assert final_customer.paying_organization_id == two_orgs.acme.pk
     assert final_customer.balance_minutes == 300
+
+
+def test_anonymous_contact_is_refused(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    decision = engine.evaluate(contact=AnonymousUser(), department=department("sipstation-general"))
+    assert [r.code for r in decision.reasons] == ["no_organization"]
