@@ -209,7 +209,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "entitlements-contract-reminders": {
+        "task": "entitlements.tasks.contract_reminders_dispatch",
+        "schedule": 3600.0,  # hourly; each reminder is sent once per contract end date
+    },
+    "credits-expiry": {
+        "task": "credits.tasks.credits_expire_all",
+        "schedule": 3600.0 * 6,  # does nothing unless CREDITS_EXPIRY_MONTHS is set
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
