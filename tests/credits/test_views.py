@@ -114,3 +114,17 @@ def test_viewing_the_page_creates_nothing(client, two_orgs):
     assert response.status_code == 200 and response.context["account"].balance_minutes == 0
     assert client.get(reverse("credits:export")).status_code == 200
     assert not CreditAccount.objects.exists()
+
+
+def test_org_admins_get_a_credits_link_in_the_navigation(client, two_orgs):
+    client.force_login(two_orgs.maria)
+    assert 'href="/credits/"' in client.get("/").content.decode()
+    client.force_login(two_orgs.juan)
+    assert 'href="/credits/"' not in client.get("/").content.decode()
+
+
+def test_credit_api_routes_answer_only_for_the_contacts_organization(client, two_orgs):
+    client.force_login(two_orgs.maria)
+    assert client.get("/api/credits/").status_code == 200
+    assert client.get("/api/credits/ledger/").status_code == 200
+    assert client.get("/api/entitlements/departments/").status_code == 200

@@ -19,5 +19,14 @@ def engine_decides(monkeypatch):
         paying = decision.paying_organization_id or contact.organization_id
         return dataclasses.replace(decision, paying_organization_id=paying)
 
+    real_many = engine.evaluate_departments
+
+    def fake_many(*, contact, departments=None, **kwargs):
+        return [(department, fake(contact=contact, department=department)
+                 if department.code in decisions else decision)
+                for department, decision in real_many(contact=contact, departments=departments,
+                                                      **kwargs)]
+
     monkeypatch.setattr(engine, "evaluate", fake)
+    monkeypatch.setattr(engine, "evaluate_departments", fake_many)
     return decisions

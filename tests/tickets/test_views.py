@@ -358,3 +358,11 @@ def test_ticket_page_queries_stay_bounded(maria, two_orgs, django_assert_max_num
     with django_assert_max_num_queries(10):
         response = maria.get(reverse("tickets:detail", args=[ticket.number]))
     assert response.content.decode().count("/attachments/") == 11
+
+
+def test_step_one_asks_the_engine_in_a_fixed_number_of_queries(maria, two_orgs,
+                                                                django_assert_max_num_queries):
+    with django_assert_max_num_queries(16):
+        response = maria.get(reverse("tickets:submit"))
+    assert response.status_code == 200
+    assert response.content.decode().count("data-department=") >= 20
