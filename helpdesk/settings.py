@@ -242,3 +242,6 @@ LOGGING = {
 
 # Demo data is loaded by `make run` (embedded default) and never in production unless asked.
 HELPDESK_PROFILE = env("HELPDESK_PROFILE", default="embedded")
+# The embedded default serves static files straight from the source folders (no
+# collectstatic step); production serves the collected, compressed copies.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=HELPDESK_PROFILE == "embedded")

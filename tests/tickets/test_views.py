@@ -366,3 +366,10 @@ def test_step_one_asks_the_engine_in_a_fixed_number_of_queries(maria, two_orgs,
         response = maria.get(reverse("tickets:submit"))
     assert response.status_code == 200
     assert response.content.decode().count("data-department=") >= 20
+
+
+def test_the_stylesheet_is_served_in_the_embedded_default(db):
+    from django.test import Client
+
+    response = Client().get("/static/css/site.css")
+    assert response.status_code == 200
