@@ -94,6 +94,8 @@ def imap_poll(*, config: ImapConfig) -> int:
         return 0
     try:
         return _poll(config)
+    except imaplib.IMAP4.error as error:  # protocol errors and dropped connections
+        raise ImapError(f"IMAP poll interrupted: {error}") from error
     finally:
         cache.delete(LOCK_KEY)
 
