@@ -1,0 +1,71 @@
+"""The one bilingual notice a human sender gets when their mail is quarantined.
+
+It explains how to reply or open a ticket and reveals nothing about any ticket. It is an
+automatic mail (Auto-Submitted, X-Auto-Response-Suppress, Precedence, our loop header), sent
+after commit through Django's mail API, at most once per address per hour (Django cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+
+from ..message_ids import LOOP_HEADER
+
+logger = logging.getLogger(__name__)
+
+NOTICE_WINDOW_SECONDS = 3600
+NOTICE_SUBJECT = ("No pudimos asignar su mensaje a un ticket / "
+                  "We could not match your message to a ticket")
+AUTOMATIC_HEADERS = {
+    "Auto-Submitted": "auto-replied",
+    "X-Auto-Response-Suppress": "All",
+    "Precedence": "bulk",
+    LOOP_HEADER: "quarantine-notice",
+}
+
+
+def _cache_key(address: str) -> str:
+    return "mailgw:notice:" + hashlib.sha256(address.lower().encode()).hexdigest()[:32]
+
+
+def notice_allowed(address: str) -> bool:
+    """False for our own addresses; else True at most once per address per window."""
+    address = (address or "").lower()
+    ours = {settings.SUPPORT_INBOUND_ADDRESS.lower(), settings.SERVER_EMAIL.lower()}
+    if not address or address in ours or "@" not in address:
+        return False
+    if address.rsplit("@", 1)[1] == settings.MAIL_MESSAGE_ID_DOMAIN.lower():
+        return False
+    return cache.add(_cache_key(address), 1, NOTICE_WINDOW_SECONDS)
+
+
+def notice_build(*, address: str, in_reply_to: str = "") -> EmailMessage:
+    context = {"site_url": settings.SITE_URL.rstrip("/"),
+               "support_address": settings.SUPPORT_INBOUND_ADDRESS}
+    headers = dict(AUTOMATIC_HEADERS)
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = in_reply_to
+    return EmailMessage(
+        subject=NOTICE_SUBJECT,
+        body=render_to_string("mailgateway/quarantine_notice.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[address], headers=headers,
+    )
+
+
+def notice_send(*, address: str, in_reply_to: str = "") -> bool:
+    """Send the notice unless rate-limited; True when sent. Never raises."""
+    try:
+        if not notice_allowed(address):
+            return False
+        notice_build(address=address, in_reply_to=in_reply_to).send()
+        return True
+    except Exception:  # a notice must never break the pipeline
+        logger.exception("quarantine notice to %s failed", address)
+        return False

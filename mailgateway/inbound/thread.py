@@ -1,0 +1,86 @@
+"""Find the ticket a message belongs to, and whether its sender may write to it.
+
+Order: our signed Message-IDs in In-Reply-To/References (newest first), then the subject
+tag [#ABC-123-45678], whatever the client put around it. A ticket found either way is
+accepted only when the sender is the requester, a contact of the ticket's organization,
+or a participant (someone who already wrote on the ticket).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from tickets.models import Message, Ticket
+
+from ..message_ids import message_id_ticket
+from . import reasons
+from .parse import ParsedMessage
+
+# Encoded words and folded lines are already decoded/unfolded by parse.header_decode.
+_TAG = re.compile(r"\[\s*#\s*([A-Za-z]{3})\s*-\s*(\d{3})\s*-\s*(\d{5})\s*\]")
+
+
+@dataclass
+class ThreadResult:
+    ticket: Ticket | None = None
+    via: str = ""
+    reason: str = ""  # quarantine reason when no ticket may take the message
+
+
+def subject_number(subject: str) -> str | None:
+    match = _TAG.search(subject or "")
+    if not match:
+        return None
+    return f"{match[1].upper()}-{match[2]}-{match[3]}"
+
+
+def signed_ticket_id(ids: list[str]) -> int | None:
+    """The ticket of the newest of our signed Message-IDs in `ids` (newest first)."""
+    for value in ids:
+        ticket_id = message_id_ticket(value)
+        if ticket_id is not None:
+            return ticket_id
+    return None
+
+
+def reference_ids(parsed: ParsedMessage) -> list[str]:
+    """In-Reply-To, then References from the newest to the oldest."""
+    return list(reversed(parsed.in_reply_to)) + list(reversed(parsed.references))
+
+
+def sender_may_write(*, ticket: Ticket, address: str, user) -> bool:
+    if not address:
+        return False
+    if ticket.requester.email.lower() == address:
+        return True
+    if user is not None and user.organization_id == ticket.organization_id:
+        return True
+    return Message.objects.filter(ticket_id=ticket.pk).filter(
+        Q(author_email__iexact=address) | Q(author__email=address)).exists()
+
+
+def _ticket(**lookup) -> Ticket | None:
+    return Ticket.objects.select_related("requester").filter(**lookup).first()
+
+
+def find_ticket(*, parsed: ParsedMessage, ids: list[str], address: str, user,
+                check_sender: bool = True) -> ThreadResult:
+    ticket_id = signed_ticket_id(ids)
+    if ticket_id is not None:
+        ticket = _ticket(pk=ticket_id)
+        if ticket is not None:
+            if not check_sender or sender_may_write(ticket=ticket, address=address, user=user):
+                return ThreadResult(ticket=ticket, via=reasons.THREADED_BY_MESSAGE_ID)
+            return ThreadResult(reason=reasons.SENDER_NOT_ALLOWED)
+    number = subject_number(parsed.subject)
+    if number is None:
+        return ThreadResult(reason=reasons.NO_REFERENCE)
+    ticket = _ticket(number=number)
+    if ticket is None:
+        return ThreadResult(reason=reasons.UNKNOWN_TICKET)
+    if not sender_may_write(ticket=ticket, address=address, user=user):
+        return ThreadResult(reason=reasons.SENDER_NOT_ALLOWED)
+    return ThreadResult(ticket=ticket, via=reasons.THREADED_BY_TAG)
