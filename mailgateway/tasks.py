@@ -45,7 +45,11 @@ def _process_one(inbound_id: int) -> str:
         return "missing"
     if status != InboundMessage.Status.PENDING:
         return status
-    services.inbound_message_process(inbound_id=inbound_id)
+    try:
+        services.inbound_message_process(inbound_id=inbound_id)
+    except Exception as error:
+        services.inbound_message_record_error(inbound_id=inbound_id, error=repr(error))
+        raise
     return "processed"
 
 
