@@ -10,7 +10,7 @@ from mailgateway.sources import smtp as smtp_source
 from tests.factories import TicketFactory
 from tickets.models import Message
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def free_port() -> int:
