@@ -108,6 +108,14 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
     return row
 
 
+def outbound_message_give_up(*, header_message_id: str, reason: str) -> None:
+    """The last attempt to send failed: record it on the ticket (MAIL_FAILED)."""
+    row = (OutboundMessage.objects.select_related("ticket")
+           .filter(header_message_id=header_message_id, sent_at__isnull=True).first())
+    if row is not None:
+        _record_failure(row=row, reason=f"send_failed: {reason}")
+
+
 def _mark_sent(*, row: OutboundMessage, ticket: Ticket) -> None:
     now = timezone.now()
     with transaction.atomic():

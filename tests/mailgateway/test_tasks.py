@@ -31,7 +31,7 @@ def email_replies(ticket) -> int:
 
 def test_process_inbound_threads_the_reply_once_however_often_it_runs(ticket):
     row = store(raw_email(subject=f"Re: {ticket.subject_tag} {ticket.subject}", body="Works."))
-    assert tasks.process_inbound.apply(args=[row.pk]).get() == "processed"
+    assert tasks.process_inbound.apply(args=[row.pk]).get() == InboundMessage.Status.THREADED
     assert tasks.process_inbound.apply(args=[row.pk]).get() == InboundMessage.Status.THREADED
     assert email_replies(ticket) == 1
 
@@ -88,10 +88,12 @@ def test_requeued_rows_end_processed_exactly_once(ticket, settings):
                .values_list("status", flat=True)) == {InboundMessage.Status.THREADED}
 
 
-def test_batches_process_everything_and_isolate_a_failing_message(ticket, monkeypatch):
+def test_batches_process_everything_and_isolate_a_failing_message(
+        ticket, monkeypatch, django_capture_on_commit_callbacks):
     raws = [raw_email(subject=f"Re: {ticket.subject_tag} b{n}") for n in range(6)]
-    ids = inbound_accept_many(raws=raws, source=InboundMessage.Source.PIPE, batch_size=4)
-    assert len(ids) == 6  # eager: the two batch tasks ran
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ids = inbound_accept_many(raws=raws, source=InboundMessage.Source.PIPE, batch_size=4)
+    assert len(ids) == 6 and len(callbacks) == 2  # two batches, each queued on its commit
     assert email_replies(ticket) == 6
 
     bad = store(raw_email(subject=f"Re: {ticket.subject_tag} bad"))
@@ -108,13 +110,41 @@ def test_batches_process_everything_and_isolate_a_failing_message(ticket, monkey
     assert alone == [bad.pk]
 
 
-@pytest.mark.parametrize("task", [tasks.process_inbound, tasks.process_inbound_batch,
-                                  tasks.send_ticket_notification])
+@pytest.mark.parametrize("task", [tasks.process_inbound, tasks.process_inbound_batch])
 def test_tasks_ack_late_and_retry_with_backoff(task):
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
     assert task.retry_backoff and task.max_retries >= 5
     assert OSError in task.autoretry_for
+
+
+def test_send_task_retries_then_records_the_failure_on_the_ticket(ticket, monkeypatch):
+    from mailgateway.message_ids import message_id_make
+    from mailgateway.models import OutboundMessage
+    from tickets.models import TicketEvent
+
+    assert tasks.send_ticket_notification.acks_late is True
+    assert tasks.send_ticket_notification.reject_on_worker_lost is True
+    attempts = []
+
+    def esp_down(self, fail_silently=False):
+        attempts.append(1)
+        raise ConnectionRefusedError("ESP unreachable")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", esp_down)
+    header = message_id_make(ticket_id=ticket.pk)
+    result = tasks.send_ticket_notification.apply(
+        kwargs={"kind": "resolved", "ticket_id": ticket.pk, "header_message_id": header})
+    assert result.failed()
+    assert len(attempts) == tasks.SEND_MAX_RETRIES + 1
+    row = OutboundMessage.objects.get(header_message_id=header)
+    assert row.sent_at is None and row.failure_reason.startswith("send_failed")
+    event = ticket.events.get(kind=TicketEvent.Kind.MAIL_FAILED)
+    assert "ESP unreachable" in event.data["reason"]
+
+
+def test_backoff_grows_and_is_capped():
+    assert [tasks._backoff_seconds(n) for n in (0, 1, 2, 10)] == [10, 20, 40, 600]
 
 
 def test_beat_schedule_runs_the_requeue_job(settings):
