@@ -158,3 +158,22 @@ def test_resolved_and_reopened_mail(ticket, two_orgs, django_capture_on_commit_c
                  .values_list("kind", flat=True))
     assert kinds == ["created", "resolved", "reopened"]
     assert all(parsed(m)["Auto-Submitted"] == "auto-replied" for m in mail.outbox)
+
+
+def test_a_reply_to_our_mail_threads_by_its_message_id_even_without_the_tag(
+        ticket, django_capture_on_commit_callbacks):
+    """The contract between both halves: the Message-ID we send comes back in In-Reply-To."""
+    from mailgateway import services as inbound_services
+    from tests.factories.mailgateway import raw_email
+
+    ours = parsed(mail.outbox[0])["Message-ID"].strip()
+    raw = raw_email(subject="Re: your request", body="Thanks, works now.",
+                    in_reply_to=ours, references=ours)
+    with django_capture_on_commit_callbacks(execute=True):
+        row, _ = inbound_services.inbound_message_store(raw=raw, source="smtp")
+        row = inbound_services.inbound_message_process(inbound_id=row.pk)
+    assert row.status == InboundMessage.Status.THREADED and row.ticket == ticket
+    assert row.ticket_message.body == "Thanks, works now."
+    # …and our next mail about the ticket references that reply.
+    refs = outbound.thread_message_ids(ticket=ticket)
+    assert refs[-1] == row.header_message_id

@@ -148,3 +148,16 @@ def test_beat_task_does_nothing_without_a_mailbox(settings):
 
     settings.IMAP_HOST = ""
     assert poll_imap.apply().get() == 0
+
+
+def test_poll_imap_command_fetches_once(mailbox, settings, capsys):
+    from django.core.management import call_command
+
+    mailbox.deliver(message(7))
+    mailbox.deliver(message(8))
+    settings.IMAP_HOST, settings.IMAP_PORT = "127.0.0.1", mailbox.port
+    settings.IMAP_USER, settings.IMAP_PASSWORD = dovecot.USER, dovecot.PASSWORD
+    settings.IMAP_CA_FILE = str(mailbox.cert)
+    call_command("poll_imap")
+    assert "2 new messages stored" in capsys.readouterr().out
+    assert server_uids(mailbox) == []
