@@ -27,6 +27,8 @@ from .models import InboundMessage, OutboundMessage
 _HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
 _MSGID = re.compile(r"<[^<>\s]+>")
 Status = InboundMessage.Status
+_PROCESSED_FIELDS = ["status", "reason", "from_address", "subject", "is_automatic", "attempts",
+                     "last_error", "processed_at", "ticket", "ticket_message"]
 
 
 # --- store -------------------------------------------------------------------------------
@@ -54,15 +56,16 @@ def inbound_message_store(*, raw: bytes, source: str) -> tuple[InboundMessage, b
         raise TypeError("raw must be bytes")
     raw = bytes(raw)
     key, message_id = dedupe_key_for(raw=raw)
-    existing = InboundMessage.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing, False
+    row = InboundMessage(dedupe_key=key, header_message_id=message_id, raw=raw,
+                         size_bytes=len(raw), source=source, status=Status.PENDING)
     try:
-        with transaction.atomic():
-            row = InboundMessage.objects.create(
-                dedupe_key=key, header_message_id=message_id, raw=raw, size_bytes=len(raw),
-                source=source, status=Status.PENDING)
-    except IntegrityError:  # a concurrent delivery of the same message won
+        # One INSERT; the unique key decides (a savepoint only inside a transaction).
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        else:
+            row.save(force_insert=True)
+    except IntegrityError:  # delivered before (or concurrently)
         return InboundMessage.objects.get(dedupe_key=key), False
     return row, True
 
@@ -79,7 +82,7 @@ def inbound_message_process(*, inbound_id: int) -> InboundMessage:
         _pipeline(inbound)
         inbound.processed_at = timezone.now()
         inbound.last_error = ""
-        inbound.save()
+        inbound.save(update_fields=_PROCESSED_FIELDS)
     return inbound
 
 
@@ -102,7 +105,7 @@ def _pipeline(inbound: InboundMessage) -> None:
     verdict = classify.classify(raw, parsed)
     inbound.is_automatic = verdict.automatic
     address = identify.sender_address(parsed)
-    user = identify.sender_user(address)
+    user = identify.SenderUser(address)
     if verdict.automatic:
         _automatic(inbound, parsed, verdict, address, user)
         return
@@ -114,8 +117,13 @@ def _pipeline(inbound: InboundMessage) -> None:
     if found.ticket is None:
         _quarantine(inbound, found.reason, parsed=parsed, notify=True)
         return
+    author = user.get(found.ticket)
+    if author is not None and author.is_staff:
+        # An agent's mail would land as a customer message: agents answer in the workspace.
+        _quarantine(inbound, reasons.STAFF_SENDER, parsed=parsed, notify=False)
+        return
     message = persist.reply_record(ticket=found.ticket, parsed=parsed, body=reply_body(parsed),
-                                   user=user, address=address, kind=Message.Kind.CUSTOMER)
+                                   user=author, address=address, kind=Message.Kind.CUSTOMER)
     inbound.status, inbound.reason = Status.THREADED, found.via
     inbound.ticket, inbound.ticket_message = found.ticket, message
 
@@ -146,8 +154,8 @@ def _automatic(inbound, parsed, verdict, address, user) -> None:
         _outbound_failed(ids=verdict.our_ids, ticket=found.ticket, parsed=parsed)
     inbound.ticket = found.ticket
     inbound.ticket_message = persist.reply_record(
-        ticket=found.ticket, parsed=parsed, body=_automatic_body(parsed, verdict), user=user,
-        address=address, kind=kind, with_attachments=False)
+        ticket=found.ticket, parsed=parsed, body=_automatic_body(parsed, verdict),
+        user=user.get(found.ticket), address=address, kind=kind, with_attachments=False)
 
 
 def _automatic_body(parsed, verdict) -> str:
@@ -156,16 +164,26 @@ def _automatic_body(parsed, verdict) -> str:
 
 
 def _failure_reason(parsed: parse.ParsedMessage) -> str:
+    """The DSN's Diagnostic-Code (else Status) line, else the bounce's subject."""
+    try:
+        found = _dsn_fields(parsed)
+    except Exception:  # a malformed report: the subject says enough
+        found = {}
+    return found.get("diagnostic-code") or found.get("status") or parsed.subject[:500]
+
+
+def _dsn_fields(parsed: parse.ParsedMessage) -> dict[str, str]:
+    found: dict[str, str] = {}
     for part in parsed.message.walk():
-        if part.get_content_type() in ("message/delivery-status",
-                                       "message/global-delivery-status"):
-            text = part.as_string() if not part.is_multipart() else ""
-            if part.is_multipart():
-                text = "\n".join(str(block) for block in part.get_payload())
-            for line in text.splitlines():
-                if line.lower().startswith(("diagnostic-code:", "status:")):
-                    return line.strip()[:500]
-    return parsed.subject[:500]
+        if part.get_content_type() not in ("message/delivery-status",
+                                           "message/global-delivery-status"):
+            continue
+        blocks = part.get_payload() if part.is_multipart() else [part.get_payload()]
+        for line in "\n".join(str(block) for block in blocks).splitlines():
+            name = line.split(":", 1)[0].strip().lower()
+            if name in ("diagnostic-code", "status") and name not in found:
+                found[name] = line.strip()[:500]
+    return found
 
 
 def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
@@ -201,7 +219,7 @@ def inbound_message_attach(*, inbound_id: int, ticket: Ticket, actor) -> Inbound
         inbound = _locked_quarantined(inbound_id)
         parsed = parse.parse_message(bytes(inbound.raw))
         address = identify.sender_address(parsed)
-        user = identify.sender_user(address)
+        user = identify.SenderUser(address).get(ticket)
         kind = Message.Kind.AUTOMATIC if inbound.is_automatic else Message.Kind.CUSTOMER
         message = persist.reply_record(ticket=ticket, parsed=parsed, body=reply_body(parsed),
                                        user=user, address=address, kind=kind)

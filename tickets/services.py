@@ -200,8 +200,8 @@ def ticket_reply_create(
     _validate_text(subject=None, body=body)
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        problems = attachment_problems(files=files,
-                                       existing_bytes=ticket_attachment_bytes(ticket=ticket))
+        problems = attachment_problems(
+            files=files, existing_bytes=ticket_attachment_bytes(ticket=ticket)) if files else []
         if problems:
             raise exc.AttachmentRejected(*problems)
         now = timezone.now()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from email.utils import getaddresses
+
+from django.conf import settings
 
 from ..message_ids import LOOP_HEADER, message_id_ticket
 from . import reasons
@@ -22,6 +25,7 @@ _VACATION_HEADERS = (("X-Apple-Action", re.compile(r"vacation|auto", re.I)),
                      ("X-POST-MessageClass", re.compile(r"autoresponder", re.I)),
                      ("X-Mailer", re.compile(r"vacation|autorespond|auto.?reply", re.I)),
                      ("X-MS-Exchange-Generated-Message-Source", None))
+_LOOP = LOOP_HEADER.lower()
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _DAEMON_LOCALS = frozenset({"mailerdaemon", "postmaster", "mailer", "mailadmin", "maildaemon",
                             "mdaemon", "mailerdeamon", "bounce", "bounces"})
@@ -36,7 +40,8 @@ _SUBJECT = re.compile(
     r"delivery (?:failure|notification|has failed)|returned mail|mail delivery failed|"
     r"failure notice|mail system error|message not delivered|non[- ]?delivery|"
     r"warning: could not send|delivery report|notificaci[oó]n de estado de entrega|"
-    r"no se puede entregar|unzustellbar|mail returned|rejected:)", re.I)
+    r"no se puede entregar|unzustellbar|mail returned|rejected:|"
+    r"complaint about message from)", re.I)
 _OUR_ID_BYTES = re.compile(rb"<t\d{1,19}\.[0-9a-f]{16}\.[0-9a-f]{32}@[^>\s]{1,255}>")
 
 
@@ -55,6 +60,13 @@ def _local_part(address: str) -> str:
 
 
 def _report_types(parsed: ParsedMessage) -> set[str]:
+    try:
+        return _report_types_walk(parsed)
+    except Exception:  # a malformed part: judge by the headers alone
+        return set()
+
+
+def _report_types_walk(parsed: ParsedMessage) -> set[str]:
     found = set()
     for part in parsed.message.walk() if parsed.message.is_multipart() else ():
         content_type = part.get_content_type() if part.get("Content-Type") else ""
@@ -70,27 +82,34 @@ def _report_types(parsed: ParsedMessage) -> set[str]:
 
 
 def _header_reason(parsed: ParsedMessage) -> str:
-    message = parsed.message
+    message = parsed.header_names  # lower-cased names, one set per message
     auto_submitted = parsed.header("Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return reasons.AUTO_SUBMITTED % auto_submitted[:40]
-    if LOOP_HEADER in message:
+    if _LOOP in message:
         return reasons.LOOP_HEADER_SEEN
-    if "X-Auto-Response-Suppress" in message:
+    if "x-auto-response-suppress" in message:
         return reasons.AUTO_RESPONSE_SUPPRESS
     precedence = parsed.header("Precedence").lower().strip()
     if precedence in _PRECEDENCE:
         return reasons.PRECEDENCE % precedence
     for name in _LIST_HEADERS:
-        if name in message:
+        if name.lower() in message:
             return reasons.MAILING_LIST % name
     for name in _AUTOREPLY_HEADERS:
-        if name in message:
+        if name.lower() in message:
             return reasons.AUTOREPLY_HEADER % name
     for name, pattern in _VACATION_HEADERS:
-        if name in message and (pattern is None or pattern.search(parsed.header(name))):
+        if name.lower() in message and (pattern is None or pattern.search(parsed.header(name))):
             return reasons.VACATION_HEADER % name
     return ""
+
+
+def _our_addresses() -> set[str]:
+    """Our own sending and receiving addresses: mail from them is a loop."""
+    names = (settings.SUPPORT_INBOUND_ADDRESS, settings.DEFAULT_FROM_EMAIL,
+             settings.SERVER_EMAIL)
+    return {address.lower() for _name, address in getaddresses(names) if address}
 
 
 def _is_daemon(address: str) -> bool:
@@ -100,10 +119,12 @@ def _is_daemon(address: str) -> bool:
 
 def _sender_reason(parsed: ParsedMessage) -> str:
     return_path = parsed.header("Return-Path").replace(" ", "")
-    if "Return-Path" in parsed.message and return_path in ("<>", ""):
+    if "return-path" in parsed.header_names and return_path in ("<>", ""):
         return reasons.EMPTY_RETURN_PATH
     if not parsed.from_address:
         return reasons.DAEMON_SENDER % "no sender"
+    if parsed.from_address in _our_addresses():
+        return reasons.OUR_ADDRESS
     local = _local_part(parsed.from_address)
     if _is_daemon(parsed.from_address):
         return reasons.DAEMON_SENDER % local

@@ -17,5 +17,25 @@ def sender_user(address: str):
     """The active user with this email address, else None (emails are stored lower-cased)."""
     if not address:
         return None
-    return (get_user_model().objects.filter(email=address.lower(), is_active=True)
-            .only("id", "email", "organization_id", "is_staff", "language").first())
+    return get_user_model().objects.filter(email=address.lower(), is_active=True).first()
+
+
+class SenderUser:
+    """The sender's user, looked up at most once and only when needed: when the sender is
+    the ticket's requester (the usual reply) no query is made."""
+
+    _UNSET = object()
+
+    def __init__(self, address: str):
+        self.address = address
+        self._user = self._UNSET
+
+    def get(self, ticket=None):
+        if self._user is self._UNSET:
+            requester = getattr(ticket, "requester", None) if ticket is not None else None
+            if requester is not None and requester.email.lower() == self.address \
+                    and requester.is_active:
+                self._user = requester
+            else:
+                self._user = sender_user(self.address)
+        return self._user

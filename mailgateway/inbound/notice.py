@@ -12,7 +12,9 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
 from ..message_ids import LOOP_HEADER
@@ -41,6 +43,10 @@ def notice_allowed(address: str) -> bool:
     if not address or address in ours or "@" not in address:
         return False
     if address.rsplit("@", 1)[1] == settings.MAIL_MESSAGE_ID_DOMAIN.lower():
+        return False
+    try:
+        validate_email(address)
+    except ValidationError:
         return False
     return cache.add(_cache_key(address), 1, NOTICE_WINDOW_SECONDS)
 

@@ -9,8 +9,10 @@ Rules (compiled once), applied to plain text, in this order:
 - lines quoted with ">" (inline answers keep the person's own lines);
 - the signature: a "-- " delimiter line, or a short "Sent from my …" /
   "Enviado desde mi …" line near the end.
-mail-parser-reply's Outlook/"wrote" headers are covered by these rules, which also know the
-Spanish forms and the wrapped headers of the corpus, so the library is not needed at run time.
+mail-parser-reply (pinned) was measured on the corpus and does not do the job here: it does
+not know "El … escribió:", drops inline answers below a quote (email_1_2, email_1_8), takes
+"- " bullet lists for signatures (email_1_5), and needs 1.7 s on the 767 KB quote
+(email_long_quote); these rules take 6 ms there and about 0.1 ms on a usual reply.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import re
 from .html_text import QUOTE_MARK, html_to_text
 
 _WROTE = re.compile(
-    r"^(?:on|el|am|le|em|il|op|w dniu|den|på)\s.{0,400}?"
+    r"^(?:-{1,5}\s*)?(?:on|el|am|le|em|il|op|w dniu|den|på)\s.{0,400}?"
     r"(?:wrote|escribi[oó]|schrieb|a\s+[ée]crit|escreveu|ha\s+scritto|schreef|napisa[lł]"
     r"|skrev)\s*:?\s*$", re.I | re.S)
-_WROTE_START = re.compile(r"^(?:on|el|am|le|em|il|op|w dniu|den|på)\s", re.I)
+_WROTE_START = re.compile(r"^(?:-{1,5}\s*)?(?:on|el|am|le|em|il|op|w dniu|den|på)\s", re.I)
 _ORIGINAL = re.compile(
     r"^\s*-{2,}\s*(?:original message|mensaje original|ursprüngliche nachricht|"
     r"message d'origine|mensagem original|messaggio originale|forwarded by .*?|"
@@ -34,13 +36,16 @@ _HEADER_KEYS = (r"from|de|von|от|da|van|sent|enviado|enviada|date|fecha|to|par
 _HEADER_LINE = re.compile(rf"^\s*\*?\s*(?:{_HEADER_KEYS})\s*\*?\s*:\s*\*?\s*\S", re.I)
 _FROM_LINE = re.compile(r"^\s*\*?\s*(?:from|de|von|от|da|van)\s*\*?\s*:\s*\*?\s*\S", re.I)
 _UNDERSCORES = re.compile(r"^\s*_{20,}\s*$")
-_ATTRIBUTION = re.compile(r"^.{0,200}(?:@|\d).{0,200}:\s*$")
+_ATTRIBUTION = re.compile(r"^.{0,250}:\s*$")
+_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}")
+_DASHES = re.compile(r"^\s*-{10,}\s*$")
+_SEPARATOR = re.compile(r"^\s*(?:-{5,}|_{5,}|={5,})\s*$")
 _SIG_DELIMITER = re.compile(r"^(?:--|—|-- ?)\s*$")
 _SENT_FROM = re.compile(
     r"^\s*(?:sent from (?:my|mobile|yahoo|outlook)|sent from \w+ (?:for|on) |"
     r"sent with |sent via |enviado desde (?:mi|el|yahoo|outlook)|"
     r"enviado con |get outlook for|obtener outlook para|descargar outlook para|"
-    r"von meinem|envoyé de mon|inviato da)\b.{0,80}$", re.I)
+    r"von meinem|envoy[ée] de mon|inviato da)\b[^,]{0,60}$", re.I)
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _WROTE_LINES = 3
 _SENT_FROM_TAIL_LINES = 4
@@ -55,41 +60,75 @@ def _is_header_block(lines: list[str], i: int) -> bool:
     return sum(1 for line in following[:4] if _HEADER_LINE.match(line)) >= 1
 
 
-def _cut_index(lines: list[str]) -> int | None:
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
+def _wrote_header(lines: list[str], i: int) -> int:
+    """How many lines (1-3) the "On … wrote:" header starting at line i spans; 0 if none."""
+    if not _WROTE_START.match(lines[i].strip()):
+        return 0
+    for n in range(1, _WROTE_LINES + 1):
+        if i + n > len(lines):
+            break
+        if _WROTE.match(" ".join(x.strip() for x in lines[i:i + n])):
+            return n
+    return 0
+
+
+def _next_text(lines: list[str], i: int) -> str:
+    return next((x.strip() for x in lines[i:] if x.strip()), "")
+
+
+def _hard_cut(lines: list[str], i: int) -> bool:
+    """Everything from line i on is history (not a ">" quote one can answer inline)."""
+    stripped = lines[i].strip()
+    if stripped == QUOTE_MARK or _ORIGINAL.match(stripped):
+        return True
+    if _UNDERSCORES.match(stripped) or _DASHES.match(stripped):
+        return bool(_HEADER_LINE.match(_next_text(lines, i + 1)))
+    if _HEADER_LINE.match(stripped) and _is_header_block(lines, i):
+        return True
+    span = _wrote_header(lines, i)
+    return bool(span) and not _next_text(lines, i + span).startswith(">")
+
+
+def _own_lines(lines: list[str]) -> list[str]:
+    """Lines the sender wrote: stop at the history, skip ">" quotes and their headers."""
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if stripped and _hard_cut(lines, i):
+            return _drop_attribution(kept)
+        span = _wrote_header(lines, i) if stripped else 0
+        if span:
+            i += span
             continue
-        if stripped == QUOTE_MARK or _ORIGINAL.match(stripped):
-            return i
-        if _UNDERSCORES.match(stripped):
-            rest = [x for x in lines[i + 1:i + 4] if x.strip()]
-            if rest and _HEADER_LINE.match(rest[0]):
-                return i
-            continue
-        if _WROTE_START.match(stripped):
-            for n in range(1, _WROTE_LINES + 1):
-                joined = " ".join(x.strip() for x in lines[i:i + n])
-                if _WROTE.match(joined):
-                    return i
-        if _HEADER_LINE.match(stripped) and _is_header_block(lines, i):
-            return i
         if stripped.startswith(">"):
-            return None if _has_own_lines_after(lines, i) else i
-    return None
-
-
-def _has_own_lines_after(lines: list[str], i: int) -> bool:
-    """Inline answers: non-quoted text after the first quoted line."""
-    return any(x.strip() and not x.lstrip().startswith(">") for x in lines[i:])
+            kept = _drop_attribution(kept)
+            while i < len(lines) and (lines[i].lstrip().startswith(">")):
+                i += 1
+            continue
+        kept.append(lines[i].rstrip())
+        i += 1
+    return kept
 
 
 def _drop_attribution(kept: list[str]) -> list[str]:
+    """Drop the "date, name <address>:" line(s) just above a quote (1 or 2 lines)."""
     while kept and not kept[-1].strip():
         kept.pop()
-    if kept and _ATTRIBUTION.match(kept[-1].strip()) and len(kept[-1]) < 300:
+    if len(kept) >= 2 and not kept[-2].rstrip().endswith((".", "!", "?", ":")):
+        joined = f"{kept[-2].strip()} {kept[-1].strip()}"
+        if _is_attribution(joined):
+            return kept[:-2]
+    if kept and _is_attribution(kept[-1].strip()):
+        kept.pop()
+    while kept and (not kept[-1].strip() or _SEPARATOR.match(kept[-1])):
         kept.pop()
     return kept
+
+
+def _is_attribution(line: str) -> bool:
+    return (len(line) < 300 and bool(_ATTRIBUTION.match(line))
+            and ("@" in line or bool(_DATE.search(line))))
 
 
 def _strip_signature(lines: list[str]) -> list[str]:
@@ -106,17 +145,11 @@ def _strip_signature(lines: list[str]) -> list[str]:
 def reply_text(text: str) -> str:
     """The part of a plain-text body the sender wrote."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    cut = _cut_index(lines)
-    kept = lines[:cut] if cut is not None else lines
-    if cut is not None:
-        kept = _drop_attribution(kept)
-    kept = [x for x in kept if not x.lstrip().startswith(">")] if any(
-        x.lstrip().startswith(">") for x in kept) else kept
+    kept = _own_lines(text.split("\n"))
     while kept and not kept[-1].strip():
         kept.pop()
     kept = _strip_signature(kept)
-    result = _BLANKS.sub("\n\n", "\n".join(line.rstrip() for line in kept)).strip()
+    result = _BLANKS.sub("\n\n", "\n".join(kept)).strip()
     return result.replace(QUOTE_MARK, "").strip()
 
 

@@ -3,9 +3,10 @@ for agents and logs); tests assert these constants."""
 
 # Quarantine (a human message we will not append to any ticket by ourselves).
 NO_SENDER = "no usable sender address"
-NO_REFERENCE = "no ticket reference (no tag in the subject, no reply to our mail)"
+NO_REFERENCE = "no ticket tag in the subject and no reply to our mail"
 UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"
+STAFF_SENDER = "sent by an agent (agents answer in the agent workspace)"
 UNREADABLE = "the message could not be read"
 
 # Automatic mail (recorded on its ticket when it threads, never answered).
@@ -23,6 +24,7 @@ FEEDBACK_REPORT = "feedback (abuse) report"
 DISPOSITION_REPORT = "read receipt"
 LOOP_HEADER_SEEN = "our own loop header"
 OUR_MESSAGE_ID = "our own Message-ID"
+OUR_ADDRESS = "sent from our own address"
 AUTOREPLY_SUBJECT = "auto-reply or bounce subject"
 
 # Outcome notes.

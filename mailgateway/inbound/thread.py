@@ -17,6 +17,7 @@ from tickets.models import Message, Ticket
 
 from ..message_ids import message_id_ticket
 from . import reasons
+from .identify import SenderUser
 from .parse import ParsedMessage
 
 # Encoded words and folded lines are already decoded/unfolded by parse.header_decode.
@@ -52,10 +53,13 @@ def reference_ids(parsed: ParsedMessage) -> list[str]:
 
 
 def sender_may_write(*, ticket: Ticket, address: str, user) -> bool:
+    """`user` is the sender's user, or a SenderUser resolving it lazily."""
     if not address:
         return False
-    if ticket.requester.email.lower() == address:
+    if ticket.requester.email.lower() == address and ticket.requester.is_active:
         return True
+    if isinstance(user, SenderUser):
+        user = user.get(ticket)
     if user is not None and user.organization_id == ticket.organization_id:
         return True
     return Message.objects.filter(ticket_id=ticket.pk).filter(

@@ -1,0 +1,176 @@
+"""Agents' view of inbound email: quarantine first, raw message as escaped text, and the
+three actions on a quarantined message (attach to a ticket, open a ticket, discard), each
+calling the mail gateway services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
+from django.db.models import Case, IntegerField, Value, When
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Department
+from tickets.exceptions import TicketsError
+from tickets.models import Ticket
+
+from . import services
+from .exceptions import MailGatewayError
+from .inbound import parse
+from .models import InboundMessage
+
+RAW_DISPLAY_MAX_BYTES = 512 * 1024
+
+
+class AttachForm(forms.Form):
+    ticket_number = forms.CharField(label=_("Ticket number"), max_length=13,
+                                    help_text=_("For example KXJ-482-19375"))
+
+    def clean_ticket_number(self):
+        number = self.cleaned_data["ticket_number"].strip().upper().lstrip("[#").rstrip("]")
+        ticket = Ticket.objects.filter(number=number).first()
+        if ticket is None:
+            raise forms.ValidationError(_("There is no ticket with this number."))
+        self.cleaned_data["ticket"] = ticket
+        return number
+
+
+class OpenTicketForm(forms.Form):
+    requester_email = forms.EmailField(
+        label=_("Requester (contact email)"), required=False,
+        help_text=_("Leave empty to use the sender of each email."))
+    department = forms.ModelChoiceField(label=_("Department"),
+                                        queryset=Department.objects.all())
+
+    def clean_requester_email(self):
+        email = (self.cleaned_data.get("requester_email") or "").strip().lower()
+        if email and not get_user_model().objects.filter(
+                email=email, organization__isnull=False, is_active=True).exists():
+            raise forms.ValidationError(_("There is no customer contact with this email."))
+        return email
+
+
+class DiscardForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "status", "from_address", "subject", "reason",
+                    "ticket_link", "source")
+    list_filter = ("status", "is_automatic", "source")
+    search_fields = ("from_address", "subject", "header_message_id", "ticket__number")
+    list_select_related = ("ticket",)
+    date_hierarchy = "received_at"
+    actions = ("attach_to_ticket", "open_ticket", "discard")
+    fields = ("status", "reason", "source", "received_at", "processed_at", "from_address",
+              "subject", "header_message_id", "is_automatic", "attempts", "last_error",
+              "ticket_link", "ticket_message", "size_bytes", "reply_preview", "raw_message")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        quarantine_first = Case(When(status=InboundMessage.Status.QUARANTINED, then=Value(0)),
+                                default=Value(1), output_field=IntegerField())
+        return super().get_queryset(request).order_by(quarantine_first, "-received_at", "-id")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("ticket"))
+    def ticket_link(self, obj):
+        if not obj.ticket_id:
+            return "—"
+        url = reverse("admin:tickets_ticket_change", args=[obj.ticket_id]) \
+            if admin.site.is_registered(Ticket) else ""
+        if url:
+            return format_html('<a href="{}">{}</a>', url, obj.ticket.number)
+        return obj.ticket.number
+
+    @admin.display(description=_("reply text (quotes stripped)"))
+    def reply_preview(self, obj):
+        parsed = parse.parse_message(bytes(obj.raw))
+        return format_html('<pre style="white-space:pre-wrap">{}</pre>',
+                           services.reply_body(parsed))
+
+    @admin.display(description=_("raw message"))
+    def raw_message(self, obj):
+        raw = bytes(obj.raw)
+        text = raw[:RAW_DISPLAY_MAX_BYTES].decode("utf-8", errors="replace")
+        if len(raw) > RAW_DISPLAY_MAX_BYTES:
+            text += "\n[…]"
+        # format_html escapes: the original is shown as text, never rendered as HTML.
+        return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">'
+                           '{}</pre>', text)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def _form_page(self, request, queryset, form, action: str, title):
+        context = {
+            **self.admin_site.each_context(request), "title": title, "form": form,
+            "queryset": queryset, "action": action, "opts": self.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/mailgateway/inboundmessage/action_form.html",
+                                context)
+
+    def _run(self, request, queryset, call) -> None:
+        done = 0
+        for inbound in queryset:
+            try:
+                call(inbound)
+                done += 1
+            except (MailGatewayError, TicketsError) as error:
+                self.message_user(request, f"{inbound}: {' '.join(error.messages)}",
+                                  messages.ERROR)
+        if done:
+            self.message_user(request, _("%(count)d email(s) done.") % {"count": done},
+                              messages.SUCCESS)
+
+    @admin.action(description=_("Attach to a ticket"), permissions=["change"])
+    def attach_to_ticket(self, request, queryset):
+        form = AttachForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._form_page(request, queryset, form, "attach_to_ticket",
+                                   _("Attach to a ticket"))
+        ticket = form.cleaned_data["ticket"]
+        self._run(request, queryset, lambda inbound: services.inbound_message_attach(
+            inbound_id=inbound.pk, ticket=ticket, actor=request.user))
+        return None
+
+    @admin.action(description=_("Open a ticket from it"), permissions=["change"])
+    def open_ticket(self, request, queryset):
+        form = OpenTicketForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._form_page(request, queryset, form, "open_ticket",
+                                   _("Open a ticket from it"))
+        department = form.cleaned_data["department"]
+        email = form.cleaned_data["requester_email"]
+        users = get_user_model().objects
+
+        def call(inbound):
+            requester = users.filter(email=email or inbound.from_address,
+                                     organization__isnull=False, is_active=True).first()
+            if requester is None:
+                raise MailGatewayError(_("The sender is not a customer contact: enter the "
+                                         "requester's email."))
+            services.inbound_message_open_ticket(inbound_id=inbound.pk, requester=requester,
+                                                 department=department, actor=request.user)
+        self._run(request, queryset, call)
+        return None
+
+    @admin.action(description=_("Discard"), permissions=["change"])
+    def discard(self, request, queryset):
+        form = DiscardForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._form_page(request, queryset, form, "discard", _("Discard"))
+        reason = form.cleaned_data["reason"]
+        self._run(request, queryset, lambda inbound: services.inbound_message_discard(
+            inbound_id=inbound.pk, actor=request.user, reason=reason))
+        return None

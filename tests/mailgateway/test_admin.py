@@ -1,0 +1,79 @@
+"""The quarantine in the admin: listed first, raw shown escaped, actions call services."""
+
+import pytest
+from django.urls import reverse
+
+from mailgateway import services
+from mailgateway.models import InboundMessage
+from tests.factories import TicketFactory, department
+from tests.factories.mailgateway import raw_email
+from tickets.models import Message, Ticket
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:mailgateway_inboundmessage_changelist"
+
+
+@pytest.fixture
+def admin_client(client, two_orgs):
+    agent = two_orgs.agent
+    agent.is_superuser = True
+    agent.save()
+    client.force_login(agent)
+    return client
+
+
+def _quarantined(**kwargs) -> InboundMessage:
+    row, _ = services.inbound_message_store(raw=raw_email(**kwargs), source="pipe")
+    row = services.inbound_message_process(inbound_id=row.pk)
+    assert row.status == InboundMessage.Status.QUARANTINED
+    return row
+
+
+def test_list_shows_quarantine_first_and_raw_is_escaped(admin_client, two_orgs,
+                                                        django_assert_max_num_queries):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    ok, _ = services.inbound_message_store(
+        raw=raw_email(subject=f"Re: {ticket.subject_tag}"), source="pipe")
+    services.inbound_message_process(inbound_id=ok.pk)
+    bad = _quarantined(subject="Hola", body="<script>alert(1)</script> help")
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert rows[0].pk == bad.pk
+    detail = admin_client.get(reverse("admin:mailgateway_inboundmessage_change",
+                                      args=[bad.pk]))
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in detail.content
+    assert b"<script>alert(1)</script>" not in detail.content
+
+
+def test_attach_action_asks_the_number_then_attaches(admin_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    row = _quarantined(subject="no tag here", body="Please add this.")
+    url = reverse(CHANGELIST)
+    form = admin_client.post(url, {"action": "attach_to_ticket", "_selected_action": [row.pk]})
+    assert form.status_code == 200 and b"ticket_number" in form.content
+    admin_client.post(url, {"action": "attach_to_ticket", "_selected_action": [row.pk],
+                            "apply": "1", "ticket_number": ticket.number})
+    row.refresh_from_db()
+    assert row.status == InboundMessage.Status.ATTACHED and row.ticket == ticket
+    assert row.ticket_message.body == "Please add this."
+
+
+def test_open_ticket_and_discard_actions(admin_client, two_orgs):
+    row = _quarantined(subject="New problem", body="Phones do not register.")
+    other = _quarantined(subject="spam", from_addr="nobody@else.example")
+    url = reverse(CHANGELIST)
+    admin_client.post(url, {"action": "open_ticket", "_selected_action": [row.pk], "apply": "1",
+                            "department": department("sipstation-general").pk})
+    row.refresh_from_db()
+    assert row.status == InboundMessage.Status.OPENED
+    assert row.ticket.requester == two_orgs.maria
+    assert row.ticket.subject == "New problem"
+    assert row.ticket_message.body == "Phones do not register."
+    assert row.ticket_message.source == Message.Source.EMAIL
+    admin_client.post(url, {"action": "discard", "_selected_action": [other.pk], "apply": "1",
+                            "reason": "spam"})
+    other.refresh_from_db()
+    assert other.status == InboundMessage.Status.DISCARDED and "spam" in other.reason
+    assert Ticket.objects.count() == 1
