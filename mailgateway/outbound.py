@@ -57,10 +57,12 @@ def subject_line(*, ticket: Ticket) -> str:
 
 def thread_message_ids(*, ticket: Ticket, limit: int = REFERENCES_MAX) -> list[str]:
     """Message-IDs of the ticket's thread, oldest first, at most `limit` (the newest ones):
-    the mail we sent and the mail we received about it."""
+    the mail we sent and the human mail we received about it (not bounces or
+    out-of-office replies)."""
     sent = (OutboundMessage.objects.filter(ticket=ticket, sent_at__isnull=False)
             .order_by("-created_at", "-id").values_list("created_at", "header_message_id")[:limit])
-    received = (InboundMessage.objects.filter(ticket=ticket).exclude(header_message_id="")
+    received = (InboundMessage.objects.filter(ticket=ticket, is_automatic=False)
+                .exclude(header_message_id="")
                 .order_by("-received_at", "-id")
                 .values_list("received_at", "header_message_id")[:limit])
     merged = sorted([*sent, *received], key=lambda pair: pair[0])[-limit:]

@@ -82,6 +82,13 @@ def test_in_reply_to_and_references_follow_the_thread(ticket, two_orgs,
     assert msg["References"].split() == [confirmation, "<customer-1@acme.example>"]
 
 
+def test_automatic_inbound_mail_is_not_referenced(ticket):
+    InboundMessage.objects.create(dedupe_key="b" * 64, header_message_id="<bounce@mx.example>",
+                                  raw=b"", source="smtp", ticket=ticket, status="automatic",
+                                  is_automatic=True)
+    assert "<bounce@mx.example>" not in outbound.thread_message_ids(ticket=ticket)
+
+
 def test_references_are_bounded_to_the_last_twenty(ticket):
     for n in range(30):
         InboundMessage.objects.create(dedupe_key=f"{n:064d}", header_message_id=f"<m{n}@x.example>",
