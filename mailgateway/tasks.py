@@ -116,12 +116,16 @@ def inbound_enqueue(inbound_ids: list[int], *, batch_size: int = 1) -> None:
 
 @shared_task(acks_late=True)
 def requeue_stale_inbound(older_than_minutes: float | None = None) -> int:
-    """Beat job: queue again every inbound message still pending after N minutes."""
+    """Beat job: queue again every inbound message still pending after N minutes (a task
+    lost with a dead worker or a broker outage), except one that already failed
+    MAIL_INBOUND_MAX_ATTEMPTS times (it stays pending with its last error for an agent)."""
     if older_than_minutes is None:
         older_than_minutes = getattr(settings, "MAIL_INBOUND_REQUEUE_MINUTES", 10)
     cutoff = timezone.now() - dt.timedelta(minutes=older_than_minutes)
+    max_attempts = getattr(settings, "MAIL_INBOUND_MAX_ATTEMPTS", 20)
     stale = list(InboundMessage.objects.filter(status=InboundMessage.Status.PENDING,
-                                               received_at__lte=cutoff)
+                                               received_at__lte=cutoff,
+                                               attempts__lt=max_attempts)
                  .order_by("received_at", "id").values_list("id", flat=True)[:REQUEUE_MAX])
     if stale:
         logger.info("Re-queuing %d pending inbound messages", len(stale))

@@ -71,11 +71,14 @@ def test_requeue_stale_inbound_queues_only_old_pending_rows(ticket, monkeypatch)
     InboundMessage.objects.filter(pk__in=[old.pk, done.pk]).update(
         received_at=timezone.now() - dt.timedelta(minutes=30))
     InboundMessage.objects.filter(pk=done.pk).update(status=InboundMessage.Status.THREADED)
+    poison = store(raw_email(subject=f"Re: {ticket.subject_tag} poison"))
+    InboundMessage.objects.filter(pk=poison.pk).update(
+        received_at=timezone.now() - dt.timedelta(minutes=30), attempts=20)
     queued = []
     monkeypatch.setattr(tasks.process_inbound, "delay", queued.append)
     assert tasks.requeue_stale_inbound.apply(kwargs={"older_than_minutes": 10}).get() == 1
     assert queued == [old.pk]
-    assert fresh.pk not in queued
+    assert fresh.pk not in queued and poison.pk not in queued
 
 
 def test_requeued_rows_end_processed_exactly_once(ticket, settings):
