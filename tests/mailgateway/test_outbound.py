@@ -184,3 +184,12 @@ def test_a_reply_to_our_mail_threads_by_its_message_id_even_without_the_tag(
     # …and our next mail about the ticket references that reply.
     refs = outbound.thread_message_ids(ticket=ticket)
     assert refs[-1] == row.header_message_id
+
+
+def test_non_ascii_attachment_names_survive(ticket, two_orgs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply_create(ticket=ticket, author=two_orgs.agent, body="Adjunto.",
+                                     kind="agent", source="admin",
+                                     files=[upload("configuración año.txt", b"sip.conf\n")])
+    msg = parsed(mail.outbox[-1])
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["configuración año.txt"]

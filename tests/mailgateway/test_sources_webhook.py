@@ -82,3 +82,15 @@ def test_no_credentials_at_all_gets_4xx(client):
 def test_get_changes_nothing(client):
     assert client.get(URL, HTTP_AUTHORIZATION=auth("hookuser:s3cret-hook")).status_code == 405
     assert InboundMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize("secret,status", [("hookuser:s3cret-hook", 200), ("hookuser:nope", 400)])
+def test_postmark_raw_email_webhook_is_protected_by_the_secret(client, monkeypatch, secret, status,
+                                                               django_capture_on_commit_callbacks):
+    monkeypatch.setattr("mailgateway.tasks.process_inbound.delay", lambda _id: None)
+    payload = {"RecordType": "Inbound", "RawEmail": RAW.decode(), "Headers": []}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/mail/anymail/postmark/inbound/", payload,
+                               content_type="application/json", HTTP_AUTHORIZATION=auth(secret))
+    assert response.status_code == status
+    assert InboundMessage.objects.count() == (1 if status == 200 else 0)
