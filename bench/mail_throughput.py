@@ -40,6 +40,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="worker subprocesses")
     parser.add_argument("--batch", type=int, default=50, help="messages per queued task")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--profile-sample", type=int, default=200,
+                        help="afterwards, process this many in-process to count queries/CPU")
     return parser.parse_args()
 
 
@@ -135,6 +137,27 @@ def wait_workers_ready(app, count: int, timeout: float = 60) -> None:
     sys.exit("workers did not start")
 
 
+def profile(targets: list[tuple[str, str]], count: int) -> None:
+    """Per-message cost of processing alone, in this process: queries and CPU."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mailgateway import services
+    from mailgateway.tasks import _process_one
+
+    raws = [raw_reply(number=targets[n % len(targets)][0], email=targets[n % len(targets)][1],
+                      n=10_000_000 + n) for n in range(count)]
+    ids = [services.inbound_message_store(raw=raw, source="pipe")[0].pk for raw in raws]
+    cpu, wall = time.process_time(), time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        for inbound_id in ids:
+            _process_one(inbound_id)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"processing alone:    {len(queries.captured_queries) / count:.1f} queries/message, "
+          f"{1000 * cpu / count:.1f} ms Python CPU/message, {1000 * wall / count:.1f} ms wall "
+          f"(sample of {count}, one process)")
+
+
 def main() -> None:
     args = arguments()
     admin_url, url, name = bench_database_url()
@@ -189,6 +212,10 @@ def main() -> None:
     print(f"store+queue:         {stored - start:.2f} s ({args.messages / (stored - start):.0f} msg/s)")
     print(f"end to end:          {elapsed:.2f} s")
     print(f"THROUGHPUT:          {args.messages / elapsed:.0f} messages/second end to end")
+    print(f"load average:        {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"(1/5/15 min; other processes on the machine count too)")
+    if args.profile_sample:
+        profile(targets, args.profile_sample)
     if threaded != args.messages or replies != args.messages:
         print("WARNING: not every message ended threaded exactly once", file=sys.stderr)
     if not args.keep_db:
