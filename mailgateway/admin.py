@@ -83,6 +83,11 @@ class InboundMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # The stored message is evidence: its page is read-only; the list's actions (which
+        # need the change permission) are the only way to act on it.
+        return obj is None and super().has_change_permission(request)
+
     @admin.display(description=_("ticket"))
     def ticket_link(self, obj):
         if not obj.ticket_id:

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tickets import services as ticket_services
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, TicketEvent
 
 from . import exceptions as exc
 from .inbound import classify, identify, notice, parse, persist, quote, reasons, thread
@@ -128,8 +128,16 @@ def _pipeline(inbound: InboundMessage) -> None:
     inbound.ticket, inbound.ticket_message = found.ticket, message
 
 
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[external\]\s*)?(?:fwd?|rv|wg|tr|enc)\s*:",
+                              re.I)
+
+
 def reply_body(parsed: parse.ParsedMessage) -> str:
-    """What the person wrote: text/plain preferred, else the HTML as text; no quotes."""
+    """What the person wrote: text/plain preferred, else the HTML as text; no quotes.
+    A forward (subject "Fwd:", "FW:", "RV:" …) is kept whole: the history is the point."""
+    if _FORWARD_SUBJECT.match(parsed.subject or ""):
+        text = parse.body_text(parsed, strip_quotes=False)
+        return quote.strip_signature_only(text)
     if parsed.text.strip():
         return quote.reply_text(parsed.text)
     if parsed.html.strip():
@@ -187,11 +195,21 @@ def _dsn_fields(parsed: parse.ParsedMessage) -> dict[str, str]:
 
 
 def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
+    """Mark our returned mail as not delivered, with an audit event on the ticket."""
     if not ids:
         return
-    OutboundMessage.objects.filter(ticket=ticket, header_message_id__in=ids,
-                                   delivery_failed_at__isnull=True).update(
-        delivery_failed_at=timezone.now(), failure_reason=_failure_reason(parsed))
+    failed = list(OutboundMessage.objects.filter(
+        ticket=ticket, header_message_id__in=ids, delivery_failed_at__isnull=True
+    ).values_list("pk", "header_message_id", "to_address"))
+    if not failed:
+        return
+    reason = _failure_reason(parsed)
+    OutboundMessage.objects.filter(pk__in=[pk for pk, _mid, _to in failed]).update(
+        delivery_failed_at=timezone.now(), failure_reason=reason)
+    for _pk, header_message_id, to_address in failed:
+        ticket_services.ticket_event_record(
+            ticket=ticket, actor=None, kind=TicketEvent.Kind.MAIL_FAILED,
+            message_id_header=header_message_id, to=to_address, reason=reason)
 
 
 def _quarantine(inbound, reason: str, *, parsed, notify: bool) -> None:

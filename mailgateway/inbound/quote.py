@@ -9,6 +9,8 @@ Rules (compiled once), applied to plain text, in this order:
 - lines quoted with ">" (inline answers keep the person's own lines);
 - the signature: a "-- " delimiter line, or a short "Sent from my …" /
   "Enviado desde mi …" line near the end.
+A forwarded message ("---------- Forwarded message ---------", "Begin forwarded message:")
+is kept whole: it is what the person sends us.
 mail-parser-reply (pinned) was measured on the corpus and does not do the job here: it does
 not know "El … escribió:", drops inline answers below a quote (email_1_2, email_1_8), takes
 "- " bullet lists for signatures (email_1_5), and needs 1.7 s on the 767 KB quote
@@ -30,7 +32,12 @@ _ORIGINAL = re.compile(
     r"^\s*-{2,}\s*(?:original message|mensaje original|ursprüngliche nachricht|"
     r"message d'origine|mensagem original|messaggio originale|forwarded by .*?|"
     r"reply message)\s*-{2,}", re.I)
-_HEADER_KEYS = (r"from|de|von|от|da|van|sent|enviado|enviada|date|fecha|to|para|subject|"
+_FORWARD = re.compile(
+    r"^\s*(?:-{2,}\s*(?:forwarded message|original message follows|mensaje reenviado|"
+    r"weitergeleitete nachricht|message transf[ée]r[ée]|mensagem encaminhada)\s*-{2,}|"
+    r"begin forwarded message:|inicio del mensaje reenviado:|comienzo del mensaje reenviado:)",
+    re.I)
+_HEADER_KEYS = (r"from|de|von|от|da|van|sent|enviado el|enviado|enviada|date|fecha|to|para|subject|"
                 r"asunto|gesendet|an|betreff|отправлено|кому|тема|envoyé|objet|data|"
                 r"cc|a|à|datum|onderwerp|aan|oggetto|inviato")
 _HEADER_LINE = re.compile(rf"^\s*\*?\s*(?:{_HEADER_KEYS})\s*\*?\s*:\s*\*?\s*\S", re.I)
@@ -95,6 +102,9 @@ def _own_lines(lines: list[str]) -> list[str]:
     i = 0
     while i < len(lines):
         stripped = lines[i].strip()
+        if stripped and _FORWARD.match(stripped):
+            # A forwarded message is what the person sends us: keep it whole.
+            return kept + [line.rstrip() for line in lines[i:]]
         if stripped and _hard_cut(lines, i):
             return _drop_attribution(kept)
         span = _wrote_header(lines, i) if stripped else 0
@@ -148,9 +158,21 @@ def reply_text(text: str) -> str:
     kept = _own_lines(text.split("\n"))
     while kept and not kept[-1].strip():
         kept.pop()
-    kept = _strip_signature(kept)
+    unsigned = _strip_signature(kept)
+    if any(line.strip() for line in unsigned):  # a message that is only a signature stays
+        kept = unsigned
     result = _BLANKS.sub("\n\n", "\n".join(kept)).strip()
     return result.replace(QUOTE_MARK, "").strip()
+
+
+def strip_signature_only(text: str) -> str:
+    """A forwarded message: everything kept but a trailing mobile "Sent from" line."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) > 1 and _SENT_FROM.match(lines[-1]):
+        lines.pop()
+    return _BLANKS.sub("\n\n", "\n".join(line.rstrip() for line in lines)).strip()
 
 
 def html_reply_text(html: str) -> str:

@@ -23,7 +23,7 @@ SISIMAI_AUTOMATIC_MIN = 620
 
 def _ingest(paths) -> dict[str, str]:
     out = io.StringIO()
-    call_command("ingest_email", *[str(p) for p in paths], stdout=out)
+    call_command("ingest_email", "--sync", *[str(p) for p in paths], stdout=out)
     outcomes = {}
     for line in out.getvalue().splitlines():
         match = OUTCOME.match(line)

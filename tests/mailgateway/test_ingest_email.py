@@ -75,3 +75,21 @@ def test_split_input_keeps_a_single_message_whole():
     raw = raw_email()
     assert split_input(raw) == [raw]
     assert InboundMessage.objects.count() == 0
+
+
+def test_uses_the_processing_task_when_there_is_one(two_orgs, tmp_path, monkeypatch):
+    from mailgateway import tasks
+
+    queued = []
+
+    class FakeTask:
+        @staticmethod
+        def delay(inbound_id):
+            queued.append(inbound_id)
+
+    monkeypatch.setattr(tasks, "process_inbound", FakeTask, raising=False)
+    path = tmp_path / "m.eml"
+    path.write_bytes(raw_email())
+    assert _run(str(path)) == [f"{path}: stored, queued for processing"]
+    assert queued == [InboundMessage.objects.get().pk]
+    assert _run("--sync", str(path))[0].startswith(f"{path}: quarantined (")

@@ -114,7 +114,47 @@ def test_talon_share_block_reply():
     ("Fixed.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Support <s@x.example>\nwrote:\n\n> old",
      "Fixed."),
     ("Ok.\n\n-- \nMaría García\nAcme Telecom", "Ok."),
+    ("Recibido.\n\n________________________________\nDe: Soporte <s@x.example>\n"
+     "Enviado el: martes, 4 de marzo de 2025 9:12\nPara: Juan\nAsunto: RE: x\n\nviejo",
+     "Recibido."),
+    ("Thanks!\n\n*From:* Support [mailto:s@x.example]\n*Sent:* Friday\n*To:* me\n\nold",
+     "Thanks!"),
+    ("Yes.\n\nEl 3 mar 2025, a las 10:00, Soporte <s@x.example> escribió:\n\n> ¿Va?",
+     "Yes."),
     ("Ok.\n\nEnviado desde mi iPhone", "Ok."),
 ])
 def test_spanish_and_english_quote_headers(text, expected):
     assert quote.reply_text(text) == expected
+
+
+@pytest.mark.parametrize("quote_html", [
+    '<div class="gmail_quote"><div class="gmail_attr">On Mon, X wrote:</div>'
+    '<blockquote class="gmail_quote">old text</blockquote></div>',
+    '<blockquote type="cite">On 3 Mar 2025, at 10:00, X wrote:<br>old text</blockquote>',
+    '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr">'
+    '<b>From:</b> X<br><b>Sent:</b> Monday</div><div>old text</div>',
+    '<div class="OutlookMessageHeader"><b>From:</b> X<br><b>Sent:</b> Monday</div>old text',
+    '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in">'
+    '<p><b>De:</b> Soporte<br><b>Enviado el:</b> lunes</p></div><p>old text</p>',
+    '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg">From: X</div>old text',
+    '<div class="yahoo_quoted">On Monday, X wrote: old text</div>',
+    '<div class="moz-cite-prefix">On 03/03/2025 10:00, X wrote:<br></div>'
+    '<blockquote cite="mid:x@y">old text</blockquote>',
+])
+def test_html_quote_markup_of_common_clients(quote_html):
+    html = f"<html><body><div>Solved, thanks!</div><div><br></div>{quote_html}</body></html>"
+    assert quote.html_reply_text(html) == "Solved, thanks!"
+
+
+def test_forwarded_messages_are_kept_whole():
+    text = ("FYI, see below.\n\n---------- Forwarded message ---------\nFrom: Carrier NOC "
+            "<noc@carrier.example>\nDate: Mon, 3 Mar 2025\nSubject: Outage\nTo: us\n\n"
+            "Trunk 4 is down.")
+    assert quote.reply_text(text) == text
+    raw = (corpus_dir() / "django-helpdesk/tests/test_files/utf-nondecodable.eml").read_bytes()
+    assert "Forwarded Message" in reply_body(parse.parse_message(raw))
+    assert len(reply_body(parse.parse_message(raw))) > 200
+
+
+def test_a_message_that_is_only_a_signature_is_kept():
+    assert quote.reply_text("\n--\nJørn Støylen\n924 38 051") == "--\nJørn Støylen\n924 38 051"

@@ -262,6 +262,10 @@ def test_bounce_of_our_mail_marks_delivery_failed(two_orgs):
     outbound.refresh_from_db()
     assert outbound.delivery_failed_at is not None
     assert outbound.failure_reason == "Diagnostic-Code: smtp; 550 5.1.1 user unknown"
+    event = ticket.events.get(kind="mail_failed")
+    assert event.data["to"] == "maria@acme.example" and "5.1.1" in event.data["reason"]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEW  # a bounce changes no status
 
 
 def test_our_own_mail_looping_back_is_automatic(two_orgs, mailoutbox,
@@ -324,3 +328,12 @@ def test_agent_mail_is_not_recorded_as_a_customer_message(two_orgs):
     row = ingest(raw_email(from_addr=two_orgs.agent.email, subject=f"Re: {ticket.subject_tag}"))
     assert row.status == InboundMessage.Status.QUARANTINED
     assert row.reason == reasons.STAFF_SENDER
+
+
+def test_a_forward_keeps_the_forwarded_history(two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    body = ("See the carrier's answer.\n\n________________________________\nFrom: NOC "
+            "<noc@carrier.example>\nSent: Monday\nTo: Maria\nSubject: Trunk 4\n\nTrunk 4 is down.")
+    row = ingest(raw_email(subject=f"FW: {ticket.subject_tag} audio", body=body))
+    assert row.status == InboundMessage.Status.THREADED
+    assert "Trunk 4 is down." in row.ticket_message.body

@@ -1,8 +1,11 @@
 """python manage.py ingest_email [FILE ...]: store then process raw messages.
 
 Reads raw RFC 5322 messages from the files (or standard input, for an MTA pipe); an mbox
-file (first line "From ") holds several. Prints one outcome line per message and exits
-non-zero only when a message could not be stored.
+file (first line "From ") holds several. Each message is stored first, then processed by
+the Celery task `mailgateway.tasks.process_inbound` when there is one (run in-process by
+the embedded default, whose tasks are eager; queued to the workers otherwise), else by the
+service directly; `--sync` always processes in this process. Prints one outcome line per
+message and exits non-zero only when a message could not be stored.
 """
 
 from __future__ import annotations
@@ -11,14 +14,12 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mailgateway import services
+from mailgateway import services, tasks
 from mailgateway.inbound.mbox import split_input
 from mailgateway.models import InboundMessage
 
 
-def outcome_line(row: InboundMessage, created: bool) -> str:
-    if not created and row.status != InboundMessage.Status.PENDING:
-        return f"duplicate ({row.status})"
+def outcome_line(row: InboundMessage) -> str:
     status = row.status
     if status == InboundMessage.Status.THREADED:
         return f"threaded {row.ticket.number}"
@@ -27,8 +28,10 @@ def outcome_line(row: InboundMessage, created: bool) -> str:
         return f"automatic ({row.reason}){suffix}"
     if status == InboundMessage.Status.QUARANTINED:
         return f"quarantined ({row.reason})"
+    if status == InboundMessage.Status.PENDING and row.last_error:
+        return f"stored, processing deferred ({row.last_error.splitlines()[0][:200]})"
     if status == InboundMessage.Status.PENDING:
-        return f"stored, processing deferred ({row.last_error or 'pending'})"
+        return "stored, queued for processing"
     return row.get_status_display().lower()
 
 
@@ -37,9 +40,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", help="files to read; none or '-' = stdin")
+        parser.add_argument("--sync", action="store_true",
+                            help="process in this process instead of queuing the task")
 
     def handle(self, *args, **options):
         names = options["files"] or ["-"]
+        self.task = None if options["sync"] else getattr(tasks, "process_inbound", None)
         failures = 0
         for name in names:
             try:
@@ -62,15 +68,19 @@ class Command(BaseCommand):
         except Exception as error:  # report and go on with the next message
             self.stderr.write(f"{label}: not stored ({error!r})")
             return 1
-        if created or row.status == InboundMessage.Status.PENDING:
-            row = self._process(row)
-        self.stdout.write(f"{label}: {outcome_line(row, created)}")
+        if not created and row.status != InboundMessage.Status.PENDING:
+            self.stdout.write(f"{label}: duplicate ({row.status})")
+            return 0
+        row = self._process(row)  # new, or stored before and still pending
+        self.stdout.write(f"{label}: {outcome_line(row)}")
         return 0
 
     def _process(self, row: InboundMessage) -> InboundMessage:
         try:
-            return services.inbound_message_process(inbound_id=row.pk)
+            if self.task is None:
+                return services.inbound_message_process(inbound_id=row.pk)
+            self.task.delay(row.pk)
         except Exception as error:  # stays pending; the beat re-queue retries it
             services.inbound_message_record_error(inbound_id=row.pk, error=repr(error))
-            row.refresh_from_db()
-            return row
+        row.refresh_from_db()
+        return row
