@@ -18,7 +18,12 @@ from . import inbound_accept
 def raw_bytes(message) -> bytes:
     """The RFC 5322 bytes of anymail's parsed message (ESPs that post raw MIME give the
     original; the others a faithful rebuild)."""
-    return message.as_bytes()
+    try:
+        return message.as_bytes()
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        # A constructed message with parts the generator cannot serialise as bytes: keep
+        # what we can rather than failing the webhook (the ESP would retry forever).
+        return message.as_string().encode("utf-8", "surrogateescape")
 
 
 @receiver(inbound, dispatch_uid="mailgateway.sources.webhook.inbound")
