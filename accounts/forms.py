@@ -1,8 +1,16 @@
+import zoneinfo
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import throttle
 from .models import User
+
+LOGIN_THROTTLED = _("Too many failed attempts. Please wait %(minutes)s minutes and try again, "
+                    "or reset your password.")
 
 
 class LoginForm(AuthenticationForm):
@@ -12,8 +20,55 @@ class LoginForm(AuthenticationForm):
     remember_me = forms.BooleanField(label=_("Remember me"), required=False,
                                      help_text=_("Not recommended on public computers."))
 
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Please enter a correct email address and password. Both fields "
+                           "may be case-sensitive."),
+        "throttled": LOGIN_THROTTLED,
+    }
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        ip = throttle.client_ip(self.request) if self.request else "unknown"
+        if email and throttle.login_is_throttled(email=email, ip=ip):
+            throttle.logger.warning("Refused login for %r from %s: throttled", email, ip)
+            raise ValidationError(
+                self.error_messages["throttled"], code="throttled",
+                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)})
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if email:
+                throttle.login_failure_record(email=email, ip=ip)
+            raise
+        throttle.login_failures_reset(email=email, ip=ip)
+        return cleaned
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+            if "/" in name or name == "UTC"]
+
 
 class ContactDetailsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label=_("time zone"), choices=_time_zone_choices)
+
     class Meta:
         model = User
         fields = ["full_name", "phone", "job_title", "language", "time_zone"]
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+            "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].required = True
+        self.fields["language"].choices = [("", _("Same as my browser"))] + list(
+            User.Language.choices)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    next = forms.CharField(required=False)

@@ -5,6 +5,7 @@ import zoneinfo
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 
 
 class UserLanguageMiddleware:
@@ -49,5 +50,6 @@ class FirstLoginMiddleware:
             and getattr(user, "needs_details_confirmation", False)
             and not request.path.startswith(self.ALLOWED_PREFIXES)
         ):
-            return redirect(reverse("accounts:confirm_details") + f"?next={request.path}")
+            return redirect(reverse("accounts:confirm_details") + "?"
+                            + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)

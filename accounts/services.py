@@ -15,3 +15,12 @@ def contact_details_confirm(*, user: User, full_name: str, phone: str, job_title
         user.details_confirmed_at = user.details_confirmed_at or timezone.now()
         user.save()
     return user
+
+
+def contact_language_set(*, user: User, language: str) -> User:
+    """The contact's chosen language (wins over the browser's on every page)."""
+    if language not in dict(User.Language.choices):
+        raise ValueError(f"Unsupported language: {language!r}")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return user

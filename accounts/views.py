@@ -1,10 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from . import services
-from .forms import ContactDetailsForm, LoginForm
+from .forms import ContactDetailsForm, LanguageForm, LoginForm
 
 
 class LoginView(auth_views.LoginView):
@@ -23,13 +26,49 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    html_email_template_name = "accounts/email/password_reset.html"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+def _safe_next(request, target: str, default: str) -> str:
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
 @login_required
 def confirm_details(request):
     form = ContactDetailsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.contact_details_confirm(user=request.user, **form.cleaned_data)
-        target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-            target = "tickets:my_tickets"
-        return redirect(target)
-    return render(request, "accounts/confirm_details.html", {"form": form})
+        return redirect(_safe_next(request, request.GET.get("next", ""), "tickets:my_tickets"))
+    return render(request, "accounts/confirm_details.html", {
+        "form": form, "first_time": request.user.details_confirmed_at is None})
+
+
+@require_POST
+def language_switch(request):
+    """Set the page language; a signed-in contact keeps it as their preference."""
+    form = LanguageForm(request.POST)
+    if form.is_valid() and request.user.is_authenticated:
+        services.contact_language_set(user=request.user,
+                                      language=form.cleaned_data["language"])
+    return set_language(request)

@@ -11,6 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from .exceptions import LEDGER_IMMUTABLE, LedgerImmutableError
 
 
+class BalanceState(models.TextChoices):
+    OK = "ok", _("At or above the threshold")
+    LOW = "low", _("Under the threshold")
+    NEGATIVE = "negative", _("Overdrawn")
+
+
 class CreditAccount(models.Model):
     organization = models.OneToOneField("accounts.Organization", on_delete=models.PROTECT,
                                         related_name="credit_account",
@@ -19,6 +25,10 @@ class CreditAccount(models.Model):
     low_balance_threshold_minutes = models.PositiveIntegerField(
         _("low-balance notice under (minutes)"), default=60)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # Where the balance stood at the last booking, so that a low-balance notice goes out
+    # once per crossing of the threshold (or of zero), not once per debit.
+    balance_state = models.CharField(_("balance state"), max_length=8,
+                                     choices=BalanceState.choices, default=BalanceState.OK)
 
     class Meta:
         verbose_name = _("credit account")
@@ -92,3 +102,71 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerImmutableError(LEDGER_IMMUTABLE)
+
+
+BUNDLE_MINUTES = (120, 300, 600)
+BUNDLE_CHOICES = [(m, _("%(minutes)s credits") % {"minutes": m}) for m in BUNDLE_MINUTES]
+
+
+class PrepaidCard(models.Model):
+    """A prepaid credit card as distributors sell them: a public number plus a secret
+    verification code. Only a keyed hash of the code is stored; a card works once."""
+
+    number = models.CharField(_("card number"), max_length=24, unique=True)
+    code_hash = models.CharField(_("verification code hash"), max_length=128)
+    minutes = models.PositiveIntegerField(_("credits"), choices=BUNDLE_CHOICES)
+    batch = models.CharField(_("batch"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+    failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
+    redeemed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+", verbose_name=_("redeemed by"))
+    redeemed_account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, null=True,
+                                         blank=True, related_name="+",
+                                         verbose_name=_("redeemed for"))
+
+    class Meta:
+        ordering = ["-created_at", "number"]
+        verbose_name = _("prepaid credit card")
+        verbose_name_plural = _("prepaid credit cards")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_redeemed(self) -> bool:
+        return self.redeemed_at is not None
+
+
+class PurchaseOrder(models.Model):
+    """A customer's request for a bundle; the credits are booked when staff mark it paid."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT,
+                                related_name="purchase_orders", verbose_name=_("account"))
+    minutes = models.PositiveIntegerField(_("credits"), choices=BUNDLE_CHOICES)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+",
+                                     verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
+        indexes = [models.Index(fields=["status", "-requested_at"], name="credits_po_status")]
+
+    def __str__(self) -> str:
+        return f"PO-{self.pk:06d}" if self.pk else "PO"

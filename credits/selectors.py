@@ -22,3 +22,29 @@ def ticket_minutes_consumed(*, ticket_id: int) -> int:
                                                   LedgerEntry.Kind.REFUND])
              .aggregate(total=Sum("minutes"))["total"]) or 0
     return -total
+
+
+def credit_account_for_admin(*, actor) -> CreditAccount | None:
+    """The account an organization admin may see (None for anyone else, who gets a 404)."""
+    if actor is None or not getattr(actor, "is_org_admin", False):
+        return None
+    account = (CreditAccount.objects.filter(organization_id=actor.organization_id)
+               .select_related("organization").first())
+    # No account yet: show an empty one without creating it (no writes on GET).
+    return account or CreditAccount(organization=actor.organization)
+
+
+def ledger_entries_for_account(*, account: CreditAccount):
+    """Newest first, as the Credits page and its export show them."""
+    if account.pk is None:
+        return LedgerEntry.objects.none()
+    return (LedgerEntry.objects.filter(account=account).select_related("actor")
+            .order_by("-id"))
+
+
+def purchase_orders_for_account(*, account: CreditAccount):
+    from .models import PurchaseOrder
+
+    if account.pk is None:
+        return PurchaseOrder.objects.none()
+    return PurchaseOrder.objects.filter(account=account).order_by("-requested_at", "-id")[:20]

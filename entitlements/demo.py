@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from catalog.models import Product
+from credits import services as credits_services
 
 from .models import (
     BillingResponsibility,
@@ -41,6 +42,9 @@ def load(*, today: dt.date | None = None) -> dict:
     if contract1 is None:
         contract1 = SupportContract.objects.create(
             deployment=dep1, plan=plan, starts_on=today - days(30), ends_on=today + days(335))
+    credits_services.credit_contract_grant(
+        organization_id=acme.pk, minutes=plan.included_credits_minutes,
+        contract_id=contract1.pk, term_number=1, reason=f"{plan.name} — {dep1.code}")
     if not SupportContract.objects.filter(deployment=dep2).exists():
         SupportContract.objects.create(deployment=dep2, plan=plan,
                                        starts_on=today - days(375), ends_on=today - days(10))

@@ -70,6 +70,14 @@ class SupportContract(models.Model):
                              verbose_name=_("plan"))
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
+    # How many terms have been sold (1 at creation, +1 per renewal); each term's included
+    # credits are granted once, with the idempotency key contract:<id>:term:<n>.
+    term_count = models.PositiveSmallIntegerField(_("terms"), default=1)
+    # The end date each reminder was last sent for: once per end date, again after renewal.
+    reminder_30_sent_for = models.DateField(_("30-day reminder sent for end"), null=True,
+                                            blank=True, editable=False)
+    reminder_7_sent_for = models.DateField(_("7-day reminder sent for end"), null=True,
+                                           blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -209,6 +209,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_BEAT_SCHEDULE: dict = {
+    "entitlements-contract-reminders": {
+        "task": "entitlements.tasks.contract_reminders_dispatch",
+        "schedule": 3600.0,  # hourly; each reminder is sent once per contract end date
+    },
+    "credits-expiry": {
+        "task": "credits.tasks.credits_expire_all",
+        "schedule": 3600.0 * 6,  # does nothing unless CREDITS_EXPIRY_MONTHS is set
+    },
+}
 # Mail gateway: IMAP mailbox polled by beat (TLS only), re-queue of pending inbound mail,
 # rate limit of automatic mail per ticket and address.
 IMAP_HOST = env("IMAP_HOST", default="")
@@ -223,11 +233,9 @@ IMAP_POLL_SECONDS = env.int("IMAP_POLL_SECONDS", default=60)
 MAIL_INBOUND_REQUEUE_MINUTES = env.int("MAIL_INBOUND_REQUEUE_MINUTES", default=10)
 MAIL_AUTOMATIC_LIMIT_COUNT = env.int("MAIL_AUTOMATIC_LIMIT_COUNT", default=10)
 MAIL_AUTOMATIC_LIMIT_MINUTES = env.int("MAIL_AUTOMATIC_LIMIT_MINUTES", default=10)
-CELERY_BEAT_SCHEDULE: dict = {
-    "mail-requeue-stale-inbound": {
-        "task": "mailgateway.tasks.requeue_stale_inbound",
-        "schedule": 300.0,
-    },
+CELERY_BEAT_SCHEDULE["mail-requeue-stale-inbound"] = {
+    "task": "mailgateway.tasks.requeue_stale_inbound",
+    "schedule": 300.0,
 }
 if IMAP_HOST:
     CELERY_BEAT_SCHEDULE["mail-poll-imap"] = {

@@ -3,7 +3,7 @@
 from rest_framework import generics, serializers
 
 from . import selectors
-from .models import Ticket
+from .models import Attachment, Message, Ticket
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -14,15 +14,53 @@ class TicketSerializer(serializers.ModelSerializer):
         fields = ["number", "subject", "status", "department", "created_at", "last_activity_at"]
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "size_bytes"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["kind", "author", "body", "created_at", "attachments"]
+
+    def get_author(self, message) -> str:
+        return message.author.get_full_name() if message.author else message.author_email
+
+
+class TicketDetailSerializer(TicketSerializer):
+    messages = serializers.SerializerMethodField()
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "messages"]
+
+    def get_messages(self, ticket) -> list[dict]:
+        return MessageSerializer(selectors.ticket_messages_for_contact(ticket=ticket),
+                                 many=True).data
+
+
 class TicketListView(generics.ListAPIView):
+    """`?status=open` (default: all) or `?status=resolved`."""
+
     serializer_class = TicketSerializer
 
     def get_queryset(self):
-        return selectors.tickets_visible_to(user=self.request.user).select_related("department")
+        tickets = selectors.tickets_visible_to(user=self.request.user).select_related(
+            "department")
+        status = self.request.query_params.get("status")
+        if status == "open":
+            tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES)
+        elif status == "resolved":
+            tickets = tickets.filter(status=Ticket.Status.RESOLVED)
+        return tickets.order_by("-last_activity_at", "-id")
 
 
 class TicketDetailView(generics.RetrieveAPIView):
-    serializer_class = TicketSerializer
+    serializer_class = TicketDetailSerializer
 
     def get_object(self):
         return selectors.ticket_get_for_contact(user=self.request.user,

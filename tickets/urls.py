@@ -1,8 +1,20 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
+
+NUMBER = r"(?P<number>[A-Z]{3}-[0-9]{3}-[0-9]{5})"
 
 app_name = "tickets"
 urlpatterns = [
     path("", views.my_tickets, name="my_tickets"),
+    path("tickets/", views.my_tickets, name="open_tickets"),
+    path("tickets/resolved/", views.resolved_tickets, name="resolved_tickets"),
+    path("tickets/new/", views.submit_choose_department, name="submit"),
+    path("tickets/new/<slug:code>/", views.submit_details, name="submit_details"),
+    re_path(rf"^tickets/{NUMBER}/$", views.ticket_detail, name="detail"),
+    re_path(rf"^tickets/{NUMBER}/submitted/$", views.submitted, name="submitted"),
+    re_path(rf"^tickets/{NUMBER}/reply/$", views.ticket_reply, name="reply"),
+    re_path(rf"^tickets/{NUMBER}/resolve/$", views.ticket_resolve, name="resolve"),
+    re_path(rf"^tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
+            views.attachment_download, name="attachment"),
 ]

@@ -1,12 +1,194 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Customer pages: submit wizard, my tickets, resolved tickets, ticket page, downloads.
 
-from . import selectors
+Views are thin: reads through selectors, changes through services, decisions from the
+entitlement engine. Every ticket URL answers 404 to whoever may not see the ticket.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from credits import selectors as credit_selectors
+from entitlements import engine
+
+from . import customer_selectors, selectors, services
+from . import exceptions as exc
+from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm
 from .models import Ticket
+
+TICKETS_PER_PAGE = 20
+SCOPES = ("mine", "all")
+
+
+def _limits() -> dict:
+    return {"max_file_mb": settings.ATTACHMENT_MAX_FILE_BYTES // 2**20,
+            "max_ticket_mb": settings.ATTACHMENT_MAX_TICKET_BYTES // 2**20}
+
+
+def _download_name(name: str) -> str:
+    printable = "".join(ch for ch in name if ch.isprintable())
+    return printable or "attachment"
+
+
+def _ticket_list(request, *, resolved: bool):
+    user = request.user
+    scope = request.GET.get("scope", "all" if user.is_org_admin else "mine")
+    scope = scope if user.is_org_admin and scope in SCOPES else "mine"
+    tickets = selectors.tickets_visible_to(user=user)
+    if scope == "mine":
+        tickets = tickets.filter(requester=user)
+    tickets = (tickets.filter(status=Ticket.Status.RESOLVED) if resolved
+               else tickets.filter(status__in=Ticket.OPEN_STATUSES))
+    tickets = tickets.select_related("department__product", "requester")
+    page = Paginator(tickets.order_by("-last_activity_at", "-id"), TICKETS_PER_PAGE)
+    return render(request, "tickets/ticket_list.html", {
+        "page": page.get_page(request.GET.get("page")), "scope": scope, "resolved": resolved,
+    })
+
+
+@require_GET
+@login_required
+def my_tickets(request):
+    return _ticket_list(request, resolved=False)
+
+
+@require_GET
+@login_required
+def resolved_tickets(request):
+    return _ticket_list(request, resolved=True)
+
+
+@require_GET
+@login_required
+def submit_choose_department(request):
+    if request.user.organization_id is None:
+        raise Http404
+    return render(request, "tickets/submit_department.html", {
+        "groups": customer_selectors.department_catalogue(contact=request.user)})
+
+
+def _balance_minutes(*, decision: engine.Decision, contact) -> int | None:
+    if not decision.uses_credits:
+        return None
+    return credit_selectors.credit_balance_minutes(
+        organization_id=decision.paying_organization_id or contact.organization_id)
 
 
 @login_required
-def my_tickets(request):
-    tickets = (selectors.tickets_visible_to(user=request.user)
-               .filter(status__in=Ticket.OPEN_STATUSES).select_related("department"))
-    return render(request, "tickets/my_tickets.html", {"tickets": tickets[:50]})
+def submit_details(request, code: str):
+    contact = request.user
+    if contact.organization_id is None:
+        raise Http404
+    department = customer_selectors.department_get_for_submit(code=code)
+    decision = engine.evaluate(contact=contact, department=department)
+    context = {"department": department, "decision": decision,
+               "balance_minutes": _balance_minutes(decision=decision, contact=contact),
+               "limits": _limits()}
+    if not decision.allowed:
+        return render(request, "tickets/submit_unavailable.html", context)
+    form = TicketSubmitForm(request.POST or None, request.FILES or None, contact=contact,
+                            department=department)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(requester=contact, department=department,
+                                            **form.service_kwargs())
+        except exc.DepartmentUnavailable as error:
+            context["refusal"] = error.decision
+            form.add_error(None, error.messages)
+        except exc.TicketsError as error:
+            form.add_error(None, error.messages)
+        else:
+            return redirect("tickets:submitted", number=ticket.number)
+    if form.is_bound and form.errors:
+        context["files_again"] = FILES_AGAIN
+    return render(request, "tickets/submit_details.html", {**context, "form": form})
+
+
+@require_GET
+@login_required
+def submitted(request, number: str):
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
+    return render(request, "tickets/submitted.html", {"ticket": ticket})
+
+
+def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 200):
+    return render(request, "tickets/ticket_detail.html", {
+        "ticket": ticket,
+        "conversation": selectors.ticket_messages_for_contact(ticket=ticket),
+        "field_values": ticket.field_values.select_related("field"),
+        "history": customer_selectors.ticket_history_for_contact(ticket=ticket),
+        "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
+        "reply_form": reply_form, "limits": _limits(),
+        "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",
+    }, status=status)
+
+
+@require_GET
+@login_required
+def ticket_detail(request, number: str):
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
+    return _ticket_page(request, ticket, ReplyForm())
+
+
+@require_POST
+@login_required
+def ticket_reply(request, number: str):
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
+    form = ReplyForm(request.POST, request.FILES,
+                     existing_bytes=services.ticket_attachment_bytes(ticket=ticket))
+    if form.is_valid():
+        was_resolved = ticket.is_resolved
+        try:
+            services.ticket_reply_create(ticket=ticket, author=request.user,
+                                         body=form.cleaned_data["message"],
+                                         files=form.cleaned_data["attachments"])
+        except exc.TicketsError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("Your reply was sent.") if not was_resolved
+                             else _("Your reply was sent and the ticket was reopened."))
+            return redirect("tickets:detail", number=ticket.number)
+    return _ticket_page(request, ticket, form, status=400)
+
+
+@require_POST
+@login_required
+def ticket_resolve(request, number: str):
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
+    try:
+        services.ticket_resolve(ticket=ticket, actor=request.user)
+    except exc.TicketsError as error:
+        for text in error.messages:
+            messages.info(request, text)
+    else:
+        messages.success(request, _("The ticket is marked resolved. Reply any time to reopen it."))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@require_GET
+@login_required
+def attachment_download(request, number: str, attachment_id: int):
+    attachment = selectors.attachment_get_for_contact(user=request.user, number=number,
+                                                      attachment_id=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as error:
+        raise Http404 from error
+    # Always a download, never rendered by the browser: generic type, nosniff, and the
+    # customer's file name only in Content-Disposition (RFC 5987 encoded by Django).
+    response = FileResponse(handle, as_attachment=True,
+                            filename=_download_name(attachment.original_name),
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+

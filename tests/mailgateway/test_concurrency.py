@@ -11,7 +11,7 @@ from tests.factories import TicketFactory
 from tests.factories.mailgateway import raw_email
 from tickets.models import Message
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql",

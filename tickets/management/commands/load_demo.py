@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import demo as accounts_demo
+from credits import demo as credits_demo
 from entitlements import demo as entitlements_demo
 
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts_demo.load()
             entitlements_demo.load()
+            credits_demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo logins (password: {accounts_demo.DEMO_PASSWORD}):")
         for email in accounts_demo.LOGINS:

@@ -1,0 +1,109 @@
+"""The customer's Credits page (organization admins only): balance, ledger, CSV export,
+prepaid card redemption and bundle requests. Thin: services and selectors do the work."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import exceptions as exc
+from . import selectors, services
+from .forms import BundleRequestForm, RedeemCardForm
+
+PAGE_SIZE = 25
+
+
+def _account_or_404(request):
+    account = selectors.credit_account_for_admin(actor=request.user)
+    if account is None:
+        raise Http404
+    return account
+
+
+@login_required
+@require_GET
+def credits_page(request):
+    account = _account_or_404(request)
+    page = Paginator(selectors.ledger_entries_for_account(account=account),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "credits/credits.html", {
+        "account": account, "page": page,
+        "orders": selectors.purchase_orders_for_account(account=account),
+        "redeem_form": RedeemCardForm(), "bundle_form": BundleRequestForm(),
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_rows(account):
+    writer = csv.writer(_Echo())
+    yield writer.writerow([_("Date"), _("What"), _("Ticket"), _("Minutes"),
+                           _("Balance after"), _("Reason"), _("By")])
+    for entry in selectors.ledger_entries_for_account(account=account).iterator(chunk_size=2000):
+        reason = entry.reason
+        if reason[:1] in ("=", "+", "-", "@"):  # no formula injection in spreadsheets
+            reason = "'" + reason
+        yield writer.writerow([
+            timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
+            entry.get_kind_display(), entry.ticket_number, f"{entry.minutes:+d}",
+            entry.balance_after_minutes, reason,
+            entry.actor.get_full_name() if entry.actor else "",
+        ])
+
+
+@login_required
+@require_GET
+def credits_export(request):
+    account = _account_or_404(request)
+    response = StreamingHttpResponse(_csv_rows(account), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="credits-{timezone.localdate():%Y-%m-%d}.csv"')
+    return response
+
+
+@login_required
+@require_POST
+def card_redeem(request):
+    account = _account_or_404(request)
+    form = RedeemCardForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = services.prepaid_card_redeem(
+                organization_id=account.organization_id, number=form.cleaned_data["number"],
+                code=form.cleaned_data["code"], actor=request.user)
+        except exc.CardRejected as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("%(minutes)s credits added. New balance: %(balance)s.")
+                             % {"minutes": entry.minutes,
+                                "balance": entry.balance_after_minutes})
+    else:
+        messages.error(request, _("Enter the card number and its verification code."))
+    return redirect("credits:page")
+
+
+@login_required
+@require_POST
+def bundle_request(request):
+    account = _account_or_404(request)
+    form = BundleRequestForm(request.POST)
+    if form.is_valid():
+        order = services.purchase_order_request(organization_id=account.organization_id,
+                                                minutes=form.cleaned_data["minutes"],
+                                                actor=request.user)
+        messages.success(request, _("Purchase order %(order)s created. The credits are added "
+                                    "as soon as the payment is confirmed.")
+                         % {"order": str(order)})
+    else:
+        messages.error(request, str(exc.BUNDLE_INVALID))
+    return redirect("credits:page")

@@ -1,0 +1,28 @@
+"""Read-only REST API of the entitlement decisions (what the submit wizard shows).
+
+Route (registered by helpdesk/api_urls.py):
+    api/entitlements/departments/   every active department with the contact's decision
+"""
+
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .engine import evaluate_departments
+
+
+def decision_data(department, decision) -> dict:
+    return {
+        "department": department.code, "name": department.name,
+        "product": department.product.code, "allowed": decision.allowed,
+        "uses_credits": decision.uses_credits, "balance_minutes": decision.balance_minutes,
+        "best_effort": decision.best_effort, "pending_items": list(decision.pending_items),
+        "reasons": [{"code": r.code, "message": r.message, "item": r.item}
+                    for r in decision.reasons],
+        "actions": [{"code": a.code, "label": a.label, "url": a.url} for a in decision.actions],
+    }
+
+
+class DepartmentDecisionsView(APIView):
+    def get(self, request):
+        return Response([decision_data(d, decision)
+                         for d, decision in evaluate_departments(contact=request.user)])

@@ -1,0 +1,137 @@
+"""Business actions on entitlements: contracts (with their credit grants), renewals,
+module maintenance and contract reminders. The only code that writes these models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from credits import services as credits_services
+
+from .dates import add_months
+from .models import ContractPlan, Deployment, ModuleLicence, SupportContract
+
+REMINDER_DAYS = (30, 7)
+
+
+def _grant_term(*, contract: SupportContract, actor) -> None:
+    credits_services.credit_contract_grant(
+        organization_id=contract.deployment.organization_id,
+        minutes=contract.plan.included_credits_minutes, contract_id=contract.pk,
+        term_number=contract.term_count, actor=actor,
+        reason=f"{contract.plan.name} — {contract.deployment.code} "
+               f"({contract.starts_on} – {contract.ends_on})")
+
+
+def contract_create(*, deployment: Deployment, plan: ContractPlan, starts_on: dt.date,
+                    actor=None, ends_on: dt.date | None = None,
+                    grant_credits: bool = True) -> SupportContract:
+    """A new contract for one deployment; its first term's credits are granted once."""
+    ends_on = ends_on or add_months(starts_on, plan.term_months) - dt.timedelta(days=1)
+    with transaction.atomic():
+        contract = SupportContract.objects.create(deployment=deployment, plan=plan,
+                                                  starts_on=starts_on, ends_on=ends_on)
+        if grant_credits:
+            _grant_term(contract=contract, actor=actor)
+    return contract
+
+
+def contract_renew(*, contract_id: int, actor=None, today: dt.date | None = None
+                   ) -> SupportContract:
+    """Add one term. A lapsed contract restarts today; each term's credits are granted
+    once (key contract:<id>:term:<n>)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        contract = (SupportContract.objects.select_for_update()
+                    .select_related("plan", "deployment").get(pk=contract_id))
+        base = contract.ends_on
+        if base < today - dt.timedelta(days=1):
+            base = today - dt.timedelta(days=1)
+        contract.ends_on = add_months(base + dt.timedelta(days=1),
+                                      contract.plan.term_months) - dt.timedelta(days=1)
+        contract.term_count += 1
+        contract.save(update_fields=["ends_on", "term_count"])
+        _grant_term(contract=contract, actor=actor)
+    return contract
+
+
+def module_licence_create(*, deployment: Deployment, module_name: str,
+                          purchased_on: dt.date) -> ModuleLicence:
+    """A module purchase includes 12 months of maintenance at no charge."""
+    return ModuleLicence.objects.create(deployment=deployment, module_name=module_name,
+                                        purchased_on=purchased_on,
+                                        maintenance_ends_on=add_months(purchased_on, 12))
+
+
+def module_maintenance_renew(*, licence_id: int, months: int = 12,
+                             today: dt.date | None = None) -> ModuleLicence:
+    """Extend maintenance by `months` from its end (or from today when it has lapsed)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        licence = ModuleLicence.objects.select_for_update().get(pk=licence_id)
+        base = max(licence.maintenance_ends_on, today)
+        licence.maintenance_ends_on = add_months(base, months)
+        licence.save(update_fields=["maintenance_ends_on"])
+    return licence
+
+
+def contract_reminder_due(*, contract: SupportContract, today: dt.date) -> int | None:
+    """Which reminder (30 or 7 days) is due and not yet sent for this end date."""
+    days_left = (contract.ends_on - today).days
+    if days_left < 0:
+        return None
+    if days_left <= 7:
+        return 7 if contract.reminder_7_sent_for != contract.ends_on else None
+    if days_left <= 30:
+        return 30 if contract.reminder_30_sent_for != contract.ends_on else None
+    return None
+
+
+def _reminder_email_queue(contract_id: int, days: int, ends_on: str) -> None:
+    from .tasks import contract_reminder_email_send
+
+    contract_reminder_email_send.delay(contract_id=contract_id, days=days, ends_on=ends_on)
+
+
+def contract_reminder_email(*, contract_id: int, days: int, ends_on: dt.date) -> int:
+    """Email the reminder to the organization's admins (the task retries on failure)."""
+    from credits import notices
+
+    contract = (SupportContract.objects.select_related("deployment__organization", "plan")
+                .filter(pk=contract_id).first())
+    if contract is None:
+        return 0
+    context = {"contract": contract, "deployment": contract.deployment, "days": days,
+               "ends_on": ends_on, "organization": contract.deployment.organization}
+    return notices.send_to_admins(organization_id=contract.deployment.organization_id,
+                                  template="entitlements/mail/contract_reminder",
+                                  context=context)
+
+
+def contract_reminder_send(*, contract_id: int, today: dt.date | None = None) -> int | None:
+    """Send the due reminder once (state checked and set under a row lock); the email
+    is queued on commit (a task that retries). Returns the reminder sent (30 or 7) or None."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        contract = (SupportContract.objects.select_for_update()
+                    .select_related("deployment", "deployment__organization", "plan")
+                    .get(pk=contract_id))
+        due = contract_reminder_due(contract=contract, today=today)
+        if due is None:
+            return None
+        contract.reminder_30_sent_for = contract.ends_on  # a 7-day one supersedes the 30
+        if due == 7:
+            contract.reminder_7_sent_for = contract.ends_on
+        contract.save(update_fields=["reminder_30_sent_for", "reminder_7_sent_for"])
+        contract_pk, ends_on = contract.pk, contract.ends_on.isoformat()
+        transaction.on_commit(lambda: _reminder_email_queue(contract_pk, due, ends_on))
+    return due
+
+
+def contracts_needing_reminder(*, today: dt.date | None = None) -> list[int]:
+    today = today or timezone.localdate()
+    window = SupportContract.objects.filter(ends_on__gte=today,
+                                            ends_on__lte=today + dt.timedelta(days=30))
+    return [c.pk for c in window if contract_reminder_due(contract=c, today=today)]

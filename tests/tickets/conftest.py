@@ -1,0 +1,32 @@
+import dataclasses
+
+import pytest
+
+from entitlements import engine
+
+
+@pytest.fixture
+def engine_decides(monkeypatch):
+    """Replace the engine's decision for some departments (by code) to test what the
+    wizard renders; other departments get the real engine's answer."""
+    real = engine.evaluate
+    decisions: dict[str, engine.Decision] = {}
+
+    def fake(*, contact, department, **kwargs):
+        decision = decisions.get(department.code)
+        if decision is None:
+            return real(contact=contact, department=department, **kwargs)
+        paying = decision.paying_organization_id or contact.organization_id
+        return dataclasses.replace(decision, paying_organization_id=paying)
+
+    real_many = engine.evaluate_departments
+
+    def fake_many(*, contact, departments=None, **kwargs):
+        return [(department, fake(contact=contact, department=department)
+                 if department.code in decisions else decision)
+                for department, decision in real_many(contact=contact, departments=departments,
+                                                      **kwargs)]
+
+    monkeypatch.setattr(engine, "evaluate", fake)
+    monkeypatch.setattr(engine, "evaluate_departments", fake_many)
+    return decisions

@@ -1,0 +1,39 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import TicketFactory, upload
+from tickets import services
+from tickets.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_api_lists_visible_tickets_with_a_status_filter(client, two_orgs,
+                                                        django_assert_max_num_queries):
+    open_ticket = TicketFactory.create(requester=two_orgs.maria)
+    done = TicketFactory.create(requester=two_orgs.juan)
+    services.ticket_resolve(ticket=done, actor=two_orgs.juan)
+    TicketFactory.create(requester=two_orgs.ana)
+    client.force_login(two_orgs.maria)
+    with django_assert_max_num_queries(6):
+        everything = client.get(reverse("api-ticket-list")).json()
+    assert {t["number"] for t in everything["results"]} == {open_ticket.number, done.number}
+    resolved = client.get(reverse("api-ticket-list") + "?status=resolved").json()
+    assert [t["number"] for t in resolved["results"]] == [done.number]
+
+
+def test_api_detail_has_the_customer_visible_conversation(client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria, files=[upload("a.txt")])
+    services.ticket_reply_create(ticket=ticket, author=two_orgs.agent, body="internal",
+                                 kind=Message.Kind.NOTE)
+    client.force_login(two_orgs.maria)
+    data = client.get(reverse("api-ticket-detail", args=[ticket.number])).json()
+    assert [m["kind"] for m in data["messages"]] == ["customer"]
+    assert data["messages"][0]["attachments"][0]["original_name"] == "a.txt"
+
+
+def test_api_requires_login_and_hides_other_organizations(client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    assert client.get(reverse("api-ticket-list")).status_code == 403
+    client.force_login(two_orgs.ana)
+    assert client.get(reverse("api-ticket-detail", args=[ticket.number])).status_code == 404

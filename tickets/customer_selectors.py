@@ -1,0 +1,96 @@
+"""Reads of the customer site's submit wizard: the catalogue with each department's
+entitlement decision, and the records a contact may pick in a department's fields.
+
+The decision always comes from `entitlements.engine` (evaluate / evaluate_departments),
+which alone knows the rules; nothing here decides who may open what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from catalog.models import Department, DepartmentField, Product
+from entitlements import engine
+from entitlements.models import BillingResponsibility, Deployment, HardwareItem, ModuleLicence
+
+
+@dataclass(frozen=True)
+class DepartmentChoice:
+    department: Department
+    decision: engine.Decision
+
+
+@dataclass(frozen=True)
+class ProductGroup:
+    product: Product
+    departments: list[DepartmentChoice]
+
+
+def department_catalogue(*, contact) -> list[ProductGroup]:
+    """Every active department grouped by product, each with the engine's decision for
+    this contact (asked without an item: step 1 of the wizard), in a fixed number of
+    queries whatever the number of departments."""
+    departments = (Department.objects.filter(is_active=True, product__is_active=True)
+                   .select_related("product").order_by("product__position", "product__code",
+                                                       "position", "code"))
+    groups: dict[int, ProductGroup] = {}
+    for department, decision in engine.evaluate_departments(contact=contact,
+                                                            departments=departments):
+        group = groups.setdefault(department.product_id,
+                                  ProductGroup(product=department.product, departments=[]))
+        group.departments.append(DepartmentChoice(department=department, decision=decision))
+    return list(groups.values())
+
+
+def department_get_for_submit(*, code: str) -> Department:
+    try:
+        return (Department.objects.select_related("product")
+                .get(code=code, is_active=True, product__is_active=True))
+    except Department.DoesNotExist as e:
+        raise Http404 from e
+
+
+def department_fields(*, department: Department) -> list[DepartmentField]:
+    return list(department.fields.order_by("position", "id"))
+
+
+def record_organization_ids(*, contact) -> list[int]:
+    """The contact's organization, plus its customers when it is a reseller."""
+    if contact.organization_id is None:
+        return []
+    customer_ids = list(contact.organization.customers.values_list("pk", flat=True))
+    return [contact.organization_id, *customer_ids]
+
+
+def contact_records(*, contact, kind: str, department: Department) -> QuerySet:
+    """What the contact may choose for a record field of this department."""
+    org_ids = record_organization_ids(contact=contact)
+    product_id = department.product_id
+    if kind == DepartmentField.Kind.DEPLOYMENT:
+        return (Deployment.objects.filter(organization_id__in=org_ids, product_id=product_id)
+                .select_related("organization").order_by("code"))
+    if kind == DepartmentField.Kind.HARDWARE:
+        return (HardwareItem.objects.filter(organization_id__in=org_ids, product_id=product_id)
+                .select_related("organization").order_by("serial_number"))
+    if kind == DepartmentField.Kind.MODULE:
+        return (ModuleLicence.objects
+                .filter(deployment__organization_id__in=org_ids,
+                        deployment__product_id=product_id)
+                .select_related("deployment__organization")
+                .order_by("deployment__code", "module_name"))
+    if kind == DepartmentField.Kind.BILLING_RESPONSIBILITY:
+        return (BillingResponsibility.objects.filter(organization_id__in=org_ids)
+                .select_related("organization").order_by("code"))
+    raise ValueError(f"Not a record kind: {kind!r}")
+
+
+HISTORY_KINDS = ("created", "resolved", "reopened")
+
+
+def ticket_history_for_contact(*, ticket) -> QuerySet:
+    """The audit events a customer sees on the ticket page (who opened, resolved, reopened)."""
+    return ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor").order_by(
+        "created_at", "id")

@@ -1,0 +1,162 @@
+"""Customer forms: the submit wizard's step 2 and the reply form."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import DepartmentField
+
+from . import customer_selectors, services
+from . import exceptions as exc
+from .models import Ticket
+
+SUBJECT_HELP = _("Be descriptive: the subject is the title of your ticket, e.g. “One-way audio "
+                 "on calls to mobile numbers since Monday”. One problem per ticket.")
+FILES_AGAIN = _("For your security, files are not kept when the form has errors: please "
+                "choose them again.")
+RECORD_KINDS = {
+    DepartmentField.Kind.DEPLOYMENT: "deployment",
+    DepartmentField.Kind.HARDWARE: "hardware_item",
+    DepartmentField.Kind.MODULE: "module_licence",
+    DepartmentField.Kind.BILLING_RESPONSIBILITY: "billing_responsibility",
+}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files under one name (several inputs, or one `multiple` input)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_empty_file", True)  # reported by attachment_problems
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, (list, tuple)) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items if item]
+
+
+def _attachment_errors(files, existing_bytes: int = 0) -> None:
+    problems = services.attachment_problems(files=files, existing_bytes=existing_bytes)
+    if problems:
+        raise ValidationError(problems)
+
+
+class RecordChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, contact, **kwargs):
+        self.contact_org_id = contact.organization_id
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj):
+        organization = getattr(obj, "organization", None) or obj.deployment.organization
+        if organization.pk != self.contact_org_id:
+            return f"{obj} · {organization}"
+        return str(obj)
+
+
+def _department_form_field(field: DepartmentField, *, contact, department) -> forms.Field:
+    common = {"label": field.label, "help_text": field.help_text, "required": field.required}
+    if field.kind in RECORD_KINDS:
+        queryset = customer_selectors.contact_records(contact=contact, kind=field.kind,
+                                                      department=department)
+        return RecordChoiceField(queryset=queryset, contact=contact,
+                                 empty_label=_("Choose…"), **common)
+    if field.kind == DepartmentField.Kind.CHOICE:
+        options = [line.strip() for line in field.choices_text.splitlines() if line.strip()]
+        return forms.ChoiceField(choices=[("", _("Choose…"))] + [(o, o) for o in options],
+                                 **common)
+    if field.kind == DepartmentField.Kind.TEXTAREA:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+                               **common)
+    return forms.CharField(max_length=500, **common)
+
+
+class TicketSubmitForm(forms.Form):
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    subject = forms.CharField(label=_("Subject"), max_length=200, help_text=SUBJECT_HELP,
+                              error_messages={"required": exc.SUBJECT_REQUIRED})
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}),
+                              help_text=_("Steps to reproduce, what you expected and what "
+                                          "happened, error messages, times of the calls."),
+                              error_messages={"required": exc.MESSAGE_REQUIRED})
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, contact, department, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+        self.department_fields = customer_selectors.department_fields(department=department)
+        extra = {f"field_{f.key}": _department_form_field(f, contact=contact,
+                                                          department=department)
+                 for f in self.department_fields}
+        # Department questions first, then subject, message and files.
+        self.fields = {"submission_key": self.fields["submission_key"], **extra,
+                       **{k: v for k, v in self.fields.items() if k != "submission_key"}}
+
+    def clean_submission_key(self):
+        key = self.cleaned_data["submission_key"]
+        # Another contact's key (copied or guessed) never reaches their ticket: use a new one.
+        if Ticket.objects.filter(submission_key=key).exclude(requester=self.contact).exists():
+            return uuid.uuid4()
+        return key
+
+    def clean_subject(self):
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise ValidationError(exc.SUBJECT_REQUIRED)
+        return subject
+
+    def clean_message(self):
+        message = self.cleaned_data["message"]
+        if not message.strip():
+            raise ValidationError(exc.MESSAGE_REQUIRED)
+        return message
+
+    def clean_attachments(self):
+        files = self.cleaned_data["attachments"]
+        _attachment_errors(files)
+        return files
+
+    def department_boundfields(self):
+        return [self[f"field_{f.key}"] for f in self.department_fields]
+
+    def service_kwargs(self) -> dict:
+        """Keyword arguments of services.ticket_create from the cleaned form."""
+        data = self.cleaned_data
+        kwargs: dict = {"field_values": {}}
+        for field in self.department_fields:
+            value = data.get(f"field_{field.key}")
+            if field.kind in RECORD_KINDS and value is not None:
+                kwargs[RECORD_KINDS[field.kind]] = value
+            if value not in (None, ""):
+                kwargs["field_values"][field] = str(value)
+        return {**kwargs, "subject": data["subject"], "body": data["message"],
+                "files": data["attachments"], "submission_key": data["submission_key"]}
+
+
+class ReplyForm(forms.Form):
+    message = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 6}),
+                              error_messages={"required": exc.MESSAGE_REQUIRED})
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, existing_bytes: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.existing_bytes = existing_bytes
+
+    def clean_message(self):
+        message = self.cleaned_data["message"]
+        if not message.strip():
+            raise ValidationError(exc.MESSAGE_REQUIRED)
+        return message
+
+    def clean_attachments(self):
+        files = self.cleaned_data["attachments"]
+        _attachment_errors(files, existing_bytes=self.existing_bytes)
+        return files
