@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SMTP_PORT ?= 2525
 
-.PHONY: run test setup venv lint migrate bench-ledger clean
+.PHONY: run test setup venv lint migrate bench-ledger bench-mail clean
 
 venv: $(VENV)/.installed
 
@@ -22,13 +22,22 @@ setup: venv
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0 || true
 	$(BIN)/python manage.py load_demo
 
+# The SMTP listener runs in the background beside the site and stops when runserver ends.
 run: setup
 	@echo "Site: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Mail: SMTP listener on $(HOST):$(SMTP_PORT) (send replies there with any mail client or smtplib)"
+	@$(BIN)/python manage.py smtp_inbound --host $(HOST) --port $(SMTP_PORT) & smtp_pid=$$!; \
+	trap 'kill $$smtp_pid 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT); status=$$?; \
+	kill $$smtp_pid 2>/dev/null; wait $$smtp_pid 2>/dev/null; exit $$status
 
 test: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Needs PostgreSQL and Redis: DATABASE_URL=postgres://… REDIS_URL=redis://… make bench-mail
+bench-mail: venv
+	$(BIN)/python bench/mail_throughput.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -219,6 +219,29 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0 * 6,  # does nothing unless CREDITS_EXPIRY_MONTHS is set
     },
 }
+# Mail gateway: IMAP mailbox polled by beat (TLS only), re-queue of pending inbound mail,
+# rate limit of automatic mail per ticket and address.
+IMAP_HOST = env("IMAP_HOST", default="")
+IMAP_PORT = env.int("IMAP_PORT", default=993)
+IMAP_USER = env("IMAP_USER", default="")
+IMAP_PASSWORD = env("IMAP_PASSWORD", default="")
+IMAP_MAILBOX = env("IMAP_MAILBOX", default="INBOX")
+IMAP_SSL_VERIFY = env.bool("IMAP_SSL_VERIFY", default=True)
+IMAP_CA_FILE = env("IMAP_CA_FILE", default="")
+IMAP_BATCH = env.int("IMAP_BATCH", default=200)
+IMAP_POLL_SECONDS = env.int("IMAP_POLL_SECONDS", default=60)
+MAIL_INBOUND_REQUEUE_MINUTES = env.int("MAIL_INBOUND_REQUEUE_MINUTES", default=10)
+MAIL_AUTOMATIC_LIMIT_COUNT = env.int("MAIL_AUTOMATIC_LIMIT_COUNT", default=10)
+MAIL_AUTOMATIC_LIMIT_MINUTES = env.int("MAIL_AUTOMATIC_LIMIT_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE["mail-requeue-stale-inbound"] = {
+    "task": "mailgateway.tasks.requeue_stale_inbound",
+    "schedule": 300.0,
+}
+if IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["mail-poll-imap"] = {
+        "task": "mailgateway.tasks.poll_imap",
+        "schedule": float(IMAP_POLL_SECONDS),
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

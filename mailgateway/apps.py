@@ -8,3 +8,4 @@ class MailgatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (connects to tickets' notification signal)
+        from .sources import webhook  # noqa: F401  (connects to anymail's inbound signal)

@@ -2,7 +2,12 @@
 
 Every email carries the subject tag [#NUMBER], goes through Django's mail API (a
 django-anymail backend in production, .eml files in the embedded default), in the
-requester's language, with text and HTML alternatives.
+requester's language, with text and HTML alternatives, our signed Message-ID,
+In-Reply-To/References to the ticket's thread and Reply-To the support inbound address.
+Automatic mail also carries the headers that make auto-responders stay quiet.
+
+This module only builds messages (no database writes); `outbound_services` decides,
+records and sends.
 """
 
 from __future__ import annotations
@@ -14,24 +19,83 @@ from django.utils import translation
 
 from tickets.models import Message, Ticket
 
+from .message_ids import LOOP_HEADER
+from .models import InboundMessage, OutboundMessage
+
 SUBJECT_MAX_CHARS = 200
+REFERENCES_MAX = 20
+
+# Kinds of ticket email (the values of tickets.signals' kinds).
+CREATED = "created"
+AGENT_REPLY = "agent_reply"
+RESOLVED = "resolved"
+REOPENED = "reopened"
+KINDS = (CREATED, AGENT_REPLY, RESOLVED, REOPENED)
+AUTOMATIC_KINDS = frozenset({CREATED, RESOLVED, REOPENED})
+
+# Headers that tell auto-responders (RFC 3834, Exchange, list software) not to answer.
+AUTOMATIC_HEADERS = {
+    "Auto-Submitted": "auto-replied",
+    "X-Auto-Response-Suppress": "All",
+    "Precedence": "bulk",
+}
+
+
+def is_automatic_kind(kind: str) -> bool:
+    return kind in AUTOMATIC_KINDS
 
 
 def subject_line(*, ticket: Ticket) -> str:
-    """One bounded header line: no CR/LF, at most SUBJECT_MAX_CHARS characters."""
-    clean = " ".join((ticket.subject or "").split())
-    line = f"{ticket.subject_tag} {clean}"
-    return line[:SUBJECT_MAX_CHARS]
+    """One bounded header line: no CR/LF or control characters, at most SUBJECT_MAX_CHARS."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (ticket.subject or ""))
+    clean = " ".join(text.split())
+    line = f"{ticket.subject_tag} {clean}".strip()
+    if len(line) > SUBJECT_MAX_CHARS:
+        line = line[:SUBJECT_MAX_CHARS - 1].rstrip() + "…"
+    return line
 
 
-def ticket_notification_build(*, kind: str, ticket: Ticket,
-                              message: Message | None) -> EmailMultiAlternatives:
+def thread_message_ids(*, ticket: Ticket, limit: int = REFERENCES_MAX) -> list[str]:
+    """Message-IDs of the ticket's thread, oldest first, at most `limit` (the newest ones):
+    the mail we sent and the human mail we received about it (not bounces or
+    out-of-office replies)."""
+    sent = (OutboundMessage.objects.filter(ticket=ticket, sent_at__isnull=False)
+            .order_by("-created_at", "-id").values_list("created_at", "header_message_id")[:limit])
+    received = (InboundMessage.objects.filter(ticket=ticket, is_automatic=False)
+                .exclude(header_message_id="")
+                .order_by("-received_at", "-id")
+                .values_list("received_at", "header_message_id")[:limit])
+    merged = sorted([*sent, *received], key=lambda pair: pair[0])[-limit:]
+    ids: list[str] = []
+    for _when, value in merged:
+        value = " ".join(value.split())
+        if value and value not in ids and len(value) <= 255:
+            ids.append(value if value.startswith("<") else f"<{value}>")
+    return ids
+
+
+def _headers(*, kind: str, header_message_id: str, references: list[str],
+             language: str) -> dict[str, str]:
+    headers = {"Message-ID": header_message_id, LOOP_HEADER: settings.MAIL_MESSAGE_ID_DOMAIN,
+               "Content-Language": language}
+    if references:
+        headers["In-Reply-To"] = references[-1]
+        headers["References"] = " ".join(references)
+    if is_automatic_kind(kind):
+        headers.update(AUTOMATIC_HEADERS)
+    return headers
+
+
+def ticket_notification_build(*, kind: str, ticket: Ticket, message: Message | None,
+                              header_message_id: str,
+                              references: list[str] | None = None) -> EmailMultiAlternatives:
     requester = ticket.requester
     language = requester.language or settings.LANGUAGE_CODE
     with translation.override(language):
         context = {
             "kind": kind, "ticket": ticket, "message": message, "requester": requester,
             "ticket_url": f"{settings.SITE_URL.rstrip('/')}/tickets/{ticket.number}/",
+            "LANGUAGE_CODE": language,
         }
         text = render_to_string("mail/ticket_notification.txt", context)
         html = render_to_string("mail/ticket_notification.html", context)
@@ -39,14 +103,13 @@ def ticket_notification_build(*, kind: str, ticket: Ticket,
         subject=subject_line(ticket=ticket), body=text,
         from_email=settings.DEFAULT_FROM_EMAIL, to=[requester.email],
         reply_to=[settings.SUPPORT_INBOUND_ADDRESS],
+        headers=_headers(kind=kind, header_message_id=header_message_id,
+                         references=references or [], language=language),
     )
     email.attach_alternative(html, "text/html")
+    if message is not None and kind == AGENT_REPLY:
+        for attachment in message.attachments.all():
+            with attachment.file.open("rb") as handle:
+                email.attach(attachment.original_name, handle.read(),
+                             attachment.content_type or "application/octet-stream")
     return email
-
-
-def ticket_notification_send(*, kind: str, ticket_id: int, message_id: int | None) -> str:
-    ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
-    message = Message.objects.get(pk=message_id) if message_id else None
-    email = ticket_notification_build(kind=kind, ticket=ticket, message=message)
-    email.send()
-    return email.extra_headers.get("Message-ID", "")

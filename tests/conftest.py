@@ -40,3 +40,17 @@ def two_orgs(db) -> TwoOrgs:
                         role=User.Role.ORG_ADMIN, full_name="Ana Souza"),
         agent=StaffFactory(email="agent@helpdesk.example", full_name="Alex Agent"),
     )
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the seeded data (catalogue, content types) after
+    its flush: mixing flushed-with-post_migrate tests and serialized_rollback tests makes
+    the latter fail on PostgreSQL with duplicate content types."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or "transactional_db" in item.fixturenames \
+            or "live_server" in item.fixturenames
+        if transactional and not kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True,
+                                                      "serialized_rollback": True}))
