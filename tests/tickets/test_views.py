@@ -373,3 +373,11 @@ def test_the_stylesheet_is_served_in_the_embedded_default(db):
 
     response = Client().get("/static/css/site.css")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("language,expected", [("es", "Mis Tickets"), ("en", "My Tickets")])
+def test_pages_speak_the_contacts_language(client, two_orgs, language, expected):
+    two_orgs.maria.language = language
+    two_orgs.maria.save()
+    client.force_login(two_orgs.maria)
+    assert expected in client.get(reverse("tickets:my_tickets")).content.decode()
