@@ -1,0 +1,15 @@
+"""Template tags of the agent workspace (the admin index shows the queue overview)."""
+
+from django import template
+
+from tickets import workspace_selectors as ws
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/tickets/ticket/overview_table.html", takes_context=True)
+def queue_overview(context):
+    request = context.get("request")
+    if request is None or not request.user.has_perm("tickets.view_ticket"):
+        return {"rows": [], "hidden": True}
+    return {"rows": ws.queue_overview()}
