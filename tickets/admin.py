@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Q
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -119,7 +121,7 @@ class TicketAdmin(admin.ModelAdmin):
         info = self.opts.app_label, self.opts.model_name
         return [
             path("overview/", self.admin_site.admin_view(self.overview_view),
-                 name="%s_%s_overview" % info),
+                 name=f"{info[0]}_{info[1]}_overview"),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -127,9 +129,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def overview_view(self, request):
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
             raise PermissionDenied
-        from django.template.response import TemplateResponse
         return TemplateResponse(request, "admin/tickets/ticket/overview.html", {
             **self.admin_site.each_context(request), "opts": self.opts,
             "title": _("Queue overview"), "rows": ws.queue_overview(),

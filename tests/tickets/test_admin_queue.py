@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from credits.models import LedgerEntry
 from credits.services import ledger_entry_book
-from tests.factories import OrganizationFactory, StaffFactory, TicketFactory, UserFactory, department
+from tests.factories import (
+    OrganizationFactory,
+    StaffFactory,
+    TicketFactory,
+    UserFactory,
+    department,
+)
 from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
 from tickets import services
 from tickets.admin import CappedCountPaginator
