@@ -122,6 +122,9 @@ class TicketAdmin(admin.ModelAdmin):
         return [
             path("overview/", self.admin_site.admin_view(self.overview_view),
                  name=f"{info[0]}_{info[1]}_overview"),
+            path("<int:ticket_id>/messages/<int:message_id>/original/",
+                 self.admin_site.admin_view(self.original_email_view),
+                 name=f"{info[0]}_{info[1]}_original_email"),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -134,6 +137,9 @@ class TicketAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request), "opts": self.opts,
             "title": _("Queue overview"), "rows": ws.queue_overview(),
         })
+
+    def original_email_view(self, request, ticket_id: int, message_id: int):
+        return views.original_email(self, request, ticket_id, message_id)
 
     # --- bulk actions ----------------------------------------------------------------
 

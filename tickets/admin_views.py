@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -152,6 +152,21 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         "queue_url": admin_url("admin:tickets_ticket_changelist",
                                query=f"department={ticket.department_id}"),
     }
+
+
+def original_email(model_admin, request, ticket_id: int, message_id: int):
+    """The stored original of an emailed message, shown as escaped plain text."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    raw = ws.message_original_email(ticket_id=ticket_id, message_id=message_id)
+    if raw is None:
+        raise Http404
+    message, text = raw
+    return TemplateResponse(request, "admin/tickets/ticket/original_email.html", {
+        **model_admin.admin_site.each_context(request), "opts": Ticket._meta,
+        "title": _("Original email"), "message": message, "raw_text": text,
+        "ticket_url": admin_url("admin:tickets_ticket_change", ticket_id),
+    })
 
 
 # --- bulk actions with an intermediate page -----------------------------------------------

@@ -66,6 +66,19 @@ def _has_inbound_relation() -> bool:
     return True
 
 
+def message_original_email(*, ticket_id: int, message_id: int) -> tuple[Message, str] | None:
+    """The message and the raw email it was stored from, decoded for display; None when
+    the message did not come by email (or the mail gateway is not installed)."""
+    if not _has_inbound_relation():
+        return None
+    message = (Message.objects.select_related("inbound", "ticket")
+               .filter(pk=message_id, ticket_id=ticket_id).first())
+    inbound = getattr(message, "inbound", None) if message is not None else None
+    if inbound is None:
+        return None
+    return message, bytes(inbound.raw).decode("utf-8", errors="replace")
+
+
 def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
     return list(ticket.events.select_related("actor").order_by("created_at", "id"))
 

@@ -154,3 +154,25 @@ def test_a_customer_cannot_open_the_workspace(client, two_orgs):
     client.force_login(two_orgs.maria)
     response = client.get(page(ticket))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_original_of_an_emailed_message_is_shown_escaped(agent_client, two_orgs):
+    from mailgateway.models import InboundMessage
+
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    message = services.ticket_reply_create(ticket=ticket, author=two_orgs.maria,
+                                           body="By mail", source=Message.Source.EMAIL)
+    raw = (b"From: maria@acme.example\r\nSubject: Re: [#" + ticket.number.encode()
+           + b"]\r\n\r\n<script>alert(1)</script>\r\n")
+    InboundMessage.objects.create(dedupe_key="k" * 64, raw=raw, size_bytes=len(raw),
+                                  source=InboundMessage.Source.PIPE, ticket=ticket,
+                                  ticket_message=message, status="threaded")
+    html = agent_client.get(page(ticket)).content.decode()
+    url = reverse("admin:tickets_ticket_original_email", args=[ticket.pk, message.pk])
+    assert url in html
+    original = agent_client.get(url).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in original
+    assert "<script>alert(1)</script>" not in original
+    first = ticket.messages.order_by("id").first()  # came by the web: no original
+    assert agent_client.get(reverse("admin:tickets_ticket_original_email",
+                                    args=[ticket.pk, first.pk])).status_code == 404
