@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Q
@@ -47,6 +49,28 @@ class CappedCountPaginator(Paginator):
         return self.count > self.CAP
 
 
+class QueueChangeList(ChangeList):
+    """Never counts: it reads one row more than a page to know whether another page
+    follows. One query per page, whatever the size of the queue or of the search result;
+    the pagination offers the pages seen so far and the next one."""
+
+    def get_results(self, request):
+        per_page = self.list_per_page
+        offset = (self.page_num - 1) * per_page
+        rows = list(self.queryset[offset: offset + per_page + 1])
+        if not rows and self.page_num > 1:
+            raise IncorrectLookupParameters
+        self.has_more = len(rows) > per_page
+        self.result_list = rows[:per_page]
+        self.result_count = offset + len(rows)  # a lower bound when has_more
+        self.full_result_count = None
+        self.show_full_result_count = False
+        self.show_admin_actions = True
+        self.can_show_all = False
+        self.multi_page = self.has_more or self.page_num > 1
+        self.paginator = Paginator(range(self.result_count), per_page)
+
+
 def waiting_duration(since) -> str:
     if since is None:
         return "—"
@@ -77,9 +101,11 @@ class TicketAdmin(admin.ModelAdmin):
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False
-    paginator = CappedCountPaginator
     actions = ("assign_to_me", "assign_to_agent", "change_status", "move_department",
                "resolve")
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
 
     # --- columns ---------------------------------------------------------------------
 
