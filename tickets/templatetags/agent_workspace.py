@@ -13,3 +13,13 @@ def queue_overview(context):
     if request is None or not request.user.has_perm("tickets.view_ticket"):
         return {"rows": [], "hidden": True}
     return {"rows": ws.queue_overview()}
+
+
+@register.simple_tag
+def queue_rows(cl):
+    """The queue's table (see tickets.admin_rows)."""
+    from django.urls import reverse
+
+    from tickets.admin_rows import queue_table
+
+    return queue_table(cl, change_url_prefix=reverse("admin:tickets_ticket_changelist"))
