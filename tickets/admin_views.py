@@ -18,9 +18,11 @@ from .admin_forms import ReplyForm, TicketUpdateForm, TimeEntryForm, TimeReverse
 from .exceptions import TicketsError
 from .models import Ticket, TimeEntry
 
-TICKET_RELATED = ("organization", "requester", "department__product", "assignee",
-                  "deployment", "hardware_item", "module_licence", "billing_responsibility",
-                  "paying_organization")
+TICKET_RELATED = ("organization", "requester", "department__product", "assignee")
+# Often empty: prefetched (no query when unset) rather than joined (planning a ten-table
+# join costs more than the lookups).
+TICKET_OPTIONAL = ("deployment", "hardware_item", "module_licence", "billing_responsibility",
+                   "paying_organization")
 
 
 def admin_url(name: str, *args, query: str = "") -> str:
@@ -35,7 +37,8 @@ def admin_url(name: str, *args, query: str = "") -> str:
 def ticket_page(model_admin, request, object_id: str):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    ticket = get_object_or_404(Ticket.objects.select_related(*TICKET_RELATED), pk=object_id)
+    ticket = get_object_or_404(Ticket.objects.select_related(*TICKET_RELATED)
+                               .prefetch_related(*TICKET_OPTIONAL), pk=object_id)
     forms = None
     if request.method == "POST":
         forms = _post(model_admin, request, ticket)

@@ -20,7 +20,8 @@ from .models import CannedReply, Message, Ticket, TicketEvent, TimeEntry
 
 
 def agents() -> QuerySet:
-    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("email")
+    return (get_user_model().objects.filter(is_staff=True, is_active=True)
+            .only("id", "email", "full_name").order_by("email"))
 
 
 def overdrawn_organization_ids() -> list[int]:
