@@ -171,7 +171,7 @@ class TicketAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return TemplateResponse(request, "admin/tickets/ticket/overview.html", {
             **self.admin_site.each_context(request), "opts": self.opts,
-            "title": _("Queue overview"), "rows": ws.queue_overview(),
+            "title": _("Queue overview"), "rows": ws.queue_overview(), "as_of": timezone.now(),
         })
 
     def original_email_view(self, request, ticket_id: int, message_id: int):

@@ -12,7 +12,8 @@ def queue_overview(context):
     request = context.get("request")
     if request is None or not request.user.has_perm("tickets.view_ticket"):
         return {"rows": [], "hidden": True}
-    return {"rows": ws.queue_overview()}
+    rows, as_of = ws.queue_overview_cached()
+    return {"rows": rows, "as_of": as_of}
 
 
 @register.simple_tag
