@@ -87,6 +87,12 @@ def _time(request, ticket):
                                        minutes=form.cleaned_data["minutes"],
                                        note=form.cleaned_data["note"])
     messages.success(request, _("%(minutes)s minutes logged.") % {"minutes": entry.minutes})
+    if ticket.department.uses_credits:
+        paying = ticket.paying_organization_id or ticket.organization_id
+        balance = ws.credit_balance_minutes(organization_id=paying)
+        if balance < 0:
+            messages.warning(request, _("The organization's credits are overdrawn: "
+                                        "%(balance)s minutes.") % {"balance": balance})
     return None
 
 
@@ -138,6 +144,7 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         **model_admin.admin_site.each_context(request),
         "opts": Ticket._meta, "title": str(ticket), "ticket": ticket,
         "conversation": ws.ticket_conversation(ticket=ticket),
+        "field_values": ws.ticket_field_values(ticket=ticket),
         "events": ws.ticket_events(ticket=ticket),
         "time_entries": time_entries, "ent": entitlements, "canned_replies": canned,
         "reply_form": forms.get("reply_form") or ReplyForm(canned_replies=canned),

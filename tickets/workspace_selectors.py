@@ -80,6 +80,11 @@ def message_original_email(*, ticket_id: int, message_id: int) -> tuple[Message,
     return message, bytes(inbound.raw).decode("utf-8", errors="replace")
 
 
+def ticket_field_values(*, ticket: Ticket) -> list:
+    """The answers to the department's questions given when the ticket was opened."""
+    return list(ticket.field_values.select_related("field").order_by("field__position", "id"))
+
+
 def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
     return list(ticket.events.select_related("actor").order_by("created_at", "id"))
 

@@ -53,7 +53,7 @@ def test_ticket_page_query_count_does_not_grow(agent_client, two_orgs,
                                         body=f"m{i}", files=[upload(f"f{i}.txt")],
                                         internal=bool(i % 2))
             services.time_entry_create(ticket=paid.ticket, agent=two_orgs.agent, minutes=1)
-        with django_assert_max_num_queries(18) as captured:
+        with django_assert_max_num_queries(19) as captured:
             response = agent_client.get(page(paid.ticket))
         assert response.status_code == 200
         counts.append(len(captured))
@@ -180,3 +180,22 @@ def test_the_original_of_an_emailed_message_is_shown_escaped(agent_client, two_o
     first = ticket.messages.order_by("id").first()  # came by the web: no original
     assert agent_client.get(reverse("admin:tickets_ticket_original_email",
                                     args=[ticket.pk, first.pk])).status_code == 404
+
+
+def test_logging_time_that_overdraws_warns_the_agent(agent_client, two_orgs):
+    paid = freepbx_configuration_ticket(two_orgs)
+    response = agent_client.post(page(paid.ticket), {"action": "time", "minutes": 500},
+                                 follow=True)
+    texts = [str(m) for m in response.context["messages"]]
+    assert "500 minutes logged." in texts
+    assert "The organization's credits are overdrawn: -80 minutes." in texts
+
+
+def test_department_field_answers_are_shown(agent_client, two_orgs):
+    from catalog.models import DepartmentField
+
+    field = DepartmentField.objects.create(department=department("sipstation-general"),
+                                           key="trunk", label_es="Troncal", label_en="Trunk")
+    ticket = TicketFactory.create(requester=two_orgs.maria, field_values={field: "SIP-77"})
+    html = agent_client.get(page(ticket)).content.decode()
+    assert "SIP-77" in html
