@@ -41,7 +41,7 @@ def queue_table(cl, *, change_url_prefix: str) -> str:
         rows.append((
             t.pk, select_label % {"obj": t}, url, t.number, url, t.subject,
             t.organization.name, t.requester.email, t.requester.get_full_name(),
-            f"{dep.product.name} · {dep.name}", t.status, t.get_status_display(),
+            dep.product.name, dep.name, t.status, t.get_status_display(),
             str(t.assignee) if t.assignee_id else "—",
             timezone.localtime(t.last_activity_at, tz).strftime("%Y-%m-%d %H:%M"),
             waiting_duration(t.waiting_since),
@@ -53,7 +53,7 @@ def queue_table(cl, *, change_url_prefix: str) -> str:
         '<td class="field-subject"><a href="{}">{}</a></td>'
         '<td class="field-organization">{}</td>'
         '<td class="field-requester" title="{}">{}</td>'
-        '<td class="field-queue">{}</td>'
+        '<td class="field-queue" title="{}">{}</td>'
         '<td class="field-status status-{}">{}</td>'
         '<td class="field-assignee">{}</td>'
         '<td class="field-last_activity_at nowrap">{}</td>'

@@ -13,7 +13,9 @@ def queue_overview(context):
     if request is None or not request.user.has_perm("tickets.view_ticket"):
         return {"rows": [], "hidden": True}
     rows, as_of = ws.queue_overview_cached()
-    return {"rows": rows, "as_of": as_of}
+    # The home page lists the queues that have open tickets; the overview page lists all.
+    busy = [r for r in rows if r["new"] or r["open"] or r["waiting_customer"] or r["oldest_id"]]
+    return {"rows": busy, "as_of": as_of}
 
 
 @register.simple_tag
