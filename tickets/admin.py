@@ -81,10 +81,10 @@ class QueueChangeList(ChangeList):
         self.paginator = Paginator(range(self.result_count), per_page)
 
 
-def waiting_duration(since) -> str:
+def waiting_duration(since, *, now=None) -> str:
     if since is None:
         return "—"
-    minutes = int((timezone.now() - since).total_seconds() // 60)
+    minutes = int(((now or timezone.now()) - since).total_seconds() // 60)
     days, rest = divmod(max(minutes, 0), 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from .models import Ticket
+
 COLUMNS = ("number", "subject", "organization", "requester", "queue", "status", "assignee",
            "last_activity_at", "waiting_for_us")
 
@@ -34,17 +36,24 @@ def queue_table(cl, *, change_url_prefix: str) -> str:
     preserved = ("?" + urlencode({"_changelist_filters": urlencode(params)})) if params else ""
     select_label = _("Select this object for an action - %(obj)s")
     tz = timezone.get_current_timezone()
+    # Per page, not per row: translations, department names, the current time.
+    statuses = {value: str(label) for value, label in Ticket.Status.choices}
+    departments: dict[int, tuple[str, str]] = {}
+    now = timezone.now()
     rows = []
     for t in cl.result_list:
         url = f"{change_url_prefix}{t.pk}/change/{preserved}"
-        dep = t.department
+        if t.department_id not in departments:
+            departments[t.department_id] = (t.department.product.name, t.department.name)
+        product, queue = departments[t.department_id]
         rows.append((
-            t.pk, select_label % {"obj": t}, url, t.number, url, t.subject,
-            t.organization.name, t.requester.email, t.requester.get_full_name(),
-            dep.product.name, dep.name, t.status, t.get_status_display(),
-            str(t.assignee) if t.assignee_id else "—",
+            t.pk, select_label % {"obj": f"[#{t.number}] {t.subject}"}, url, t.number, url,
+            t.subject, t.organization.name, t.requester.email,
+            t.requester.full_name or t.requester.email, product, queue, t.status,
+            statuses.get(t.status, t.status),
+            (t.assignee.full_name or t.assignee.email) if t.assignee_id else "—",
             timezone.localtime(t.last_activity_at, tz).strftime("%Y-%m-%d %H:%M"),
-            waiting_duration(t.waiting_since),
+            waiting_duration(t.waiting_since, now=now),
         ))
     body = format_html_join("\n", (
         '<tr><td class="action-checkbox"><input type="checkbox" name="_selected_action" '
