@@ -124,3 +124,20 @@ def test_organization_page_gathers_contacts_credits_and_entitlements(agent_clien
                  "Goodwill", paid.ticket.number, "DEP-1001", "Test Standard",
                  f"?organization__id__exact={two_orgs.acme.pk}"):
         assert text in html, text
+
+
+def test_workspace_posts_need_the_csrf_token(two_orgs):
+    from django.test import Client
+
+    make_agent(two_orgs.agent)
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(two_orgs.agent)
+    page = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    assert client.post(page, {"action": "time", "minutes": 5}).status_code == 403
+    queue = reverse("admin:tickets_ticket_changelist")
+    assert client.post(queue, {"action": "resolve",
+                               "_selected_action": [ticket.pk]}).status_code == 403
+    assert not TimeEntry.objects.exists()
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
