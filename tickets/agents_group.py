@@ -22,14 +22,22 @@ AGENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
                 "change_cannedreply", "delete_cannedreply"),
     "accounts": ("view_organization", "view_user"),
     "catalog": ("view_product", "view_department", "view_departmentfield"),
-    "entitlements": ("view_billingresponsibility", "view_deployment", "view_contractplan",
-                     "view_supportcontract", "view_hardwareitem", "view_moduleslicence",
-                     "view_modulelicence"),
-    "credits": ("view_creditaccount", "view_ledgerentry", "add_ledgerentry",
-                "adjust_credits", "view_cardbatch", "view_creditcardbatch",
-                "view_purchaseorder"),
-    "mailgateway": ("view_inboundmessage", "view_outboundmessage"),
+    # A manual adjustment is a new ledger entry (with a reason); never a change.
+    "credits": ("add_ledgerentry",),
 }
+# Every permission of these apps whose codename starts so, whatever models the apps
+# define (card batches, purchase orders, contracts…): agents read them all, and may use
+# any custom "adjust…" permission the credits app declares.
+AGENT_PERMISSION_PREFIXES: dict[str, tuple[str, ...]] = {
+    "credits": ("view_", "adjust_"),
+    "entitlements": ("view_",),
+    "mailgateway": ("view_",),
+}
+
+
+def _wanted(app_label: str, codename: str) -> bool:
+    return (codename in AGENT_PERMISSIONS.get(app_label, ())
+            or codename.startswith(AGENT_PERMISSION_PREFIXES.get(app_label, ("\0",))))
 
 
 def agents_group_sync(*, apps=None, using: str = "default") -> object:
@@ -40,13 +48,10 @@ def agents_group_sync(*, apps=None, using: str = "default") -> object:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     group, _created = group_model.objects.using(using).get_or_create(name=AGENTS_GROUP)
-    wanted = [(app, codename) for app, codenames in AGENT_PERMISSIONS.items()
-              for codename in codenames]
+    apps_labels = set(AGENT_PERMISSIONS) | set(AGENT_PERMISSION_PREFIXES)
     found = permission_model.objects.using(using).filter(
-        content_type__app_label__in=list(AGENT_PERMISSIONS),
-        codename__in=[codename for _app, codename in wanted],
-    ).select_related("content_type")
-    ids = [p.pk for p in found if (p.content_type.app_label, p.codename) in set(wanted)]
+        content_type__app_label__in=list(apps_labels)).select_related("content_type")
+    ids = [p.pk for p in found if _wanted(p.content_type.app_label, p.codename)]
     group.permissions.add(*ids)
     return group
 
