@@ -52,7 +52,8 @@ def _post(model_admin, request, ticket: Ticket) -> dict | None:
     """Do what was posted. None on success (redirect), else the forms with their errors."""
     action = request.POST.get("action")
     handlers = {"reply": (_reply, "add_message"), "time": (_time, "add_timeentry"),
-                "reverse": (_reverse, "add_timeentry"), "update": (_update, "change_ticket")}
+                "reverse": (_reverse, "add_timeentry"), "update": (_update, "change_ticket"),
+                "claim": (_claim, "change_ticket"), "resolve": (_resolve, "change_ticket")}
     if action not in handlers:
         raise PermissionDenied
     handler, perm = handlers[action]
@@ -105,6 +106,18 @@ def _reverse(request, ticket):
     services.time_entry_reverse(entry=entry, actor=request.user,
                                 reason=form.cleaned_data["reason"])
     messages.success(request, _("Time entry reversed."))
+    return None
+
+
+def _claim(request, ticket):
+    services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
+    messages.success(request, _("The ticket is assigned to you."))
+    return None
+
+
+def _resolve(request, ticket):
+    services.ticket_resolve(ticket=ticket, actor=request.user)
+    messages.success(request, _("Ticket resolved."))
     return None
 
 

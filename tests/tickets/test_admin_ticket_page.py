@@ -199,3 +199,24 @@ def test_department_field_answers_are_shown(agent_client, two_orgs):
     ticket = TicketFactory.create(requester=two_orgs.maria, field_values={field: "SIP-77"})
     html = agent_client.get(page(ticket)).content.decode()
     assert "SIP-77" in html
+
+
+def test_claim_and_resolve_buttons(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    html = agent_client.get(page(ticket)).content.decode()
+    assert 'value="claim"' in html and 'value="resolve"' in html
+    agent_client.post(page(ticket), {"action": "claim"})
+    ticket.refresh_from_db()
+    assert ticket.assignee == two_orgs.agent and ticket.status == Ticket.Status.OPEN
+    agent_client.post(page(ticket), {"action": "resolve"})
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.RESOLVED
+    html = agent_client.get(page(ticket)).content.decode()
+    assert 'value="claim"' not in html and 'value="resolve"' not in html
+    response = agent_client.post(page(ticket), {"action": "resolve"}, follow=True)
+    assert "This ticket is already resolved." in [str(m) for m in response.context["messages"]]
+
+
+def test_an_unknown_action_is_refused(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    assert agent_client.post(page(ticket), {"action": "delete"}).status_code == 403
