@@ -16,6 +16,12 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
+def submit(page, selector: str) -> None:
+    """Click a submit button and wait for the page the server answers with."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
     if not os.path.exists(CHROMIUM):
@@ -42,30 +48,30 @@ def test_agent_story_in_the_browser(live_server, transactional_db, browser_page,
     page.goto(f"{base}/admin/login/?next=/admin/tickets/ticket/%3Fassignee%3Dnone")
     page.fill("input[name=username]", two_orgs.agent.email)
     page.fill("input[name=password]", two_orgs.password)
-    page.click("input[type=submit]")
+    submit(page, "input[type=submit]")
     page.check(f"input.action-select[value='{ticket.pk}']")
     page.select_option("select[name=action]", "assign_to_me")
-    page.click("button[name=index]")
+    submit(page, "button[name=index]")
     assert "1 tickets assigned to you." in page.content()
 
     page.goto(f"{base}/admin/tickets/ticket/{ticket.pk}/change/")
     page.fill("#reply textarea[name=body]", "I have reconfigured the trunk.")
-    page.click("#reply input[type=submit]")
+    submit(page, "#reply input[type=submit]")
     assert "Reply sent to the customer." in page.content()
 
     page.fill("#log-time input[name=minutes]", "25")
     page.fill("#log-time input[name=note]", "Trunk configuration")
-    page.click("#log-time input[type=submit]")
+    submit(page, "#log-time input[type=submit]")
     assert page.inner_text("#balance") == "395"
     assert page.inner_text("#ticket-minutes") == "25"
 
     page.select_option("#update select[name=department]", label="SIPStation · SIPStation General Support")
     page.fill("#update input[name=reason]", "SIPStation trunk question")
-    page.click("#update input[type=submit]")
+    submit(page, "#update-save")
     assert credit_balance_minutes(organization_id=two_orgs.acme.pk) == 420
 
     page.select_option("#update select[name=status]", "resolved")
-    page.click("#update input[type=submit]")
+    submit(page, "#update-save")
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.RESOLVED and ticket.assignee == two_orgs.agent
     assert ticket.messages.filter(kind=Message.Kind.AGENT).count() == 1

@@ -26,3 +26,21 @@ def queue_rows(cl):
     from tickets.admin_rows import queue_table
 
     return queue_table(cl, change_url_prefix=reverse("admin:tickets_ticket_changelist"))
+
+
+@register.filter
+def fast_select(bound_field):
+    """A <select> for a choice field, built in one pass (Django renders every option through
+    its own template: a fifth of the ticket page's time)."""
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+
+    value = bound_field.value()
+    values = value if isinstance(value, list | tuple) else [value]
+    selected = {str(v) for v in values if v is not None}
+    options = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (str(key), mark_safe(" selected") if str(key) in selected else "", label)
+        for key, label in bound_field.field.choices))
+    return format_html('<select name="{}" id="{}"{}>{}</select>', bound_field.html_name,
+                       bound_field.auto_id, mark_safe(" required") if bound_field.field.required
+                       else "", options)
