@@ -47,7 +47,7 @@ def percentile(values: list[float], pct: float) -> float:
 def measure(client: Client, urls, runs: int, warmup: int = 3):
     for url in urls[:warmup]:
         client.get(url)
-    timings, cpu, queries = [], [], set()
+    timings, cpu, sql, queries = [], [], [], set()
     for i in range(runs):
         url = urls[i % len(urls)]
         with CaptureQueriesContext(connection) as captured:
@@ -58,8 +58,9 @@ def measure(client: Client, urls, runs: int, warmup: int = 3):
         if response.status_code != 200:
             raise SystemExit(f"{url}: HTTP {response.status_code}")
         timings.append(elapsed)
+        sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
         queries.add(len(captured))
-    return timings, cpu, queries
+    return timings, cpu, sql, queries
 
 
 def main() -> None:
@@ -93,13 +94,15 @@ def main() -> None:
     }
     print(f"tickets: ~{total:,} (max id), database: {connection.vendor}, runs per page: {args.runs}")
     print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)")
-    print(f"{'page':45} {'median ms':>10} {'p95 ms':>8} {'cpu med':>8} {'queries':>8}")
+    print(f"{'page':45} {'median ms':>10} {'p95 ms':>8} {'cpu med':>8} {'sql med':>8} "
+          f"{'sql p95':>8} {'queries':>8}")
     for name, urls in cases.items():
-        timings, cpu, queries = measure(client, urls, args.runs)
+        timings, cpu, sql, queries = measure(client, urls, args.runs)
         print(f"{name:45} {statistics.median(timings):10.1f} {percentile(timings, 95):8.1f} "
-              f"{statistics.median(cpu):8.1f} {'/'.join(str(q) for q in sorted(queries)):>8}")
-    print(f"load average after: {os.getloadavg()[0]:.2f}. 'cpu med' is this process's CPU "
-          "time per request (Python/templates), without the database's.")
+              f"{statistics.median(cpu):8.1f} {statistics.median(sql):8.1f} "
+              f"{percentile(sql, 95):8.1f} {'/'.join(str(q) for q in sorted(queries)):>8}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}. 'cpu med': this process's CPU time "
+          "per request (Python, templates); 'sql': time spent waiting on SQL per request.")
 
 
 if __name__ == "__main__":
