@@ -28,6 +28,7 @@ from . import admin_views as views
 from . import services
 from . import workspace_selectors as ws
 from .admin_forms import AssignActionForm, DepartmentActionForm, StatusActionForm
+from .admin_rows import QueueRow
 from .models import CannedReply, Ticket, TicketEvent, TimeEntry
 
 NUMBER_RE = re.compile(r"^#?([A-Z]{3}-\d{3}-\d{5})$")
@@ -49,16 +50,6 @@ class CappedCountPaginator(Paginator):
         return self.count > self.CAP
 
 
-# The columns the queue shows (admin_rows.py), and nothing else: no password hashes or
-# descriptions are read and turned into objects fifty times a page.
-LIST_COLUMNS = (
-    "number", "subject", "status", "waiting_since", "last_activity_at", "organization__name",
-    "requester__email", "requester__full_name", "department__name_es", "department__name_en",
-    "department__product__name_es", "department__product__name_en", "assignee__email",
-    "assignee__full_name",
-)
-
-
 class QueueChangeList(ChangeList):
     """Never counts: it reads one row more than a page to know whether another page
     follows. One query per page, whatever the size of the queue or of the search result;
@@ -67,7 +58,10 @@ class QueueChangeList(ChangeList):
     def get_results(self, request):
         per_page = self.list_per_page
         offset = (self.page_num - 1) * per_page
-        rows = list(self.queryset.only(*LIST_COLUMNS)[offset: offset + per_page + 1])
+        # Plain tuples of the shown columns, not model instances (a fifth of the page's
+        # CPU time with fifty rows).
+        rows = [QueueRow.from_values(values) for values in self.queryset.values_list(
+            *QueueRow.FIELDS)[offset: offset + per_page + 1]]
         if not rows and self.page_num > 1:
             raise IncorrectLookupParameters
         self.has_more = len(rows) > per_page

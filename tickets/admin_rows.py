@@ -8,6 +8,8 @@ escaped by format_html), with the same markup and classes the admin's JavaScript
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib.admin.views.main import IS_POPUP_VAR, PAGE_VAR
@@ -15,7 +17,43 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from catalog.models import localized
+
 from .models import Ticket
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """One line of the queue: the shown columns of a ticket and its related rows."""
+
+    FIELDS = ("pk", "number", "subject", "status", "waiting_since", "last_activity_at",
+              "organization__name", "requester__email", "requester__full_name",
+              "department__name_es", "department__name_en", "department__product__name_es",
+              "department__product__name_en", "assignee_id", "assignee__email",
+              "assignee__full_name")
+
+    pk: int
+    number: str
+    subject: str
+    status: str
+    waiting_since: datetime | None
+    last_activity_at: datetime
+    organization_name: str
+    requester_email: str
+    requester_name: str
+    department_name: str
+    product_name: str
+    assignee_id: int | None
+    assignee_name: str
+
+    @classmethod
+    def from_values(cls, v: tuple) -> QueueRow:
+        return cls(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] or v[7],
+                   localized(v[9], v[10]), localized(v[11], v[12]), v[13],
+                   (v[15] or v[14] or "") if v[13] else "")
+
+    def __str__(self) -> str:
+        return f"[#{self.number}] {self.subject}"
 
 COLUMNS = ("number", "subject", "organization", "requester", "queue", "status", "assignee",
            "last_activity_at", "waiting_for_us")
@@ -36,22 +74,16 @@ def queue_table(cl, *, change_url_prefix: str) -> str:
     preserved = ("?" + urlencode({"_changelist_filters": urlencode(params)})) if params else ""
     select_label = _("Select this object for an action - %(obj)s")
     tz = timezone.get_current_timezone()
-    # Per page, not per row: translations, department names, the current time.
     statuses = {value: str(label) for value, label in Ticket.Status.choices}
-    departments: dict[int, tuple[str, str]] = {}
     now = timezone.now()
     rows = []
     for t in cl.result_list:
         url = f"{change_url_prefix}{t.pk}/change/{preserved}"
-        if t.department_id not in departments:
-            departments[t.department_id] = (t.department.product.name, t.department.name)
-        product, queue = departments[t.department_id]
         rows.append((
-            t.pk, select_label % {"obj": f"[#{t.number}] {t.subject}"}, url, t.number, url,
-            t.subject, t.organization.name, t.requester.email,
-            t.requester.full_name or t.requester.email, product, queue, t.status,
-            statuses.get(t.status, t.status),
-            (t.assignee.full_name or t.assignee.email) if t.assignee_id else "—",
+            t.pk, select_label % {"obj": t}, url, t.number, url, t.subject,
+            t.organization_name, t.requester_email, t.requester_name, t.product_name,
+            t.department_name, t.status, statuses.get(t.status, t.status),
+            t.assignee_name or "—",
             timezone.localtime(t.last_activity_at, tz).strftime("%Y-%m-%d %H:%M"),
             waiting_duration(t.waiting_since, now=now),
         ))
