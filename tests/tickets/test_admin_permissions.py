@@ -141,3 +141,14 @@ def test_workspace_posts_need_the_csrf_token(two_orgs):
     assert not TimeEntry.objects.exists()
     ticket.refresh_from_db()
     assert ticket.status == "new"
+
+
+def test_audit_lists_cap_their_count(agent_client, two_orgs, monkeypatch):
+    from tickets.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 2)
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    for status in ("open", "on_hold", "open"):
+        services.ticket_status_change(ticket=ticket, actor=two_orgs.agent, status=status)
+    html = agent_client.get(reverse("admin:tickets_ticketevent_changelist")).content.decode()
+    assert "more than 2" in html
