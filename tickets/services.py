@@ -359,17 +359,19 @@ def ticket_department_change(*, ticket: Ticket, actor, department, reason: str =
         old = ticket.department
         if old.pk == department.pk:
             raise exc.InvalidTicketInput(exc.SAME_DEPARTMENT)
+        items, dropped = _items_for_department(ticket=ticket, department=department)
         decision = engine.evaluate(
-            contact=ticket.requester, department=department, deployment=ticket.deployment,
-            hardware_item=ticket.hardware_item, module_licence=ticket.module_licence,
-            billing_responsibility=ticket.billing_responsibility, lock=True)
+            contact=ticket.requester, department=department,
+            billing_responsibility=ticket.billing_responsibility, lock=True, **items)
         if not decision.allowed:
             raise exc.DepartmentUnavailable(decision, *[r.message for r in decision.reasons])
         event = ticket_event_record(
             ticket=ticket, actor=actor, kind=TicketEvent.Kind.DEPARTMENT_CHANGED,
-            old=old.code, new=department.code, reason=reason,
+            old=old.code, new=department.code, reason=reason, dropped_items=dropped,
             old_uses_credits=old.uses_credits, new_uses_credits=department.uses_credits)
         ticket.department = department
+        for name, value in items.items():
+            setattr(ticket, name, value)
         if department.uses_credits and decision.paying_organization_id:
             ticket.paying_organization_id = decision.paying_organization_id
         ticket.updated_at = timezone.now()
@@ -378,6 +380,28 @@ def ticket_department_change(*, ticket: Ticket, actor, department, reason: str =
             _ticket_credits_refund(ticket=ticket, actor=actor, event=event,
                                    reason=reason or f"{old.code} → {department.code}")
     return ticket
+
+
+def _items_for_department(*, ticket: Ticket, department) -> tuple[dict, list[str]]:
+    """The deployment, hardware and module of the ticket that belong to the department's
+    product (the others concern another product: they leave the ticket, and the event
+    names them)."""
+    product_id = department.product_id
+    items, dropped = {}, []
+    for name, item, item_product_id, label in (
+        ("deployment", ticket.deployment, getattr(ticket.deployment, "product_id", None),
+         getattr(ticket.deployment, "code", "")),
+        ("hardware_item", ticket.hardware_item, getattr(ticket.hardware_item, "product_id", None),
+         getattr(ticket.hardware_item, "serial_number", "")),
+        ("module_licence", ticket.module_licence,
+         ticket.module_licence.deployment.product_id if ticket.module_licence else None,
+         str(ticket.module_licence or "")),
+    ):
+        keep = item is not None and item_product_id == product_id
+        items[name] = item if keep else None
+        if item is not None and not keep:
+            dropped.append(label)
+    return items, dropped
 
 
 def _ticket_credits_refund(*, ticket: Ticket, actor, event: TicketEvent, reason: str) -> int:

@@ -242,3 +242,36 @@ def test_canned_reply_save_records_its_author(two_orgs):
     assert reply.created_by == two_orgs.agent
     with pytest.raises(exc.AgentActionRefused):
         services.canned_reply_save(reply=CannedReply(title="x", body="y"), actor=two_orgs.maria)
+
+
+def test_items_of_another_product_leave_the_ticket_when_it_moves(two_orgs):
+    paid = freepbx_configuration_ticket(two_orgs)
+    ticket = services.ticket_department_change(ticket=paid.ticket, actor=two_orgs.agent,
+                                               department=department("sipstation-general"))
+    ticket.refresh_from_db()
+    assert ticket.deployment is None
+    assert ticket.billing_responsibility == paid.billing
+    event = ticket.events.get(kind=TicketEvent.Kind.DEPARTMENT_CHANGED)
+    assert event.data["dropped_items"] == ["DEP-1001"]
+
+
+def test_items_of_the_same_product_stay_and_paid_time_is_refunded(two_orgs):
+    from catalog.models import Product
+    from tests.factories import DeploymentFactory, SupportContractFactory
+
+    give_credits(two_orgs.acme)
+    deployment = DeploymentFactory(organization=two_orgs.acme, code="DEP-2001",
+                                   product=Product.objects.get(code="pbxact-uc"))
+    SupportContractFactory(deployment=deployment)
+    ticket = TicketFactory.create(requester=two_orgs.maria,
+                                  department_code="pbxact-configuration",
+                                  deployment=deployment)
+    services.time_entry_create(ticket=ticket, agent=two_orgs.agent, minutes=30)
+    ticket = services.ticket_department_change(ticket=ticket, actor=two_orgs.agent,
+                                               department=department("pbxact-uc-bugs"),
+                                               reason="It is a bug")
+    ticket.refresh_from_db()
+    assert ticket.deployment == deployment
+    assert ticket.events.get(kind=TicketEvent.Kind.DEPARTMENT_CHANGED).data[
+        "dropped_items"] == []
+    assert credit_balance_minutes(organization_id=two_orgs.acme.pk) == 420
