@@ -6,6 +6,8 @@ ledger, card batches, purchase orders and tickets (their own admins, filtered)."
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -141,21 +143,41 @@ class OrganizationAdmin(admin.ModelAdmin):
     def _related_admin_links(self, obj):
         """A filtered link to every registered admin of a model that belongs to an
         organization (directly, through its credit account or its deployment)."""
-        paths = ("organization", "account__organization", "deployment__organization")
+        paths = ("organization", "account__organization", "deployment__organization",
+                 "redeemed_account__organization")
         for model in [m for label in LINKED_APPS if apps.is_installed(label)
                       for m in apps.get_app_config(label).get_models()]:
             if model not in self.admin_site._registry:
                 continue
             for lookup in paths:
                 if _has_path(model, lookup):
-                    try:
-                        url = reverse(f"admin:{model._meta.app_label}_"
-                                      f"{model._meta.model_name}_changelist")
-                    except NoReverseMatch:
-                        break
-                    yield (f"{url}?{lookup}__id__exact={obj.pk}",
-                           model._meta.verbose_name_plural.capitalize())
+                    url = organization_changelist_url(self.admin_site, model, obj, lookup)
+                    if url:
+                        yield url, model._meta.verbose_name_plural.capitalize()
                     break
+
+
+def organization_changelist_url(admin_site, model, organization, lookup: str) -> str:
+    """The model's admin list narrowed to one organization: by its id when that admin
+    accepts the lookup, else by a search for the organization's name; "" when the model
+    has no admin."""
+    model_admin = admin_site._registry.get(model)
+    if model_admin is None:
+        return ""
+    try:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    except NoReverseMatch:
+        return ""
+    param = f"{lookup}__id__exact"
+    try:
+        allowed = model_admin.lookup_allowed(param, str(organization.pk), None)
+    except Exception:  # an admin whose filters need the request
+        allowed = False
+    if allowed:
+        return f"{url}?{param}={organization.pk}"
+    if model_admin.search_fields:
+        return f"{url}?{urlencode({'q': organization.name})}"
+    return url
 
 
 def _has_path(model, lookup: str) -> bool:

@@ -151,7 +151,6 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         initial={"status": ticket.status, "priority": ticket.priority,
                  "assignee": ticket.assignee_id, "department": ticket.department_id},
         agent_choices=agent_list, department_choices=departments)
-    org_query = f"organization__id__exact={entitlements.paying_organization_id}"
     user = request.user
     return {
         **model_admin.admin_site.each_context(request),
@@ -166,8 +165,7 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         "can_reply": user.has_perm("tickets.add_message"),
         "can_log_time": user.has_perm("tickets.add_timeentry"),
         "can_change": user.has_perm("tickets.change_ticket"),
-        "ledger_url": admin_url("admin:credits_ledgerentry_changelist",
-                                query=f"account__{org_query}"),
+        "ledger_url": _ledger_url(model_admin, ticket, entitlements.paying_organization_id),
         "organization_url": admin_url("admin:accounts_organization_change",
                                       ticket.organization_id),
         "inbound_url_name": "admin:mailgateway_inboundmessage_change",
@@ -190,6 +188,22 @@ def original_email(model_admin, request, ticket_id: int, message_id: int):
         "title": _("Original email"), "message": message, "raw_text": text,
         "ticket_url": admin_url("admin:tickets_ticket_change", ticket_id),
     })
+
+
+def _ledger_url(model_admin, ticket: Ticket, organization_id: int) -> str:
+    """The paying organization's ledger in the credits admin, when it is installed."""
+    from django.apps import apps
+
+    from accounts.admin import organization_changelist_url
+
+    try:
+        ledger = apps.get_model("credits", "LedgerEntry")
+    except LookupError:
+        return ""
+    organization = (ticket.paying_organization if ticket.paying_organization_id == organization_id
+                    else ticket.organization)
+    return organization_changelist_url(model_admin.admin_site, ledger, organization,
+                                       "account__organization")
 
 
 # --- bulk actions with an intermediate page -----------------------------------------------

@@ -152,3 +152,19 @@ def test_audit_lists_cap_their_count(agent_client, two_orgs, monkeypatch):
         services.ticket_status_change(ticket=ticket, actor=two_orgs.agent, status=status)
     html = agent_client.get(reverse("admin:tickets_ticketevent_changelist")).content.decode()
     assert "more than 2" in html
+
+
+def test_every_organization_link_opens_for_an_agent(agent_client, two_orgs):
+    import re
+
+    paid = freepbx_configuration_ticket(two_orgs)
+    org_page = reverse("admin:accounts_organization_change", args=[two_orgs.acme.pk])
+    html = agent_client.get(org_page).content.decode()
+    ticket_html = agent_client.get(reverse("admin:tickets_ticket_change",
+                                           args=[paid.ticket.pk])).content.decode()
+    links = set(re.findall(r'href="(/admin/[a-z_]+/[a-z_]+/\?[^"]+)"',
+                           html + ticket_html))
+    assert any("organization" in link or "q=Acme" in link for link in links), links
+    for link in links:
+        response = agent_client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
