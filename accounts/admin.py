@@ -175,7 +175,7 @@ def organization_changelist_url(admin_site, model, organization, lookup: str) ->
         allowed = False
     if allowed:
         return f"{url}?{param}={organization.pk}"
-    if model_admin.search_fields:
+    if any("organization__name" in f for f in model_admin.search_fields):
         return f"{url}?{urlencode({'q': organization.name})}"
     return url
 
