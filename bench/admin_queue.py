@@ -5,8 +5,15 @@
 
 Load a volume first (`python manage.py seed_volume --tickets 1000000`). Each page is requested
 in-process through Django's test client (full middleware, templates, admin), after a warm-up;
-the script prints the median and the 95th percentile of the server time and the number of SQL
-queries of each page. It changes nothing but a session row and one staff user.
+the script prints the median and the 95th percentile of the server time, the process's CPU
+time, the time spent in SQL and the number of SQL queries of each page. It changes nothing
+but a session row and one staff user (an Agents member, not a superuser).
+
+The pages: the queue in its default order (pages 1, 3, 10), every department's open tickets,
+each agent's tickets / new and unassigned / open in paid departments, a search by ticket
+number, a search by common subject words (~3 % of the tickets match each), the ticket page
+of random tickets. On a shared machine, read the CPU and SQL columns with the load average
+printed before and after: wall times grow with the other processes' load.
 """
 
 from __future__ import annotations
