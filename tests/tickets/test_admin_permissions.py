@@ -168,3 +168,21 @@ def test_every_organization_link_opens_for_an_agent(agent_client, two_orgs):
     for link in links:
         response = agent_client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
+
+
+def test_agents_manage_canned_replies_in_the_admin(agent_client, two_orgs):
+    from tickets.models import CannedReply
+
+    response = agent_client.post(reverse("admin:tickets_cannedreply_add"), {
+        "title": "Ask for a SIP trace", "body": "Please send a SIP trace.", "department": "",
+        "is_active": "on"})
+    assert response.status_code == 302
+    reply = CannedReply.objects.get()
+    assert reply.created_by == two_orgs.agent
+    agent_client.post(reverse("admin:tickets_cannedreply_change", args=[reply.pk]), {
+        "title": "Ask for a SIP trace", "body": "Please send a pcap.", "department": ""})
+    reply.refresh_from_db()
+    assert reply.body == "Please send a pcap." and not reply.is_active
+    agent_client.post(reverse("admin:tickets_cannedreply_delete", args=[reply.pk]),
+                      {"post": "yes"})
+    assert not CannedReply.objects.exists()
