@@ -38,14 +38,12 @@ class InvalidTicketInput(TicketsError):
 NOT_STAFF = _("Only staff may do this.")
 ASSIGNEE_NOT_STAFF = _("Tickets can only be assigned to staff members.")
 STATUS_INVALID = _("This status does not exist.")
-STATUS_RESOLVE_WITH_ACTION = _("Use “Resolve” to resolve a ticket.")
 PRIORITY_INVALID = _("This priority does not exist.")
 SAME_DEPARTMENT = _("The ticket is already in this department.")
 MINUTES_POSITIVE = _("Enter a positive number of minutes.")
 MINUTES_TOO_MANY = _("One entry may not exceed %(limit)s minutes.")
 TIME_ALREADY_REVERSED = _("This time entry has already been reversed.")
 TIME_REVERSAL_NOT_REVERSIBLE = _("A reversing entry cannot itself be reversed.")
-CANNED_REPLY_NAME_TAKEN = _("A canned reply with this name already exists.")
 
 
 class AgentActionRefused(TicketsError):
