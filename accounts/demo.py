@@ -25,6 +25,16 @@ def _user(email: str, **fields) -> User:
     return user
 
 
+def _agents_group_join(user: User) -> None:
+    """Staff demo users work tickets: they belong to the "Agents" group (a migration
+    creates it)."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.filter(name="Agents").first()
+    if group is not None:
+        user.groups.add(group)
+
+
 def load() -> dict:
     orgs = {name: Organization.objects.get_or_create(name=name)[0]
             for name in ("Acme Telecom", "Globex Networks")}
@@ -36,6 +46,8 @@ def load() -> dict:
     for email, name, superuser in STAFF:
         users[email] = _user(email, full_name=name, is_staff=True, is_superuser=superuser,
                              language="en", details_confirmed_at=timezone.now())
+        if not superuser:
+            _agents_group_join(users[email])
     return {"organizations": orgs, "users": users}
 
 

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self):
+        from .agents_group import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, dispatch_uid="tickets_agents_group_sync")

@@ -33,3 +33,18 @@ class DepartmentUnavailable(TicketsError):
 
 class InvalidTicketInput(TicketsError):
     pass
+
+# --- agent workspace ---
+NOT_STAFF = _("Only staff may do this.")
+ASSIGNEE_NOT_STAFF = _("Tickets can only be assigned to staff members.")
+STATUS_INVALID = _("This status does not exist.")
+PRIORITY_INVALID = _("This priority does not exist.")
+SAME_DEPARTMENT = _("The ticket is already in this department.")
+MINUTES_POSITIVE = _("Enter a positive number of minutes.")
+MINUTES_TOO_MANY = _("One entry may not exceed %(limit)s minutes.")
+TIME_ALREADY_REVERSED = _("This time entry has already been reversed.")
+TIME_REVERSAL_NOT_REVERSIBLE = _("A reversing entry cannot itself be reversed.")
+
+
+class AgentActionRefused(TicketsError):
+    pass

@@ -89,6 +89,21 @@ class Ticket(models.Model):
                          name="tickets_queue_waiting"),
             models.Index(fields=["status", "waiting_since"], name="tickets_status_waiting"),
             models.Index(fields=["assignee", "status"], name="tickets_assignee_status"),
+            # The agent queue: longest waiting first (waiting_since nulls last), then the
+            # most recent activity. One index per filter an agent uses most, each ending
+            # with the whole sort key so PostgreSQL reads a page straight off the index.
+            models.Index(fields=["waiting_since", "-last_activity_at", "-id"],
+                         name="tickets_queue_order"),
+            models.Index(fields=["status", "waiting_since", "-last_activity_at", "-id"],
+                         name="tickets_queue_status_order"),
+            models.Index(fields=["department", "waiting_since", "-last_activity_at", "-id"],
+                         name="tickets_queue_dept_order"),
+            models.Index(fields=["department", "status", "waiting_since", "-last_activity_at",
+                                 "-id"], name="tickets_queue_dept_st_order"),
+            models.Index(fields=["assignee", "waiting_since", "-last_activity_at", "-id"],
+                         name="tickets_queue_assignee_order"),
+            models.Index(fields=["organization", "waiting_since", "-last_activity_at", "-id"],
+                         name="tickets_queue_org_order"),
         ]
 
     def __str__(self) -> str:
@@ -251,3 +266,28 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.minutes} min"
+
+
+class CannedReply(models.Model):
+    """A prepared answer agents insert into a reply; staff manage them in the admin."""
+
+    title = models.CharField(_("title"), max_length=120, unique=True)
+    body = models.TextField(_("text"))
+    # Blank: offered in every department.
+    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, null=True,
+                                   blank=True, related_name="canned_replies",
+                                   verbose_name=_("department"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"), editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title

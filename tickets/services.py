@@ -261,3 +261,255 @@ def ticket_resolve(*, ticket: Ticket, actor) -> Ticket:
         ticket.save()
         _notify_on_commit(signals.RESOLVED, ticket)
     return ticket
+
+
+# --- agent workspace ---------------------------------------------------------------------
+# Actions agents take in the admin workspace. Each runs in one transaction, locks the ticket
+# row and records an audit event for every change.
+
+MAX_TIME_ENTRY_MINUTES = 24 * 60
+
+
+def _require_staff(actor) -> None:
+    if actor is None or not getattr(actor, "is_staff", False):
+        raise exc.AgentActionRefused(exc.NOT_STAFF)
+
+
+def _ticket_lock(ticket: Ticket) -> Ticket:
+    return (Ticket.objects.select_for_update().select_related("department")
+            .get(pk=ticket.pk))
+
+
+def _waiting_for_status(*, ticket: Ticket, status: str, now) -> None:
+    """New and open tickets wait for us; the others do not."""
+    if status in (Ticket.Status.NEW, Ticket.Status.OPEN):
+        if ticket.waiting_since is None:
+            ticket.waiting_since = now
+    else:
+        ticket.waiting_since = None
+
+
+def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+    """Assign (or with assignee=None unassign). Claiming a new ticket opens it."""
+    _require_staff(actor)
+    if assignee is not None and not assignee.is_staff:
+        raise exc.AgentActionRefused(exc.ASSIGNEE_NOT_STAFF)
+    with transaction.atomic():
+        ticket = _ticket_lock(ticket)
+        new_id = assignee.pk if assignee is not None else None
+        if ticket.assignee_id == new_id:
+            return ticket
+        ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.ASSIGNED,
+                            old=ticket.assignee_id, new=new_id,
+                            new_email=assignee.email if assignee is not None else "")
+        ticket.assignee = assignee
+        if assignee is not None and ticket.status == Ticket.Status.NEW:
+            _set_status(ticket=ticket, actor=actor, status=Ticket.Status.OPEN)
+        ticket.updated_at = timezone.now()
+        ticket.save()
+    return ticket
+
+
+def ticket_status_change(*, ticket: Ticket, actor, status: str) -> Ticket:
+    """Move to any status; resolving goes through ticket_resolve (it emails the requester)."""
+    _require_staff(actor)
+    if status not in Ticket.Status.values:
+        raise exc.InvalidTicketInput(exc.STATUS_INVALID)
+    if status == Ticket.Status.RESOLVED:
+        return ticket_resolve(ticket=ticket, actor=actor)
+    with transaction.atomic():
+        ticket = _ticket_lock(ticket)
+        if ticket.status == status:
+            return ticket
+        now = timezone.now()
+        if ticket.status == Ticket.Status.RESOLVED:
+            ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.REOPENED,
+                                source=Message.Source.ADMIN)
+            ticket.resolved_at = None
+        _set_status(ticket=ticket, actor=actor, status=status)
+        _waiting_for_status(ticket=ticket, status=status, now=now)
+        ticket.updated_at = now
+        ticket.save()
+    return ticket
+
+
+def ticket_priority_change(*, ticket: Ticket, actor, priority: int) -> Ticket:
+    _require_staff(actor)
+    if int(priority) not in Ticket.Priority.values:
+        raise exc.InvalidTicketInput(exc.PRIORITY_INVALID)
+    with transaction.atomic():
+        ticket = _ticket_lock(ticket)
+        if ticket.priority == int(priority):
+            return ticket
+        ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.PRIORITY_CHANGED,
+                            old=ticket.priority, new=int(priority))
+        ticket.priority = int(priority)
+        ticket.updated_at = timezone.now()
+        ticket.save()
+    return ticket
+
+
+def ticket_department_change(*, ticket: Ticket, actor, department, reason: str = "") -> Ticket:
+    """Move a ticket to another department, re-checked against the entitlement rules with
+    the requester as contact. Leaving a paid department for a free one refunds the
+    minutes the ticket consumed."""
+    _require_staff(actor)
+    with transaction.atomic():
+        ticket = _ticket_lock(ticket)
+        old = ticket.department
+        if old.pk == department.pk:
+            raise exc.InvalidTicketInput(exc.SAME_DEPARTMENT)
+        items, dropped = _items_for_department(ticket=ticket, department=department)
+        decision = engine.evaluate(
+            contact=ticket.requester, department=department,
+            billing_responsibility=ticket.billing_responsibility, lock=True, **items)
+        if not decision.allowed:
+            raise exc.DepartmentUnavailable(decision, *[r.message for r in decision.reasons])
+        event = ticket_event_record(
+            ticket=ticket, actor=actor, kind=TicketEvent.Kind.DEPARTMENT_CHANGED,
+            old=old.code, new=department.code, reason=reason, dropped_items=dropped,
+            old_uses_credits=old.uses_credits, new_uses_credits=department.uses_credits)
+        ticket.department = department
+        for name, value in items.items():
+            setattr(ticket, name, value)
+        if department.uses_credits and decision.paying_organization_id:
+            ticket.paying_organization_id = decision.paying_organization_id
+        ticket.updated_at = timezone.now()
+        ticket.save()
+        if old.uses_credits and not department.uses_credits:
+            _ticket_credits_refund(ticket=ticket, actor=actor, event=event,
+                                   reason=reason or f"{old.code} → {department.code}")
+    return ticket
+
+
+def _items_for_department(*, ticket: Ticket, department) -> tuple[dict, list[str]]:
+    """The deployment, hardware and module of the ticket that belong to the department's
+    product (the others concern another product: they leave the ticket, and the event
+    names them)."""
+    product_id = department.product_id
+    items, dropped = {}, []
+    for name, item, item_product_id, label in (
+        ("deployment", ticket.deployment, getattr(ticket.deployment, "product_id", None),
+         getattr(ticket.deployment, "code", "")),
+        ("hardware_item", ticket.hardware_item, getattr(ticket.hardware_item, "product_id", None),
+         getattr(ticket.hardware_item, "serial_number", "")),
+        ("module_licence", ticket.module_licence,
+         ticket.module_licence.deployment.product_id if ticket.module_licence else None,
+         str(ticket.module_licence or "")),
+    ):
+        keep = item is not None and item_product_id == product_id
+        items[name] = item if keep else None
+        if item is not None and not keep:
+            dropped.append(label)
+    return items, dropped
+
+
+def _ticket_credits_refund(*, ticket: Ticket, actor, event: TicketEvent, reason: str) -> int:
+    """Refund every minute the ticket consumed (net of earlier refunds). Idempotent."""
+    from credits import selectors as credit_selectors
+    from credits import services as credit_services
+
+    minutes = credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk)
+    if minutes <= 0:
+        return 0
+    text = f"Ticket {ticket.number} moved to a free department: {reason}"[:500]
+    refund_ticket = getattr(credit_services, "credit_refund_ticket", None)
+    if refund_ticket is not None:
+        refund_ticket(ticket_id=ticket.pk, ticket_number=ticket.number, actor=actor,
+                      reason=text)
+    else:
+        credit_services.credit_refund(
+            organization_id=ticket.paying_organization_id or ticket.organization_id,
+            minutes=minutes, idempotency_key=f"reclassify:{ticket.pk}:{event.pk}", actor=actor,
+            reason=text, ticket_id=ticket.pk, ticket_number=ticket.number)
+    ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREDITS_REFUNDED,
+                        minutes=minutes, reason=reason)
+    return minutes
+
+
+def time_entry_create(*, ticket: Ticket, agent, minutes: int, note: str = ""):
+    """Log agent time. On a department that uses credits the paying organization is
+    debited at once (it may go below zero: work done is always recorded)."""
+    from credits import services as credit_services
+
+    from .models import TimeEntry
+
+    _require_staff(agent)
+    minutes = int(minutes)
+    if minutes <= 0:
+        raise exc.InvalidTicketInput(exc.MINUTES_POSITIVE)
+    if minutes > MAX_TIME_ENTRY_MINUTES:
+        raise exc.InvalidTicketInput(exc.MINUTES_TOO_MANY % {"limit": MAX_TIME_ENTRY_MINUTES})
+    note = (note or "").strip()[:500]
+    with transaction.atomic():
+        ticket = _ticket_lock(ticket)
+        entry = TimeEntry.objects.create(ticket=ticket, agent=agent, minutes=minutes, note=note)
+        data = {"entry_id": entry.pk, "minutes": minutes, "note": note}
+        if ticket.department.uses_credits:
+            ledger = credit_services.credit_debit(
+                organization_id=ticket.paying_organization_id or ticket.organization_id,
+                minutes=minutes, idempotency_key=f"time:{entry.pk}", actor=agent,
+                reason=(f"Agent time on {ticket.number}: {note}" if note
+                        else f"Agent time on {ticket.number}")[:500],
+                ticket_id=ticket.pk, ticket_number=ticket.number)
+            data["balance_after_minutes"] = ledger.balance_after_minutes
+        ticket_event_record(ticket=ticket, actor=agent, kind=TicketEvent.Kind.TIME_LOGGED,
+                            **data)
+        ticket.updated_at = timezone.now()
+        ticket.save(update_fields=["updated_at"])
+    return entry
+
+
+def time_entry_reverse(*, entry, actor, reason: str = ""):
+    """Correct a wrong entry with a reversing one; refunds what it had debited."""
+    from credits import selectors as credit_selectors
+    from credits import services as credit_services
+
+    from .models import TimeEntry
+
+    _require_staff(actor)
+    with transaction.atomic():
+        ticket = _ticket_lock(entry.ticket)
+        entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.reverses_id is not None:
+            raise exc.InvalidTicketInput(exc.TIME_REVERSAL_NOT_REVERSIBLE)
+        if TimeEntry.objects.filter(reverses=entry).exists():
+            raise exc.InvalidTicketInput(exc.TIME_ALREADY_REVERSED)
+        reason = (reason or "").strip()[:500]
+        reversal = TimeEntry.objects.create(ticket=ticket, agent=actor, minutes=-entry.minutes,
+                                            reverses=entry, note=reason)
+        # Never refund more than the ticket still holds (a move to a free department may
+        # already have refunded it).
+        refund = min(entry.minutes, credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk))
+        if refund > 0:
+            credit_services.credit_refund(
+                organization_id=ticket.paying_organization_id or ticket.organization_id,
+                minutes=refund, idempotency_key=f"time-reverse:{entry.pk}", actor=actor,
+                reason=(f"Time entry reversed on {ticket.number}: {reason}" if reason
+                        else f"Time entry reversed on {ticket.number}")[:500],
+                ticket_id=ticket.pk, ticket_number=ticket.number)
+        ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.TIME_REVERSED,
+                            entry_id=entry.pk, reversal_id=reversal.pk, minutes=entry.minutes,
+                            refunded_minutes=max(refund, 0), reason=reason)
+        ticket.updated_at = timezone.now()
+        ticket.save(update_fields=["updated_at"])
+    return reversal
+
+
+def agent_reply_create(*, ticket: Ticket, agent, body: str, files: Iterable = (),
+                       internal: bool = False) -> Message:
+    """A reply emailed to the requester, or an internal note never sent to them."""
+    _require_staff(agent)
+    return ticket_reply_create(ticket=ticket, author=agent, body=body, files=files,
+                               kind=Message.Kind.NOTE if internal else Message.Kind.AGENT,
+                               source=Message.Source.ADMIN)
+
+
+def canned_reply_save(*, reply, actor):
+    """Create or update a canned reply (staff manage them in the admin)."""
+    _require_staff(actor)
+    if reply.pk is None:
+        reply.created_by = actor
+    reply.updated_at = timezone.now()
+    reply.save()
+    return reply

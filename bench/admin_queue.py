@@ -1,0 +1,116 @@
+"""Server-side timings of the agent workspace (Django admin) on the configured database.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_scale \
+        .venv/bin/python bench/admin_queue.py [--runs 60]
+
+Load a volume first (`python manage.py seed_volume --tickets 1000000`). Each page is requested
+in-process through Django's test client (full middleware, templates, admin), after a warm-up;
+the script prints the median and the 95th percentile of the server time, the process's CPU
+time, the time spent in SQL and the number of SQL queries of each page. It changes nothing
+but a session row and one staff user (an Agents member, not a superuser).
+
+The pages: the queue in its default order (pages 1, 3, 10), every department's open tickets,
+each agent's tickets / new and unassigned / open in paid departments, a search by ticket
+number, a search by common subject words (~3 % of the tickets match each), the ticket page
+of random tickets. On a shared machine, read the CPU and SQL columns with the load average
+printed before and after: wall times grow with the other processes' load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from catalog.models import Department  # noqa: E402
+from tickets.models import Ticket  # noqa: E402
+
+LIST = "/admin/tickets/ticket/"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def measure(client: Client, urls, runs: int, warmup: int = 3):
+    for url in urls[:warmup]:
+        client.get(url)
+    timings, cpu, sql, queries = [], [], [], set()
+    for i in range(runs):
+        url = urls[i % len(urls)]
+        with CaptureQueriesContext(connection) as captured:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            cpu.append((time.process_time() - started_cpu) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {response.status_code}")
+        timings.append(elapsed)
+        sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+        queries.add(len(captured))
+    return timings, cpu, sql, queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=60)
+    args = parser.parse_args()
+    agent, _ = User.objects.get_or_create(email="bench-agent@volume.example", defaults={
+        "is_staff": True, "full_name": "Bench Agent"})
+    agent.groups.add(Group.objects.get(name="Agents"))  # measured as an agent, not a superuser
+    client = Client()
+    client.force_login(agent)
+
+    rng = random.Random(7)
+    total = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    departments = list(Department.objects.values_list("pk", flat=True))
+    some = list(Ticket.objects.filter(id__in=[rng.randrange(1, total + 1) for _ in range(400)])
+                .values_list("pk", "number", "subject")[:60])
+    agents = list(User.objects.filter(is_staff=True, email__startswith="agent")
+                  .values_list("pk", flat=True)[:10]) or [agent.pk]
+    words = ["trunk down", "one-way audio", "Fax not received", "certificate expired",
+             "firmware upgrade"]
+    cases = {
+        "list (default order)": [LIST, LIST + "?p=3", LIST + "?p=10"],
+        "filtered (dept+status)": [f"{LIST}?department={d}&status__exact=open" for d in departments],
+        "filtered (assignee, unassigned new, paid)": (
+            [f"{LIST}?assignee={a}" for a in agents]
+            + [LIST + "?assignee=none&status__exact=new", LIST + "?credits=used&status__exact=open"]),
+        "search (number)": [f"{LIST}?q={n}" for _pk, n, _s in some],
+        "search (subject words)": [f"{LIST}?q={w.replace(' ', '+')}" for w in words],
+        "ticket page": [f"{LIST}{pk}/change/" for pk, _n, _s in some],
+    }
+    print(f"tickets: ~{total:,} (max id), database: {connection.vendor}, runs per page: {args.runs}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)")
+    print(f"{'page':45} {'median ms':>10} {'p95 ms':>8} {'cpu med':>8} {'sql med':>8} "
+          f"{'sql p95':>8} {'queries':>8}")
+    for name, urls in cases.items():
+        timings, cpu, sql, queries = measure(client, urls, args.runs)
+        print(f"{name:45} {statistics.median(timings):10.1f} {percentile(timings, 95):8.1f} "
+              f"{statistics.median(cpu):8.1f} {statistics.median(sql):8.1f} "
+              f"{percentile(sql, 95):8.1f} {'/'.join(str(q) for q in sorted(queries)):>8}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}. 'cpu med': this process's CPU time "
+          "per request (Python, templates); 'sql': time spent waiting on SQL per request.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""List filters of the agent queue. Each filters by indexed columns of the ticket table:
+lookups on related tables are turned into a short list of ids first (small tables), so no
+filter joins or scans the million-row table."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+from catalog.models import Department, Product
+
+from . import workspace_selectors as ws
+
+
+class ProductFilter(admin.SimpleListFilter):
+    title = _("product")
+    parameter_name = "product"
+
+    def lookups(self, request, model_admin):
+        return [(str(p.pk), p.name) for p in Product.objects.all()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        ids = list(Department.objects.filter(product_id=self.value()).values_list("pk", flat=True))
+        return queryset.filter(department_id__in=ids)
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    title = _("department (queue)")
+    parameter_name = "department"
+
+    def lookups(self, request, model_admin):
+        return [(str(d.pk), f"{d.product.name} · {d.name}")
+                for d in Department.objects.select_related("product")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(department_id=self.value()) if self.value() else queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assignee"
+    ME, NOBODY = "me", "none"
+
+    def lookups(self, request, model_admin):
+        choices = [(self.ME, _("Me")), (self.NOBODY, _("Unassigned"))]
+        choices += [(str(u.pk), str(u)) for u in ws.agents()]
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.ME:
+            return queryset.filter(assignee_id=request.user.pk)
+        if value == self.NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        if value:
+            return queryset.filter(assignee_id=value)
+        return queryset
+
+
+class CreditsRuleFilter(admin.SimpleListFilter):
+    title = _("paid or free department")
+    parameter_name = "credits"
+
+    def lookups(self, request, model_admin):
+        return Department.Credits.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in Department.Credits.values:
+            return queryset
+        ids = list(Department.objects.filter(credits_rule=self.value())
+                   .values_list("pk", flat=True))
+        return queryset.filter(department_id__in=ids)
+
+
+class OverdrawnFilter(admin.SimpleListFilter):
+    title = _("organization's credits")
+    parameter_name = "overdrawn"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdrawn organizations"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        return queryset.filter(organization_id__in=ws.overdrawn_organization_ids())
+
+
+class OrganizationFilter(admin.SimpleListFilter):
+    """Type an organization's name (or id): the organization table may be large, so it is
+    not listed."""
+
+    title = _("organization")
+    parameter_name = "organization"
+    template = "admin/tickets/filter_text_input.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        # The other parameters of the list, kept as hidden inputs of the filter's form.
+        self.other_params = [(k, v) for k, values in request.GET.lists() for v in values
+                             if k not in (self.parameter_name, "p")]
+
+    def lookups(self, request, model_admin):
+        # Only the selected one is listed (so the "All" link and the chip show its name).
+        value = self.value()
+        if value and value.isdigit():
+            org = Organization.objects.filter(pk=value).only("name").first()
+            if org is not None:
+                return [(value, org.name)]
+        return [(value, value)] if value else []
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        if value.isdigit():
+            return queryset.filter(organization_id=int(value))
+        ids = ws.organization_ids_matching(value)
+        return queryset.filter(organization_id__in=ids)

@@ -1,0 +1,113 @@
+"""The queue's rows, rendered in one pass.
+
+The admin's generic result list resolves every cell through lookup_field/display_for_field
+and renders each row's checkbox through the form renderer — most of the page's CPU time
+with 50 rows. The queue's columns are known, so they are formatted here directly (values
+escaped by format_html), with the same markup and classes the admin's JavaScript uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib.admin.views.main import IS_POPUP_VAR, PAGE_VAR
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+from catalog.models import localized
+
+from .models import Ticket
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """One line of the queue: the shown columns of a ticket and its related rows."""
+
+    FIELDS = ("pk", "number", "subject", "status", "waiting_since", "last_activity_at",
+              "organization__name", "requester__email", "requester__full_name",
+              "department__name_es", "department__name_en", "department__product__name_es",
+              "department__product__name_en", "assignee_id", "assignee__email",
+              "assignee__full_name")
+
+    pk: int
+    number: str
+    subject: str
+    status: str
+    waiting_since: datetime | None
+    last_activity_at: datetime
+    organization_name: str
+    requester_email: str
+    requester_name: str
+    department_name: str
+    product_name: str
+    assignee_id: int | None
+    assignee_name: str
+
+    @classmethod
+    def from_values(cls, v: tuple) -> QueueRow:
+        return cls(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] or v[7],
+                   localized(v[9], v[10]), localized(v[11], v[12]), v[13],
+                   (v[15] or v[14] or "") if v[13] else "")
+
+    def __str__(self) -> str:
+        return f"[#{self.number}] {self.subject}"
+
+COLUMNS = ("number", "subject", "organization", "requester", "queue", "status", "assignee",
+           "last_activity_at", "waiting_for_us")
+
+
+def _headers(cl) -> list[str]:
+    from django.contrib.admin.templatetags.admin_list import label_for_field
+
+    return [str(label_for_field(name, cl.model, cl.model_admin)) for name in COLUMNS]
+
+
+def queue_table(cl, *, change_url_prefix: str) -> str:
+    from .admin import waiting_duration  # the same duration the column shows
+
+    params = [(k, v) for k, values in cl.params.lists() if k not in (PAGE_VAR, IS_POPUP_VAR)
+              for v in values] if hasattr(cl.params, "lists") else [
+              (k, v) for k, v in cl.params.items() if k not in (PAGE_VAR, IS_POPUP_VAR)]
+    preserved = ("?" + urlencode({"_changelist_filters": urlencode(params)})) if params else ""
+    select_label = _("Select this object for an action - %(obj)s")
+    tz = timezone.get_current_timezone()
+    statuses = {value: str(label) for value, label in Ticket.Status.choices}
+    now = timezone.now()
+    rows = []
+    for t in cl.result_list:
+        url = f"{change_url_prefix}{t.pk}/change/{preserved}"
+        rows.append((
+            t.pk, select_label % {"obj": t}, url, t.number, url, t.subject,
+            t.organization_name, t.requester_email, t.requester_name, t.product_name,
+            t.department_name, t.status, statuses.get(t.status, t.status),
+            t.assignee_name or "—",
+            timezone.localtime(t.last_activity_at, tz).strftime("%Y-%m-%d %H:%M"),
+            waiting_duration(t.waiting_since, now=now),
+        ))
+    body = format_html_join("\n", (
+        '<tr><td class="action-checkbox"><input type="checkbox" name="_selected_action" '
+        'value="{}" class="action-select" aria-label="{}"></td>'
+        '<th class="field-number"><a href="{}">{}</a></th>'
+        '<td class="field-subject"><a href="{}">{}</a></td>'
+        '<td class="field-organization">{}</td>'
+        '<td class="field-requester" title="{}">{}</td>'
+        '<td class="field-queue" title="{}">{}</td>'
+        '<td class="field-status status-{}">{}</td>'
+        '<td class="field-assignee">{}</td>'
+        '<td class="field-last_activity_at nowrap">{}</td>'
+        '<td class="field-waiting_for_us nowrap">{}</td></tr>'), rows)
+    head = format_html_join("", '<th scope="col" class="column-{}"><div class="text">'
+                                '<span>{}</span></div><div class="clear"></div></th>',
+                            zip(COLUMNS, [h[:1].upper() + h[1:] for h in _headers(cl)],
+                                strict=True))
+    if not rows:
+        return ""
+    return format_html(
+        '<div class="results"><table id="result_list"><thead><tr>'
+        '<th scope="col" class="action-checkbox-column"><div class="text"><span>'
+        '<input type="checkbox" id="action-toggle" aria-label="{}"></span></div>'
+        '<div class="clear"></div></th>{}</tr></thead><tbody>{}</tbody></table></div>',
+        _("Select all objects on this page for an action"), head, body)
