@@ -6,6 +6,8 @@ its entries, changed only under a row lock in the same transaction as the entry.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import LEDGER_IMMUTABLE, LedgerImmutableError
@@ -105,7 +107,14 @@ class LedgerEntry(models.Model):
 
 
 BUNDLE_MINUTES = (120, 300, 600)
-BUNDLE_CHOICES = [(m, _("%(minutes)s credits") % {"minutes": m}) for m in BUNDLE_MINUTES]
+
+
+def _bundle_label(minutes: int) -> str:
+    return gettext("%(minutes)s credits") % {"minutes": minutes}
+
+
+# Lazy labels: translated when shown, not once at import in whatever language is active.
+BUNDLE_CHOICES = [(m, lazy(_bundle_label, str)(m)) for m in BUNDLE_MINUTES]
 
 
 class PrepaidCard(models.Model):

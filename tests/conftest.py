@@ -14,6 +14,8 @@ def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MAIL_OUTBOX_DIR = tmp_path / "outbox"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests assert English texts unless they choose a language (the site's default is es).
+    settings.LANGUAGE_CODE = "en"
 
 
 @dataclass

@@ -194,3 +194,10 @@ def test_staff_without_organization_are_not_asked_to_confirm(client, two_orgs):
     staff = UserFactory(organization=None, is_staff=True, details_confirmed_at=None)
     client.force_login(staff)
     assert client.get(reverse("tickets:my_tickets")).status_code == 200
+
+
+def test_an_anonymous_visitor_gets_spanish_by_default_and_english_on_request(client, settings):
+    settings.LANGUAGE_CODE = "es"
+    assert "Iniciar sesión" in client.get("/accounts/login/").content.decode()
+    english = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Log in" in english.content.decode()
