@@ -67,7 +67,10 @@ def _department_form_field(field: DepartmentField, *, contact, department) -> fo
     if field.kind in RECORD_KINDS:
         queryset = customer_selectors.contact_records(contact=contact, kind=field.kind,
                                                       department=department)
+        # A required record with a single candidate is chosen for the contact.
+        only = list(queryset.values_list("pk", flat=True)[:2]) if field.required else []
         return RecordChoiceField(queryset=queryset, contact=contact,
+                                 initial=only[0] if len(only) == 1 else None,
                                  empty_label=_("Choose…"), **common)
     if field.kind == DepartmentField.Kind.CHOICE:
         options = [line.strip() for line in field.choices_text.splitlines() if line.strip()]
