@@ -40,8 +40,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="worker subprocesses")
     parser.add_argument("--batch", type=int, default=50, help="messages per queued task")
     parser.add_argument("--keep-db", action="store_true")
-    parser.add_argument("--profile-sample", type=int, default=200,
+    parser.add_argument("--profile-sample", type=int, default=500,
                         help="afterwards, process this many in-process to count queries/CPU")
+    parser.add_argument("--cprofile", default="", help="write cProfile stats of the sample here")
+    parser.add_argument("--only-profile", action="store_true",
+                        help="skip the end-to-end run (profile the sample only)")
     return parser.parse_args()
 
 
@@ -123,7 +126,7 @@ def start_workers(count: int, concurrency: int, env: dict, log_dir: Path) -> lis
             [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-P", "prefork",
              "-c", str(concurrency), "-n", f"bench{w}-{uuid.uuid4().hex[:6]}@%h",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-             "--prefetch-multiplier", "2"],
+             "--prefetch-multiplier", "2", "-O", "fair"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     return processes
 
@@ -137,25 +140,38 @@ def wait_workers_ready(app, count: int, timeout: float = 60) -> None:
     sys.exit("workers did not start")
 
 
-def profile(targets: list[tuple[str, str]], count: int) -> None:
-    """Per-message cost of processing alone, in this process: queries and CPU."""
+def profile(targets: list[tuple[str, str]], count: int, batch: int, dump: str = "") -> None:
+    """Per-message cost of processing alone, in this process, on the workers' path
+    (`process_inbound_batch` over batches of --batch): queries and CPU. With --cprofile,
+    the cProfile statistics are written to that file (and the top lines printed)."""
+    import cProfile
+    import pstats
+
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from mailgateway import services
-    from mailgateway.tasks import _process_one
+    from mailgateway.tasks import process_inbound_batch
 
     raws = [raw_reply(number=targets[n % len(targets)][0], email=targets[n % len(targets)][1],
                       n=10_000_000 + n) for n in range(count)]
-    ids = [services.inbound_message_store(raw=raw, source="pipe")[0].pk for raw in raws]
+    ids = services.inbound_messages_store(raws=raws, source="pipe")
+    profiler = cProfile.Profile() if dump else None
     cpu, wall = time.process_time(), time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
-        for inbound_id in ids:
-            _process_one(inbound_id)
+        if profiler:
+            profiler.enable()
+        for start in range(0, len(ids), batch):
+            process_inbound_batch.run(ids[start:start + batch])
+        if profiler:
+            profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(f"processing alone:    {len(queries.captured_queries) / count:.1f} queries/message, "
-          f"{1000 * cpu / count:.1f} ms Python CPU/message, {1000 * wall / count:.1f} ms wall "
-          f"(sample of {count}, one process)")
+          f"{1000 * cpu / count:.2f} ms Python CPU/message, {1000 * wall / count:.2f} ms wall "
+          f"(sample of {count} in batches of {batch}, one process)")
+    if profiler:
+        profiler.dump_stats(dump)
+        pstats.Stats(dump).sort_stats("cumulative").print_stats(25)
 
 
 def main() -> None:
@@ -186,6 +202,9 @@ def main() -> None:
     raws = [raw_reply(number=targets[n % len(targets)][0], email=targets[n % len(targets)][1],
                       n=n) for n in range(args.messages)]
     app.control.purge()  # the confirmations of the bench tickets are not part of the figure
+    if args.only_profile:
+        profile(targets, args.profile_sample, args.batch, args.cprofile)
+        return
     workers = start_workers(args.workers, args.concurrency, dict(os.environ), tmp)
     try:
         wait_workers_ready(app, args.workers)
@@ -215,7 +234,7 @@ def main() -> None:
     print(f"load average:        {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"(1/5/15 min; other processes on the machine count too)")
     if args.profile_sample:
-        profile(targets, args.profile_sample)
+        profile(targets, args.profile_sample, args.batch, args.cprofile)
     if threaded != args.messages or replies != args.messages:
         print("WARNING: not every message ended threaded exactly once", file=sys.stderr)
     if not args.keep_db:
