@@ -118,6 +118,24 @@ def setup_data(tickets: int) -> list[tuple[str, str]]:
     return out
 
 
+def backends_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds (user+system) so far of each PostgreSQL backend connected to the bench
+    database (a local server: read from /proc; {} when it is not readable)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        pids = [row[0] for row in cursor.fetchall()]
+    ticks, found = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 def start_workers(count: int, concurrency: int, env: dict, log_dir: Path) -> list:
     processes = []
     for w in range(count):
@@ -208,18 +226,21 @@ def main() -> None:
     workers = start_workers(args.workers, args.concurrency, dict(os.environ), tmp)
     try:
         wait_workers_ready(app, args.workers)
-        start = time.perf_counter()
-        # Stored in batches (one transaction each), each batch queued as one task on commit.
+        pg_before = backends_cpu_seconds(name)
+        start, feeder_cpu = time.perf_counter(), time.process_time()
+        # Stored in batches (one INSERT each), each batch queued as one task on commit.
         inbound_accept_many(raws=raws, source="pipe", batch_size=args.batch)
-        stored = time.perf_counter()
+        stored, feeder_cpu = time.perf_counter(), time.process_time() - feeder_cpu
         while InboundMessage.objects.filter(status=InboundMessage.Status.PENDING).exists():
             time.sleep(0.05)
         done = time.perf_counter()
+        pg_after = backends_cpu_seconds(name)
     finally:
         for process in workers:
             os.killpg(process.pid, signal.SIGTERM)
         for process in workers:
             process.wait(30)
+    worker_cpu = sum(os.times()[2:4])  # the waited-for workers and their pool processes
 
     threaded = InboundMessage.objects.filter(status=InboundMessage.Status.THREADED).count()
     replies = Message.objects.filter(source=Message.Source.EMAIL).count()
@@ -233,6 +254,13 @@ def main() -> None:
     print(f"THROUGHPUT:          {args.messages / elapsed:.0f} messages/second end to end")
     print(f"load average:        {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"(1/5/15 min; other processes on the machine count too)")
+    per = 1000 / args.messages
+    pg_cpu = sum(pg_after.get(pid, 0) - pg_before.get(pid, 0) for pid in pg_after)
+    print(f"CPU per message:     workers {worker_cpu * per:.2f} ms, PostgreSQL backends "
+          f"{pg_cpu * per:.2f} ms, feeder (store+queue) {feeder_cpu * per:.2f} ms; "
+          f"total {(worker_cpu + pg_cpu + feeder_cpu) * per:.2f} ms "
+          f"= at most {args.messages / (worker_cpu + pg_cpu + feeder_cpu) * os.cpu_count():.0f}"
+          f" msg/s on {os.cpu_count()} idle cores")
     if args.profile_sample:
         profile(targets, args.profile_sample, args.batch, args.cprofile)
     if threaded != args.messages or replies != args.messages:
