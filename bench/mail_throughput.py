@@ -6,12 +6,14 @@ Needs PostgreSQL and Redis:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/4 \
         .venv/bin/python bench/mail_throughput.py [--messages 10000] [--tickets 200] \
-        [--concurrency 2] [--batch 50] [--workers 1]
+        [--concurrency 2] [--batch 100] [--workers 1]
 
 It creates a fresh database (BENCH_DATABASE_NAME, default bench_hd_mail), loads the
 catalogue by migrating, opens tickets, starts the worker subprocess(es), feeds the replies
-(stored one by one through `inbound_message_store`, queued in batches), waits until every
-message is processed and prints messages per second. The feeder runs on the same machine
+(stored in batches through `inbound_accept_many`: one INSERT and one queued task per
+batch), waits until every message is processed and prints messages per second, the CPU
+per message of the workers, the PostgreSQL backends and the feeder, and (in-process) the
+queries and CPU per message of processing alone. The feeder runs on the same machine
 and CPU as the workers and PostgreSQL, so the figure is the whole system's.
 """
 
@@ -38,7 +40,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=2, help="prefork processes per worker")
     parser.add_argument("--workers", type=int, default=1, help="worker subprocesses")
-    parser.add_argument("--batch", type=int, default=50, help="messages per queued task")
+    parser.add_argument("--batch", type=int, default=100, help="messages per queued task")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--profile-sample", type=int, default=500,
                         help="afterwards, process this many in-process to count queries/CPU")
@@ -118,6 +120,28 @@ def setup_data(tickets: int) -> list[tuple[str, str]]:
     return out
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds so far of a process and its living descendants (a worker and its pool)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += _cpu_seconds(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return total
+
+
 def backends_cpu_seconds(database: str) -> dict[int, float]:
     """CPU seconds (user+system) so far of each PostgreSQL backend connected to the bench
     database (a local server: read from /proc; {} when it is not readable)."""
@@ -126,14 +150,7 @@ def backends_cpu_seconds(database: str) -> dict[int, float]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
         pids = [row[0] for row in cursor.fetchall()]
-    ticks, found = os.sysconf("SC_CLK_TCK"), {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return found
+    return {pid: _cpu_seconds(pid) for pid in pids}
 
 
 def start_workers(count: int, concurrency: int, env: dict, log_dir: Path) -> list:
@@ -227,6 +244,7 @@ def main() -> None:
     try:
         wait_workers_ready(app, args.workers)
         pg_before = backends_cpu_seconds(name)
+        workers_before = sum(tree_cpu_seconds(process.pid) for process in workers)
         start, feeder_cpu = time.perf_counter(), time.process_time()
         # Stored in batches (one INSERT each), each batch queued as one task on commit.
         inbound_accept_many(raws=raws, source="pipe", batch_size=args.batch)
@@ -235,12 +253,13 @@ def main() -> None:
             time.sleep(0.05)
         done = time.perf_counter()
         pg_after = backends_cpu_seconds(name)
+        worker_cpu = sum(tree_cpu_seconds(process.pid) for process in workers) - workers_before
     finally:
         for process in workers:
             os.killpg(process.pid, signal.SIGTERM)
         for process in workers:
             process.wait(30)
-    worker_cpu = sum(os.times()[2:4])  # the waited-for workers and their pool processes
+    startup_cpu = sum(os.times()[2:4]) - worker_cpu  # the waited-for workers, whole life
 
     threaded = InboundMessage.objects.filter(status=InboundMessage.Status.THREADED).count()
     replies = Message.objects.filter(source=Message.Source.EMAIL).count()
@@ -261,6 +280,7 @@ def main() -> None:
           f"total {(worker_cpu + pg_cpu + feeder_cpu) * per:.2f} ms "
           f"= at most {args.messages / (worker_cpu + pg_cpu + feeder_cpu) * os.cpu_count():.0f}"
           f" msg/s on {os.cpu_count()} idle cores")
+    print(f"worker start/stop:   {startup_cpu:.1f} s CPU (not in the figures above)")
     if args.profile_sample:
         profile(targets, args.profile_sample, args.batch, args.cprofile)
     if threaded != args.messages or replies != args.messages:
