@@ -2,8 +2,11 @@
 
 Every source stores the raw bytes first (`inbound_message_store`), then a task processes
 the stored row (`inbound_message_process`): parse → classify → identify → thread →
-strip quotes → persist, in one transaction with the row locked. Agents act on the
-quarantine with `inbound_message_attach`, `inbound_message_open_ticket` and
+strip quotes → persist, in one transaction with the row locked. Bulk feeds store with
+`inbound_messages_store` (one INSERT) and process with `inbound_messages_process` (one
+transaction per batch, lookups prefetched: ~4 statements per message). A message whose
+processing keeps failing is given up into the quarantine (`inbound_message_give_up`).
+Agents act on the quarantine with `inbound_message_attach`, `inbound_message_open_ticket` and
 `inbound_message_discard`.
 """
 
@@ -125,7 +128,7 @@ def inbound_messages_process(*, inbound_ids: list[int]) -> dict[int, str]:
     """Process a batch of stored messages in ONE transaction: the pending rows locked in
     one query (rows another worker holds are skipped: it is processing them), their
     senders and tickets read in one query each (tickets locked in id order), the rows
-    updated in one query. {id: status} of the rows processed here.
+    updated in one executemany. {id: status} of the rows processed here.
 
     All or nothing: any error rolls the whole batch back and propagates; the caller then
     processes the messages one by one (`inbound_message_process`), so that only the
