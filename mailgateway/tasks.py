@@ -14,7 +14,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.utils import timezone
 
 from .models import InboundMessage
@@ -54,24 +54,16 @@ def send_ticket_notification(self, *, kind: str, ticket_id: int, message_id: int
     return row.header_message_id if row is not None else ""
 
 
-def _relaxed_commit() -> None:
-    """Processing need not wait for its commit to reach the disk: the raw message was
-    stored durably before, and the whole processing commits or not at all, so a commit
-    lost in a database crash leaves the row pending and the re-queue job processes it
-    again (PostgreSQL only; saves an fsync per message)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def _process_one(inbound_id: int) -> str:
     """Process one stored message; the service locks the row and checks it is still
-    pending, so running this twice, or concurrently, threads the message once."""
+    pending, so running this twice, or concurrently, threads the message once. A failure
+    is recorded on the row (its error, one more attempt; given up after
+    MAIL_INBOUND_MAX_ATTEMPTS) and raised for the task's retry."""
     from . import services
 
     try:
         with transaction.atomic():
-            _relaxed_commit()
+            services.relaxed_commit()
             row = services.inbound_message_process(inbound_id=inbound_id)
     except InboundMessage.DoesNotExist:
         return "missing"
@@ -91,8 +83,18 @@ def process_inbound(self, inbound_id: int) -> str:
 @shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=True, retry_backoff_max=600,
              retry_jitter=True, max_retries=10, acks_late=True, reject_on_worker_lost=True)
 def process_inbound_batch(self, inbound_ids: list[int]) -> int:
-    """Process several stored messages in one task (bulk feeds: fewer broker round trips).
-    A message that fails is re-queued on its own so it cannot block the others."""
+    """Process several stored messages in one task and one transaction (bulk feeds: fewer
+    broker round trips, queries and commits). When anything in the batch fails, the batch
+    is rolled back and its messages processed one by one; a message that fails alone is
+    re-queued on its own so it cannot block the others."""
+    from . import services
+
+    try:
+        services.inbound_messages_process(inbound_ids=list(inbound_ids))
+        return len(inbound_ids)
+    except Exception:
+        logger.warning("Inbound batch of %d failed; processing its messages one by one",
+                       len(inbound_ids), exc_info=True)
     done = 0
     for inbound_id in inbound_ids:
         try:
@@ -117,12 +119,19 @@ def inbound_enqueue(inbound_ids: list[int], *, batch_size: int = 1) -> None:
 @shared_task(acks_late=True)
 def requeue_stale_inbound(older_than_minutes: float | None = None) -> int:
     """Beat job: queue again every inbound message still pending after N minutes (a task
-    lost with a dead worker or a broker outage), except one that already failed
-    MAIL_INBOUND_MAX_ATTEMPTS times (it stays pending with its last error for an agent)."""
+    lost with a dead worker or a broker outage). One that already failed
+    MAIL_INBOUND_MAX_ATTEMPTS times is given up instead: quarantined with its last error,
+    for an agent."""
+    from . import services
+
     if older_than_minutes is None:
         older_than_minutes = getattr(settings, "MAIL_INBOUND_REQUEUE_MINUTES", 10)
     cutoff = timezone.now() - dt.timedelta(minutes=older_than_minutes)
-    max_attempts = getattr(settings, "MAIL_INBOUND_MAX_ATTEMPTS", 20)
+    max_attempts = services.max_attempts()
+    for inbound_id in InboundMessage.objects.filter(
+            status=InboundMessage.Status.PENDING, attempts__gte=max_attempts
+    ).values_list("id", flat=True)[:REQUEUE_MAX]:
+        services.inbound_message_give_up(inbound_id=inbound_id)
     stale = list(InboundMessage.objects.filter(status=InboundMessage.Status.PENDING,
                                                received_at__lte=cutoff,
                                                attempts__lt=max_attempts)

@@ -192,14 +192,21 @@ def _ticket_insert(**fields) -> Ticket:
 def ticket_reply_create(
     *, ticket: Ticket, author, body: str, files: Iterable = (),
     kind: str = Message.Kind.CUSTOMER, source: str = Message.Source.WEB,
-    author_email: str = "", notify: bool = True,
+    author_email: str = "", notify: bool = True, ticket_locked: bool = False,
 ) -> Message:
     """Add a message. A customer reply to a resolved ticket reopens it; an agent reply
-    puts the ticket to 'waiting on customer' and emails the requester."""
+    puts the ticket to 'waiting on customer' and emails the requester.
+
+    `ticket_locked`: the caller runs inside a transaction and `ticket` is the instance it
+    locked there (select_for_update) — bulk processing of inbound mail. The ticket is then
+    neither read again nor wrapped in a savepoint, and it is updated in place."""
     files = list(files)
     _validate_text(subject=None, body=body)
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ticket_locked needs the caller's transaction.")
+    with transaction.atomic(savepoint=not ticket_locked):
+        if not ticket_locked:
+            ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         problems = attachment_problems(
             files=files, existing_bytes=ticket_attachment_bytes(ticket=ticket)) if files else []
         if problems:
@@ -207,7 +214,8 @@ def ticket_reply_create(
         now = timezone.now()
         message = Message.objects.create(ticket=ticket, author=author, author_email=author_email,
                                          body=body, kind=kind, source=source, created_at=now)
-        _attachments_store(message=message, files=files)
+        if files:
+            _attachments_store(message=message, files=files)
         ticket_event_record(ticket=ticket, actor=author, kind=TicketEvent.Kind.MESSAGE_ADDED,
                             message_id=message.pk, message_kind=kind, source=source)
         if kind == Message.Kind.CUSTOMER:
@@ -220,8 +228,13 @@ def ticket_reply_create(
         if kind in Message.CUSTOMER_VISIBLE_KINDS:
             ticket.last_activity_at = now
         ticket.updated_at = now
-        ticket.save()
+        ticket.save(update_fields=_REPLY_TICKET_FIELDS)
     return message
+
+
+# Every ticket field a reply (and the status helpers it calls) may change.
+_REPLY_TICKET_FIELDS = ["status", "resolved_at", "waiting_since", "last_activity_at",
+                        "updated_at"]
 
 
 def _after_customer_message(*, ticket: Ticket, actor, now, source: str) -> None:

@@ -6,6 +6,7 @@ never triggers any outgoing mail. Checks are header lookups and precompiled patt
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from email.utils import getaddresses
@@ -105,11 +106,15 @@ def _header_reason(parsed: ParsedMessage) -> str:
     return ""
 
 
-def _our_addresses() -> set[str]:
+def _our_addresses() -> frozenset[str]:
     """Our own sending and receiving addresses: mail from them is a loop."""
-    names = (settings.SUPPORT_INBOUND_ADDRESS, settings.DEFAULT_FROM_EMAIL,
-             settings.SERVER_EMAIL)
-    return {address.lower() for _name, address in getaddresses(names) if address}
+    return _addresses((settings.SUPPORT_INBOUND_ADDRESS, settings.DEFAULT_FROM_EMAIL,
+                       settings.SERVER_EMAIL))
+
+
+@functools.lru_cache(maxsize=8)
+def _addresses(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(address.lower() for _name, address in getaddresses(names) if address)
 
 
 def _is_daemon(address: str) -> bool:

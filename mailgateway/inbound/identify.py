@@ -26,9 +26,12 @@ class SenderUser:
 
     _UNSET = object()
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, *, known: dict | None = None):
+        """`known`: the batch's users by lower-cased email, looked up beforehand for every
+        sender of the batch (an address absent from it has no active user)."""
         self.address = address
         self._user = self._UNSET
+        self._known = known
 
     def get(self, ticket=None):
         if self._user is self._UNSET:
@@ -36,6 +39,17 @@ class SenderUser:
             if requester is not None and requester.email.lower() == self.address \
                     and requester.is_active:
                 self._user = requester
+            elif self._known is not None:
+                self._user = self._known.get(self.address)
             else:
                 self._user = sender_user(self.address)
         return self._user
+
+
+def sender_users(addresses) -> dict:
+    """The active users of these addresses, by lower-cased email (one query)."""
+    wanted = {address.lower() for address in addresses if address}
+    if not wanted:
+        return {}
+    return {user.email.lower(): user
+            for user in get_user_model().objects.filter(email__in=wanted, is_active=True)}

@@ -64,10 +64,13 @@ def body_with_notes(body: str, notes: list[str]) -> str:
 
 
 def reply_record(*, ticket: Ticket, parsed: ParsedMessage, body: str, user, address: str,
-                 kind: str, with_attachments: bool = True) -> Message:
+                 kind: str, with_attachments: bool = True, ticket_locked: bool = False
+                 ) -> Message:
+    """`ticket_locked`: `ticket` is the caller's locked instance (batch processing)."""
     files, notes = files_split(attachments=parsed.attachments if with_attachments else [],
                                ticket=ticket)
     return ticket_services.ticket_reply_create(
         ticket=ticket, author=user, body=body_with_notes(body, notes), files=files, kind=kind,
         source=Message.Source.EMAIL, author_email=address[:254] if user is None else "",
+        ticket_locked=ticket_locked,
     )

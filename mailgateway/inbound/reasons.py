@@ -8,6 +8,7 @@ UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"
 STAFF_SENDER = "sent by an agent (agents answer in the agent workspace)"
 UNREADABLE = "the message could not be read"
+PROCESSING_FAILED = "processing failed repeatedly"
 
 # Automatic mail (recorded on its ticket when it threads, never answered).
 AUTO_SUBMITTED = "Auto-Submitted: %s"

@@ -66,15 +66,49 @@ def sender_may_write(*, ticket: Ticket, address: str, user) -> bool:
         Q(author_email__iexact=address) | Q(author__email=address)).exists()
 
 
-def _ticket(**lookup) -> Ticket | None:
+class LockedTickets:
+    """The tickets a batch of messages may thread to, read and locked in one query, in
+    primary-key order (two batches locking in the same order cannot deadlock). The same
+    instance is handed to every message of the batch, so each reply sees the state the
+    previous one left."""
+
+    def __init__(self, *, ids, numbers):
+        ids, numbers = set(ids), set(numbers)
+        self.by_id: dict[int, Ticket] = {}
+        self.by_number: dict[str, Ticket] = {}
+        if not ids and not numbers:
+            return
+        query = Q(pk__in=ids) | Q(number__in=numbers)
+        for ticket in (Ticket.objects.select_related("requester")
+                       .select_for_update(of=("self",), no_key=True)
+                       .filter(query).order_by("pk")):
+            self.by_id[ticket.pk] = ticket
+            self.by_number[ticket.number] = ticket
+
+    def get(self, **lookup) -> Ticket | None:
+        if "pk" in lookup:
+            return self.by_id.get(lookup["pk"])
+        return self.by_number.get(lookup["number"])
+
+
+def candidates(*, parsed: ParsedMessage, ids: list[str]) -> tuple[int | None, str | None]:
+    """(signed ticket id, subject number) that find_ticket may look up for a message."""
+    return signed_ticket_id(ids), subject_number(parsed.subject)
+
+
+def _ticket(tickets: LockedTickets | None, **lookup) -> Ticket | None:
+    if tickets is not None:
+        return tickets.get(**lookup)
     return Ticket.objects.select_related("requester").filter(**lookup).first()
 
 
 def find_ticket(*, parsed: ParsedMessage, ids: list[str], address: str, user,
-                check_sender: bool = True) -> ThreadResult:
+                check_sender: bool = True, tickets: LockedTickets | None = None
+                ) -> ThreadResult:
+    """`tickets`: the batch's prefetched, locked tickets (else one query per lookup)."""
     ticket_id = signed_ticket_id(ids)
     if ticket_id is not None:
-        ticket = _ticket(pk=ticket_id)
+        ticket = _ticket(tickets, pk=ticket_id)
         if ticket is not None:
             if not check_sender or sender_may_write(ticket=ticket, address=address, user=user):
                 return ThreadResult(ticket=ticket, via=reasons.THREADED_BY_MESSAGE_ID)
@@ -82,7 +116,7 @@ def find_ticket(*, parsed: ParsedMessage, ids: list[str], address: str, user,
     number = subject_number(parsed.subject)
     if number is None:
         return ThreadResult(reason=reasons.NO_REFERENCE)
-    ticket = _ticket(number=number)
+    ticket = _ticket(tickets, number=number)
     if ticket is None:
         return ThreadResult(reason=reasons.UNKNOWN_TICKET)
     if not sender_may_write(ticket=ticket, address=address, user=user):

@@ -34,7 +34,7 @@ def inbound_accept(*, raw: bytes, source: str) -> tuple[InboundMessage, bool]:
 def inbound_accept_many(*, raws: Iterable[bytes], source: str,
                         batch_size: int = 50) -> list[int]:
     """Store many raw messages (bulk imports, IMAP batches, benchmarks): each batch in one
-    transaction, queued as one task after its commit. Returns the ids queued."""
+    transaction (one INSERT), queued as one task after its commit. Returns the ids queued."""
     from .. import services
     from ..tasks import inbound_enqueue
 
@@ -42,13 +42,10 @@ def inbound_accept_many(*, raws: Iterable[bytes], source: str,
     batch: list[bytes] = []
 
     def flush() -> None:
-        pending: list[int] = []
         with transaction.atomic():
-            for raw in batch:
-                row, created = services.inbound_message_store(raw=raw, source=source)
-                if created or row.status == InboundMessage.Status.PENDING:
-                    pending.append(row.pk)
-            transaction.on_commit(lambda: inbound_enqueue(pending, batch_size=batch_size))
+            pending = services.inbound_messages_store(raws=batch, source=source)
+            if pending:
+                transaction.on_commit(lambda: inbound_enqueue(pending, batch_size=batch_size))
         queued.extend(pending)
         batch.clear()
 

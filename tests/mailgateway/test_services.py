@@ -11,8 +11,23 @@ from tickets.models import Message, Ticket
 pytestmark = pytest.mark.django_db
 
 
+_MODE = {"batch": False}
+
+
+@pytest.fixture(autouse=True, params=["one", "batch"])
+def processing_mode(request):
+    """Every rule holds whether a message is processed alone or in a batch (one
+    transaction for many messages, lookups prefetched)."""
+    _MODE["batch"] = request.param == "batch"
+    yield request.param
+    _MODE["batch"] = False
+
+
 def ingest(raw: bytes) -> InboundMessage:
     row, _created = services.inbound_message_store(raw=raw, source=InboundMessage.Source.PIPE)
+    if _MODE["batch"]:
+        services.inbound_messages_process(inbound_ids=[row.pk])
+        return InboundMessage.objects.get(pk=row.pk)
     return services.inbound_message_process(inbound_id=row.pk)
 
 

@@ -105,6 +105,9 @@ def test_batches_process_everything_and_isolate_a_failing_message(
         status=InboundMessage.Status.PENDING)
     real = tasks._process_one
     alone = []
+    # The batch's single transaction fails too; then each message runs alone.
+    monkeypatch.setattr("mailgateway.services.inbound_messages_process",
+                        lambda **kwargs: (_ for _ in ()).throw(OSError("boom")))
     monkeypatch.setattr(tasks, "_process_one",
                         lambda i: (_ for _ in ()).throw(OSError("boom")) if i == bad.pk else real(i))
     monkeypatch.setattr(tasks.process_inbound, "apply_async",

@@ -74,3 +74,36 @@ def test_confirmation_email_is_written_after_commit(two_orgs, settings,
     raw = files[0].read_bytes().decode()
     assert f"[#{ticket.number}]" in raw
     assert "To: maria@acme.example" in raw
+
+
+def test_reply_on_a_ticket_the_caller_locked_updates_that_instance(two_orgs,
+                                                                   django_assert_num_queries):
+    from django.db import transaction
+
+    from tickets.models import Message
+
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    services.ticket_resolve(ticket=ticket, actor=two_orgs.agent)
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        # No re-read, no savepoint, no attachment sum: the message, two events (message,
+        # reopened), the ticket's changed fields.
+        with django_assert_num_queries(4):
+            services.ticket_reply_create(ticket=locked, author=two_orgs.maria, body="Again.",
+                                         ticket_locked=True)
+        assert locked.status == Ticket.Status.OPEN  # the caller's instance, up to date
+        services.ticket_reply_create(ticket=locked, author=two_orgs.maria, body="More.",
+                                     ticket_locked=True)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN and ticket.resolved_at is None
+    assert ticket.events.filter(kind=TicketEvent.Kind.REOPENED).count() == 1
+    assert ticket.messages.filter(kind=Message.Kind.CUSTOMER).count() == 3
+
+
+def test_reply_saves_only_the_ticket_fields_it_changes(two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    stale = Ticket.objects.get(pk=ticket.pk)
+    Ticket.objects.filter(pk=ticket.pk).update(subject="Renamed meanwhile")
+    services.ticket_reply_create(ticket=stale, author=two_orgs.maria, body="Hi")
+    ticket.refresh_from_db()
+    assert ticket.subject == "Renamed meanwhile"
