@@ -231,6 +231,8 @@ IMAP_CA_FILE = env("IMAP_CA_FILE", default="")
 IMAP_BATCH = env.int("IMAP_BATCH", default=200)
 IMAP_POLL_SECONDS = env.int("IMAP_POLL_SECONDS", default=60)
 MAIL_INBOUND_REQUEUE_MINUTES = env.int("MAIL_INBOUND_REQUEUE_MINUTES", default=10)
+# A stored message that fails this many times is quarantined ("processing failed repeatedly").
+MAIL_INBOUND_MAX_ATTEMPTS = env.int("MAIL_INBOUND_MAX_ATTEMPTS", default=20)
 MAIL_AUTOMATIC_LIMIT_COUNT = env.int("MAIL_AUTOMATIC_LIMIT_COUNT", default=10)
 MAIL_AUTOMATIC_LIMIT_MINUTES = env.int("MAIL_AUTOMATIC_LIMIT_MINUTES", default=10)
 CELERY_BEAT_SCHEDULE["mail-requeue-stale-inbound"] = {

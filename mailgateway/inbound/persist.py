@@ -59,7 +59,8 @@ def body_with_notes(body: str, notes: list[str]) -> str:
     body = body.strip()
     if notes:
         lines = "\n".join(f"- {note}" for note in notes)
-        body = f"{body}\n\n[{_('Attachments not kept')}]\n{lines}".strip()
+        heading = _("Attachments not kept")
+        body = f"{body}\n\n[{heading}]\n{lines}".strip()
     return body or _("(The email had no text.)")
 
 

@@ -125,10 +125,12 @@ def test_reasons_are_in_the_contacts_language(demo, contact_language, request_la
 
 def test_load_demo_is_idempotent(demo):
     from credits.models import LedgerEntry
+    from tickets.models import Message, Ticket
 
     before = LedgerEntry.objects.count()
     call_command("load_demo", stdout=open("/dev/null", "w"))
     assert LedgerEntry.objects.count() == before == 2
+    assert Ticket.objects.count() == 2 and Message.objects.count() == 2
     call_command("check_ledger", stdout=open("/dev/null", "w"))
 
 
