@@ -19,6 +19,9 @@ from .models import CreditAccount, LedgerEntry, PrepaidCard, PurchaseOrder
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records (ledger, audit events): nobody edits or deletes them here, not
+    even a superuser."""
+
     def has_add_permission(self, request, obj=None):
         return False
 

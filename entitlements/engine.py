@@ -163,19 +163,15 @@ def _check_deployment(ctx, b, department, deployment, pending) -> None:
         return
     if DEPLOYMENT not in needed_items(department):
         return
-    if ctx.final:
-        b.reason("deployment_required", M.DEPLOYMENT_REQUIRED)
-        return
-    candidates = ctx.deployments_of(product)
-    trial = _Builder()
-    if any(_contract_problems(ctx, trial, d) for d in candidates):
-        pending.append(DEPLOYMENT)
-        return
-    if not candidates:
+
+    def none_owned():
         b.reason("no_contract", M.NO_CONTRACT_ANY, product=product.name)
         b.action("buy_contract", M.BUY_CONTRACT, ctx.renewal_url, product=product.name)
-    b.reasons.extend(trial.reasons)
-    b.actions.extend(trial.actions)
+
+    _check_candidates(ctx, b, pending, kind=DEPLOYMENT, required=M.DEPLOYMENT_REQUIRED,
+                      candidates=lambda: ctx.deployments_of(product),
+                      qualifies=lambda trial, d: _contract_problems(ctx, trial, d),
+                      none_owned=none_owned)
 
 
 def _check_hardware(ctx, b, department, item, pending) -> None:
@@ -192,18 +188,11 @@ def _check_hardware(ctx, b, department, item, pending) -> None:
         return
     if HARDWARE not in needed_items(department):
         return
-    if ctx.final:
-        b.reason("hardware_required", M.HARDWARE_REQUIRED)
-        return
-    candidates = ctx.hardware_of(product)
-    trial = _Builder()
-    if any(_hardware_problems(ctx, trial, department, h) for h in candidates):
-        pending.append(HARDWARE)
-        return
-    if not candidates:
-        b.reason("no_warranty", M.NO_WARRANTY_ANY, product=product.name)
-    b.reasons.extend(trial.reasons)
-    b.actions.extend(trial.actions)
+    _check_candidates(ctx, b, pending, kind=HARDWARE, required=M.HARDWARE_REQUIRED,
+                      candidates=lambda: ctx.hardware_of(product),
+                      qualifies=lambda trial, h: _hardware_problems(ctx, trial, department, h),
+                      none_owned=lambda: b.reason("no_warranty", M.NO_WARRANTY_ANY,
+                                                  product=product.name))
 
 
 def _check_module(ctx, b, department, licence, pending) -> None:
@@ -219,16 +208,28 @@ def _check_module(ctx, b, department, licence, pending) -> None:
         return
     if MODULE not in needed_items(department):
         return
+    _check_candidates(ctx, b, pending, kind=MODULE, required=M.MODULE_REQUIRED,
+                      candidates=lambda: ctx.modules_of(product),
+                      qualifies=lambda trial, m: _module_problems(ctx, trial, m),
+                      none_owned=lambda: b.reason("no_maintenance", M.NO_MAINTENANCE_ANY,
+                                                  product=product.name))
+
+
+def _check_candidates(ctx, b, pending, *, kind, required, candidates, qualifies,
+                      none_owned) -> None:
+    """No item named yet. Finally (inside ticket_create) that is a refusal; at wizard
+    step 1 the department stays open while any of the contact's records qualifies (the
+    item is then still to be chosen); otherwise every record's problems are the reasons."""
     if ctx.final:
-        b.reason("module_required", M.MODULE_REQUIRED)
+        b.reason(f"{kind}_required", required)
         return
-    candidates = ctx.modules_of(product)
+    owned = candidates()
     trial = _Builder()
-    if any(_module_problems(ctx, trial, m) for m in candidates):
-        pending.append(MODULE)
+    if any(qualifies(trial, item) for item in owned):
+        pending.append(kind)
         return
-    if not candidates:
-        b.reason("no_maintenance", M.NO_MAINTENANCE_ANY, product=product.name)
+    if not owned:
+        none_owned()
     b.reasons.extend(trial.reasons)
     b.actions.extend(trial.actions)
 

@@ -23,6 +23,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from credits.admin import ReadOnlyAdmin
+
 from . import admin_filters as filters
 from . import admin_views as views
 from . import services
@@ -225,19 +227,6 @@ class TicketAdmin(admin.ModelAdmin):
             return None
         return views.bulk_form_page(self, request, queryset, form=form, action_name=name,
                                     title=title)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Append-only records: nobody edits or deletes them here, not even a superuser."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TicketEvent)
