@@ -17,3 +17,4 @@ urlpatterns = [
 admin.site.site_header = _("Helpdesk · agent workspace")
 admin.site.site_title = _("Helpdesk")
 admin.site.index_title = _("Queues and records")
+admin.site.enable_nav_sidebar = False  # the agent workspace has its own navigation; saves a full app list per page
