@@ -20,7 +20,13 @@ VAR_DIR = Path(env("HELPDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="embedded-default-insecure-key-change-me-in-production")
+# "embedded" (the default: nothing to configure) or "production" (secrets required,
+# secure cookies, compressed static files collected by collectstatic).
+HELPDESK_PROFILE = env("HELPDESK_PROFILE", default="embedded")
+PRODUCTION = HELPDESK_PROFILE == "production"
+# Production has no default key: a missing SECRET_KEY stops the start-up.
+SECRET_KEY = env("SECRET_KEY") if PRODUCTION else env(
+    "SECRET_KEY", default="embedded-default-insecure-key-change-me-in-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -141,8 +147,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 
 # Failed logins: at most LOGIN_FAILURE_LIMIT per (email, IP) within LOGIN_FAILURE_WINDOW.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -163,7 +170,8 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": env(
             "STATICFILES_BACKEND",
-            default="django.contrib.staticfiles.storage.StaticFilesStorage",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage",
         )
     },
 }
@@ -266,7 +274,6 @@ LOGGING = {
 }
 
 # Demo data is loaded by `make run` (embedded default) and never in production unless asked.
-HELPDESK_PROFILE = env("HELPDESK_PROFILE", default="embedded")
 # The embedded default serves static files straight from the source folders (no
 # collectstatic step); production serves the collected, compressed copies.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=HELPDESK_PROFILE == "embedded")

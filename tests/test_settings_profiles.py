@@ -1,0 +1,35 @@
+"""The production profile refuses to start without a secret and hardens cookies."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRINT = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='helpdesk.settings'; "
+         "from django.conf import settings as s; "
+         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.STORAGES['staticfiles']['BACKEND'])")
+
+
+def _run(**env):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "HELPDESK_PROFILE")}
+    return subprocess.run([sys.executable, "-c", PRINT], env={**base, **env},
+                          cwd=settings.BASE_DIR, capture_output=True, text=True)
+
+
+def test_production_without_secret_key_does_not_start():
+    result = _run(HELPDESK_PROFILE="production")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_hardens_cookies_and_static_files():
+    result = _run(HELPDESK_PROFILE="production", SECRET_KEY="x" * 50)
+    assert result.stdout.split() == ["True", "True",
+                                     "whitenoise.storage.CompressedManifestStaticFilesStorage"]
+
+
+def test_embedded_default_needs_nothing():
+    result = _run()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["False", "False"]
