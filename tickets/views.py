@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +20,7 @@ from entitlements import engine
 
 from . import customer_selectors, selectors, services
 from . import exceptions as exc
+from .downloads import attachment_response
 from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm
 from .models import Ticket
 
@@ -30,11 +31,6 @@ SCOPES = ("mine", "all")
 def _limits() -> dict:
     return {"max_file_mb": settings.ATTACHMENT_MAX_FILE_BYTES // 2**20,
             "max_ticket_mb": settings.ATTACHMENT_MAX_TICKET_BYTES // 2**20}
-
-
-def _download_name(name: str) -> str:
-    printable = "".join(ch for ch in name if ch.isprintable())
-    return printable or "attachment"
 
 
 def _ticket_list(request, *, resolved: bool):
@@ -177,18 +173,6 @@ def ticket_resolve(request, number: str):
 def attachment_download(request, number: str, attachment_id: int):
     attachment = selectors.attachment_get_for_contact(user=request.user, number=number,
                                                       attachment_id=attachment_id)
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404 from error
-    # Always a download, never rendered by the browser: generic type, nosniff, and the
-    # customer's file name only in Content-Disposition (RFC 5987 encoded by Django).
-    response = FileResponse(handle, as_attachment=True,
-                            filename=_download_name(attachment.original_name),
-                            content_type="application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
