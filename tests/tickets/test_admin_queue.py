@@ -205,3 +205,16 @@ def test_tickets_cannot_be_added_or_deleted_in_the_admin(agent_client, admin_cli
     assert admin_client.get(reverse("admin:tickets_ticket_add")).status_code == 403
     assert admin_client.get(reverse("admin:tickets_ticket_delete",
                                     args=[ticket.pk])).status_code == 403
+
+
+def test_filter_sidebar_lists_choices_marks_the_selected_and_escapes(agent_client, two_orgs):
+    dep = department("sipstation-general")
+    html = agent_client.get(LIST + f"?department={dep.pk}&q=a<b").content.decode()
+    sidebar = html[html.index('id="changelist-filter"'):]
+    assert '<details data-filter-title="department (queue)" open>' in sidebar
+    assert "By department (queue)" in sidebar
+    assert (f'<li class="selected">\n    <a href="?department={dep.pk}&amp;q=a%3Cb">'
+            f"{dep.product.name} · {dep.name}</a></li>") in sidebar
+    assert '<a href="?q=a%3Cb">All</a>' in sidebar  # the department filter's "All" keeps q
+    assert "Clear all filters" in sidebar
+    assert "a<b" not in sidebar

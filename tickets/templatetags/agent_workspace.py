@@ -44,3 +44,31 @@ def fast_select(bound_field):
     return format_html('<select name="{}" id="{}"{}>{}</select>', bound_field.html_name,
                        bound_field.auto_id, mark_safe(" required") if bound_field.field.required
                        else "", options)
+
+
+@register.simple_tag
+def queue_filters(cl):
+    """The queue's filter sidebar in one pass: the markup of admin/filter.html for each
+    list filter (rendering that template per filter and per choice was a sixth of the
+    queue's time). Filters with their own template are rendered with it."""
+    from django.contrib.admin.templatetags.admin_list import admin_list_filter
+    from django.utils.encoding import iri_to_uri
+    from django.utils.html import conditional_escape, format_html, format_html_join
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext
+
+    selected = mark_safe(' class="selected"')
+    parts = []
+    for spec in cl.filter_specs:
+        if spec.template != "admin/filter.html":
+            parts.append(admin_list_filter(cl, spec))
+            continue
+        items = format_html_join("\n", '    <li{}>\n    <a href="{}">{}</a></li>', (
+            (selected if choice["selected"] else "", iri_to_uri(choice["query_string"]),
+             choice["display"]) for choice in spec.choices(cl)))
+        summary = mark_safe(gettext(" By %(filter_title)s ") % {
+            "filter_title": conditional_escape(spec.title)})
+        parts.append(format_html(
+            '<details data-filter-title="{}" open>\n  <summary>\n    {}\n  </summary>\n'
+            '  <ul>\n{}\n  </ul>\n</details>\n', spec.title, summary, items))
+    return mark_safe("".join(parts))
