@@ -218,3 +218,11 @@ def test_filter_sidebar_lists_choices_marks_the_selected_and_escapes(agent_clien
     assert '<a href="?q=a%3Cb">All</a>' in sidebar  # the department filter's "All" keeps q
     assert "Clear all filters" in sidebar
     assert "a<b" not in sidebar
+
+
+def test_rows_escape_what_customers_write(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria, subject='<b>"x"</b> & <script>')
+    html = agent_client.get(LIST).content.decode()
+    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; &lt;script&gt;" in html
+    assert '<b>"x"</b>' not in html
+    assert f'aria-label="Select this object for an action - [#{ticket.number}] &lt;b&gt;' in html
