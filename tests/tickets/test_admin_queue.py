@@ -246,3 +246,14 @@ def test_filter_choices_are_kept_and_refreshed_when_the_catalogue_changes(
     html = agent_client.get(LIST).content.decode()
     assert f"{dep.product.name} · Trunks</a>" in html
     assert f'<a href="?assignee={colleague.pk}">Zoe Newagent</a>' in html
+
+
+def test_action_bar_offers_the_bulk_actions(agent_client, two_orgs):
+    TicketFactory.create(requester=two_orgs.maria)
+    html = agent_client.get(LIST).content.decode()
+    assert '<label>Action: <select name="action" required>' in html
+    assert '<option value="" selected>---------</option>' in html
+    for name, label in (("assign_to_me", "Assign to me"), ("resolve", "Resolve"),
+                        ("move_department", "Move to another department…")):
+        assert f'<option value="{name}">{label}</option>' in html
+    assert '<input type="hidden" name="select_across" value="0" class="select-across">' in html
