@@ -257,3 +257,17 @@ def test_action_bar_offers_the_bulk_actions(agent_client, two_orgs):
                         ("move_department", "Move to another department…")):
         assert f'<option value="{name}">{label}</option>' in html
     assert '<input type="hidden" name="select_across" value="0" class="select-across">' in html
+
+
+@pytest.mark.parametrize("query", ["", "?q=a+b%26c&assignee=none", "?status__exact=open&q=x&q=y",
+                                   "?credits=used&department=3&organization=Acme&product=1"])
+def test_filter_choice_links_are_the_admins(agent_client, two_orgs, query):
+    from tickets.templatetags.agent_workspace import _choices
+
+    response = agent_client.get(LIST + query)
+    cl = response.context["cl"]
+    for spec in cl.filter_specs:
+        ours = [(c["selected"], c["query_string"], str(c["display"])) for c in _choices(cl, spec)]
+        admins = [(c["selected"], c["query_string"], str(c["display"]))
+                  for c in spec.choices(cl)]
+        assert ours == admins, spec.parameter_name
