@@ -9,8 +9,8 @@ escaped by format_html), with the same markup and classes the admin's JavaScript
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from datetime import datetime
+from html import escape
 from urllib.parse import urlencode
 
 from django.contrib.admin.views.main import IS_POPUP_VAR, PAGE_VAR
