@@ -1,10 +1,21 @@
 """List filters of the agent queue. Each filters by indexed columns of the ticket table:
 lookups on related tables are turned into a short list of ids first (small tables), so no
-filter joins or scans the million-row table."""
+filter joins or scans the million-row table.
+
+The choice lists (products, departments, agents) are catalogue data read on every page of
+the queue: they are kept per language for CHOICES_TTL_SECONDS in this process, and dropped
+as soon as a product, department or user is saved or deleted here (another process sees
+the change within the TTL)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
@@ -12,13 +23,37 @@ from catalog.models import Department, Product
 
 from . import workspace_selectors as ws
 
+CHOICES_TTL_SECONDS = 60
+_choices: dict[tuple, tuple[float, list]] = {}
+
+
+def cached_choices(name: str, build: Callable[[], list]) -> list:
+    key = (name, get_language())
+    now = time.monotonic()
+    hit = _choices.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = build()
+    _choices[key] = (now + CHOICES_TTL_SECONDS, value)
+    return value
+
+
+def forget_choices(**_kwargs) -> None:
+    _choices.clear()
+
+
+for _model in (Product, Department, get_user_model()):
+    post_save.connect(forget_choices, sender=_model, dispatch_uid=f"queue-choices-{_model}")
+    post_delete.connect(forget_choices, sender=_model, dispatch_uid=f"queue-choices-d-{_model}")
+
 
 class ProductFilter(admin.SimpleListFilter):
     title = _("product")
     parameter_name = "product"
 
     def lookups(self, request, model_admin):
-        return [(str(p.pk), p.name) for p in Product.objects.all()]
+        return cached_choices("products", lambda: [
+            (str(p.pk), p.name) for p in Product.objects.all()])
 
     def queryset(self, request, queryset):
         if not self.value():
@@ -32,8 +67,9 @@ class DepartmentFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        return [(str(d.pk), f"{d.product.name} · {d.name}")
-                for d in Department.objects.select_related("product")]
+        return cached_choices("departments", lambda: [
+            (str(d.pk), f"{d.product.name} · {d.name}")
+            for d in Department.objects.select_related("product")])
 
     def queryset(self, request, queryset):
         return queryset.filter(department_id=self.value()) if self.value() else queryset
@@ -45,9 +81,9 @@ class AssigneeFilter(admin.SimpleListFilter):
     ME, NOBODY = "me", "none"
 
     def lookups(self, request, model_admin):
-        choices = [(self.ME, _("Me")), (self.NOBODY, _("Unassigned"))]
-        choices += [(str(u.pk), str(u)) for u in ws.agents()]
-        return choices
+        return cached_choices("agents", lambda: [
+            (self.ME, str(_("Me"))), (self.NOBODY, str(_("Unassigned")))]
+            + [(str(u.pk), str(u)) for u in ws.agents()])
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from urllib.parse import urlencode
 
 from django.contrib.admin.views.main import IS_POPUP_VAR, PAGE_VAR
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from catalog.models import localized
@@ -59,6 +61,20 @@ COLUMNS = ("number", "subject", "organization", "requester", "queue", "status", 
            "last_activity_at", "waiting_for_us")
 
 
+ROW_HTML = (
+    '<tr><td class="action-checkbox"><input type="checkbox" name="_selected_action" '
+    'value="{}" class="action-select" aria-label="{}"></td>'
+    '<th class="field-number"><a href="{}">{}</a></th>'
+    '<td class="field-subject"><a href="{}">{}</a></td>'
+    '<td class="field-organization">{}</td>'
+    '<td class="field-requester" title="{}">{}</td>'
+    '<td class="field-queue" title="{}">{}</td>'
+    '<td class="field-status status-{}">{}</td>'
+    '<td class="field-assignee">{}</td>'
+    '<td class="field-last_activity_at nowrap">{}</td>'
+    '<td class="field-waiting_for_us nowrap">{}</td></tr>')
+
+
 def _headers(cl) -> list[str]:
     from django.contrib.admin.templatetags.admin_list import label_for_field
 
@@ -87,18 +103,10 @@ def queue_table(cl, *, change_url_prefix: str) -> str:
             timezone.localtime(t.last_activity_at, tz).strftime("%Y-%m-%d %H:%M"),
             waiting_duration(t.waiting_since, now=now),
         ))
-    body = format_html_join("\n", (
-        '<tr><td class="action-checkbox"><input type="checkbox" name="_selected_action" '
-        'value="{}" class="action-select" aria-label="{}"></td>'
-        '<th class="field-number"><a href="{}">{}</a></th>'
-        '<td class="field-subject"><a href="{}">{}</a></td>'
-        '<td class="field-organization">{}</td>'
-        '<td class="field-requester" title="{}">{}</td>'
-        '<td class="field-queue" title="{}">{}</td>'
-        '<td class="field-status status-{}">{}</td>'
-        '<td class="field-assignee">{}</td>'
-        '<td class="field-last_activity_at nowrap">{}</td>'
-        '<td class="field-waiting_for_us nowrap">{}</td></tr>'), rows)
+    # One str.format per row with values escaped by html.escape: what format_html does
+    # (django.utils.html.escape is html.escape of str()), without its per-value lazy
+    # wrappers — a quarter of the page's rendering time.
+    body = mark_safe("\n".join(ROW_HTML.format(*[escape(str(v)) for v in row]) for row in rows))
     head = format_html_join("", '<th scope="col" class="column-{}"><div class="text">'
                                 '<span>{}</span></div><div class="clear"></div></th>',
                             zip(COLUMNS, [h[:1].upper() + h[1:] for h in _headers(cl)],
