@@ -158,6 +158,9 @@ class TicketAdmin(admin.ModelAdmin):
             path("<int:ticket_id>/messages/<int:message_id>/original/",
                  self.admin_site.admin_view(self.original_email_view),
                  name=f"{info[0]}_{info[1]}_original_email"),
+            path("<int:ticket_id>/attachments/<int:attachment_id>/",
+                 self.admin_site.admin_view(self.attachment_view),
+                 name=f"{info[0]}_{info[1]}_attachment"),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -173,6 +176,9 @@ class TicketAdmin(admin.ModelAdmin):
 
     def original_email_view(self, request, ticket_id: int, message_id: int):
         return views.original_email(self, request, ticket_id, message_id)
+
+    def attachment_view(self, request, ticket_id: int, attachment_id: int):
+        return views.attachment_download(self, request, ticket_id, attachment_id)
 
     # --- bulk actions ----------------------------------------------------------------
 

@@ -15,8 +15,9 @@ from catalog.models import Department
 from . import services
 from . import workspace_selectors as ws
 from .admin_forms import ReplyForm, TicketUpdateForm, TimeEntryForm, TimeReverseForm
+from .downloads import attachment_response
 from .exceptions import TicketsError
-from .models import Ticket, TimeEntry
+from .models import Attachment, Ticket, TimeEntry
 
 TICKET_RELATED = ("organization", "requester", "department__product", "assignee")
 # Often empty: prefetched (no query when unset) rather than joined (planning a ten-table
@@ -188,6 +189,17 @@ def original_email(model_admin, request, ticket_id: int, message_id: int):
         "title": _("Original email"), "message": message, "raw_text": text,
         "ticket_url": admin_url("admin:tickets_ticket_change", ticket_id),
     })
+
+
+def attachment_download(model_admin, request, ticket_id: int, attachment_id: int):
+    """Any attachment of the ticket (internal notes' too), as a download, for staff who
+    may view tickets."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    attachment = Attachment.objects.filter(pk=attachment_id, message__ticket_id=ticket_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment_response(attachment)
 
 
 def _ledger_url(model_admin, ticket: Ticket, organization_id: int) -> str:

@@ -220,3 +220,29 @@ def test_claim_and_resolve_buttons(agent_client, two_orgs):
 def test_an_unknown_action_is_refused(agent_client, two_orgs):
     ticket = TicketFactory.create(requester=two_orgs.maria)
     assert agent_client.post(page(ticket), {"action": "delete"}).status_code == 403
+
+
+def test_agents_download_attachments_from_the_ticket_page(agent_client, client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria,
+                                  files=[upload("<script>.html.txt", b"<script>alert(1)</script>")])
+    attachment = ticket.messages.get().attachments.get()
+    url = reverse("admin:tickets_ticket_attachment", args=[ticket.pk, attachment.pk])
+    assert url in agent_client.get(page(ticket)).content.decode()
+    response = agent_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+    other = TicketFactory.create(requester=two_orgs.ana)
+    wrong = reverse("admin:tickets_ticket_attachment", args=[other.pk, attachment.pk])
+    assert agent_client.get(wrong).status_code == 404
+
+
+def test_customers_cannot_use_the_agent_download(client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria, files=[upload()])
+    attachment = ticket.messages.get().attachments.get()
+    client.force_login(two_orgs.maria)
+    response = client.get(reverse("admin:tickets_ticket_attachment",
+                                  args=[ticket.pk, attachment.pk]))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
