@@ -96,8 +96,9 @@ def _date(day: dt.date) -> str:
 
 # --- rules on one named record ------------------------------------------------------------
 
-def _contract_problems(ctx: Context, b: _Builder, deployment) -> bool:
-    """Reasons why this deployment has no active contract on the day; True when it has."""
+def _contract_qualifies(ctx: Context, b: _Builder, deployment) -> bool:
+    """True when the deployment has an active contract on the day; else False, with the
+    reasons and actions added to `b`."""
     contracts = ctx.contracts_of(deployment)
     if any(c.starts_on <= ctx.day <= c.ends_on for c in contracts):
         return True
@@ -117,7 +118,9 @@ def _contract_problems(ctx: Context, b: _Builder, deployment) -> bool:
     return False
 
 
-def _hardware_problems(ctx: Context, b: _Builder, department, item) -> bool:
+def _hardware_qualifies(ctx: Context, b: _Builder, department, item) -> bool:
+    """True when the item meets the department's warranty and connection rules; else
+    False, with the reasons added to `b`."""
     ok = True
     if department.warranty_rule == Department.Warranty.REQUIRED:
         if item.warranty_ends_on is None:
@@ -136,7 +139,8 @@ def _hardware_problems(ctx: Context, b: _Builder, department, item) -> bool:
     return ok
 
 
-def _module_problems(ctx: Context, b: _Builder, licence) -> bool:
+def _module_qualifies(ctx: Context, b: _Builder, licence) -> bool:
+    """True while the module is under maintenance; else False, with the reasons in `b`."""
     if licence.maintenance_ends_on >= ctx.day:
         return True
     b.reason("maintenance_expired", M.MAINTENANCE_EXPIRED, licence.deployment.code,
@@ -159,7 +163,7 @@ def _check_deployment(ctx, b, department, deployment, pending) -> None:
             b.reason("deployment_wrong_product", M.DEPLOYMENT_WRONG_PRODUCT, deployment.code,
                      deployment=deployment.code, product=product.name)
         elif DEPLOYMENT in needed_items(department):
-            _contract_problems(ctx, b, deployment)
+            _contract_qualifies(ctx, b, deployment)
         return
     if DEPLOYMENT not in needed_items(department):
         return
@@ -170,7 +174,7 @@ def _check_deployment(ctx, b, department, deployment, pending) -> None:
 
     _check_candidates(ctx, b, pending, kind=DEPLOYMENT, required=M.DEPLOYMENT_REQUIRED,
                       candidates=lambda: ctx.deployments_of(product),
-                      qualifies=lambda trial, d: _contract_problems(ctx, trial, d),
+                      qualifies=lambda trial, d: _contract_qualifies(ctx, trial, d),
                       none_owned=none_owned)
 
 
@@ -184,13 +188,13 @@ def _check_hardware(ctx, b, department, item, pending) -> None:
             b.reason("hardware_wrong_product", M.HARDWARE_WRONG_PRODUCT, item.serial_number,
                      serial=item.serial_number, product=product.name)
         else:
-            _hardware_problems(ctx, b, department, item)
+            _hardware_qualifies(ctx, b, department, item)
         return
     if HARDWARE not in needed_items(department):
         return
     _check_candidates(ctx, b, pending, kind=HARDWARE, required=M.HARDWARE_REQUIRED,
                       candidates=lambda: ctx.hardware_of(product),
-                      qualifies=lambda trial, h: _hardware_problems(ctx, trial, department, h),
+                      qualifies=lambda trial, h: _hardware_qualifies(ctx, trial, department, h),
                       none_owned=lambda: b.reason("no_warranty", M.NO_WARRANTY_ANY,
                                                   product=product.name))
 
@@ -204,13 +208,13 @@ def _check_module(ctx, b, department, licence, pending) -> None:
             b.reason("module_wrong_product", M.MODULE_WRONG_PRODUCT, licence.deployment.code,
                      module=licence.module_name, product=product.name)
         elif department.requires_module_maintenance:
-            _module_problems(ctx, b, licence)
+            _module_qualifies(ctx, b, licence)
         return
     if MODULE not in needed_items(department):
         return
     _check_candidates(ctx, b, pending, kind=MODULE, required=M.MODULE_REQUIRED,
                       candidates=lambda: ctx.modules_of(product),
-                      qualifies=lambda trial, m: _module_problems(ctx, trial, m),
+                      qualifies=lambda trial, m: _module_qualifies(ctx, trial, m),
                       none_owned=lambda: b.reason("no_maintenance", M.NO_MAINTENANCE_ANY,
                                                   product=product.name))
 

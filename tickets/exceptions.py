@@ -21,6 +21,13 @@ class TicketsError(Exception):
         self.messages = [str(m) for m in messages]
 
 
+TICKET_EVENT_IMMUTABLE = "Ticket events are append-only: record a new event instead."
+
+
+class TicketEventImmutable(TicketsError):
+    pass
+
+
 class AttachmentRejected(TicketsError):
     pass
 

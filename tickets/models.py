@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .exceptions import TICKET_EVENT_IMMUTABLE, TicketEventImmutable
+
 
 class Ticket(models.Model):
     class Status(models.TextChoices):
@@ -234,7 +236,7 @@ class TicketEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValueError("Ticket events are append-only.")
+            raise TicketEventImmutable(TICKET_EVENT_IMMUTABLE)
         super().save(*args, **kwargs)
 
 

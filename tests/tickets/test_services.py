@@ -107,3 +107,13 @@ def test_reply_saves_only_the_ticket_fields_it_changes(two_orgs):
     services.ticket_reply_create(ticket=stale, author=two_orgs.maria, body="Hi")
     ticket.refresh_from_db()
     assert ticket.subject == "Renamed meanwhile"
+
+
+def test_audit_events_are_append_only(two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    event = ticket.events.get()
+    event.data = {"forged": True}
+    with pytest.raises(exc.TicketEventImmutable) as caught:
+        event.save()
+    assert caught.value.messages == [exc.TICKET_EVENT_IMMUTABLE]
+    assert ticket.events.get().data != {"forged": True}
