@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView
 
 urlpatterns = [
@@ -13,8 +12,3 @@ urlpatterns = [
     path("api/", include("helpdesk.api_urls")),
     path("", include("tickets.urls")),
 ]
-
-admin.site.site_header = _("Helpdesk · agent workspace")
-admin.site.site_title = _("Helpdesk")
-admin.site.index_title = _("Queues and records")
-admin.site.enable_nav_sidebar = False  # the agent workspace has its own navigation; saves a full app list per page

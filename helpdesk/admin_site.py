@@ -1,0 +1,31 @@
+"""The agent workspace's admin site: Django's, with the app list built only when a page
+shows it.
+
+``AdminSite.each_context`` builds the whole app list (every registered model's
+permissions and URLs) on every admin page, for the navigation sidebar. The workspace has
+its own navigation (the sidebar is off), so only the index and app pages show that list.
+The list is built lazily: a page that reads it gets it, the others (the queue, the ticket
+page) no longer pay a fifth of their CPU time for it.
+"""
+
+from __future__ import annotations
+
+from django.contrib.admin import AdminSite
+from django.contrib.admin.apps import AdminConfig
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+
+class HelpdeskAdminSite(AdminSite):
+    site_header = _("Helpdesk · agent workspace")
+    site_title = _("Helpdesk")
+    index_title = _("Queues and records")
+    enable_nav_sidebar = False  # the workspace has its own navigation
+
+    def get_app_list(self, request, app_label=None):
+        parent = super(HelpdeskAdminSite, self)  # noqa: UP008 (used inside the lambda)
+        return SimpleLazyObject(lambda: parent.get_app_list(request, app_label))
+
+
+class HelpdeskAdminConfig(AdminConfig):
+    default_site = "helpdesk.admin_site.HelpdeskAdminSite"
