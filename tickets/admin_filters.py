@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -24,10 +25,11 @@ from catalog.models import Department, Product
 from . import workspace_selectors as ws
 
 CHOICES_TTL_SECONDS = 60
-_choices: dict[tuple, tuple[float, list]] = {}
+_choices: dict[tuple, tuple[float, object]] = {}
+T = TypeVar("T")
 
 
-def cached_choices(name: str, build: Callable[[], list]) -> list:
+def cached_choices(name: str, build: Callable[[], T]) -> T:
     key = (name, get_language())
     now = time.monotonic()
     hit = _choices.get(key)
@@ -45,6 +47,13 @@ def forget_choices(**_kwargs) -> None:
 for _model in (Product, Department, get_user_model()):
     post_save.connect(forget_choices, sender=_model, dispatch_uid=f"queue-choices-{_model}")
     post_delete.connect(forget_choices, sender=_model, dispatch_uid=f"queue-choices-d-{_model}")
+
+
+def department_names() -> dict[int, tuple[str, str]]:
+    """Department id -> (product name, department name) in the active language, in the
+    catalogue's order: the department filter's choices and the queue's column."""
+    return cached_choices("departments", lambda: {
+        d.pk: (d.product.name, d.name) for d in Department.objects.select_related("product")})
 
 
 class ProductFilter(admin.SimpleListFilter):
@@ -67,9 +76,8 @@ class DepartmentFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        return cached_choices("departments", lambda: [
-            (str(d.pk), f"{d.product.name} · {d.name}")
-            for d in Department.objects.select_related("product")])
+        return [(str(pk), f"{product} · {name}")
+                for pk, (product, name) in department_names().items()]
 
     def queryset(self, request, queryset):
         return queryset.filter(department_id=self.value()) if self.value() else queryset

@@ -19,20 +19,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from catalog.models import localized
-
+from . import workspace_selectors as ws
+from .admin_filters import department_names
 from .models import Ticket
 
 
 @dataclass(slots=True)
 class QueueRow:
-    """One line of the queue: the shown columns of a ticket and its related rows."""
+    """One line of the queue: the shown columns of a ticket and the names of its related
+    rows."""
 
+    # Columns of the ticket table only: the page's query plans in a fraction of a
+    # millisecond, where joining the five related tables took PostgreSQL 4-5 ms to plan.
     FIELDS = ("pk", "number", "subject", "status", "waiting_since", "last_activity_at",
-              "organization__name", "requester__email", "requester__full_name",
-              "department__name_es", "department__name_en", "department__product__name_es",
-              "department__product__name_en", "assignee_id", "assignee__email",
-              "assignee__full_name")
+              "organization_id", "requester_id", "department_id", "assignee_id")
 
     pk: int
     number: str
@@ -48,14 +48,30 @@ class QueueRow:
     assignee_id: int | None
     assignee_name: str
 
-    @classmethod
-    def from_values(cls, v: tuple) -> QueueRow:
-        return cls(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] or v[7],
-                   localized(v[9], v[10]), localized(v[11], v[12]), v[13],
-                   (v[15] or v[14] or "") if v[13] else "")
-
     def __str__(self) -> str:
         return f"[#{self.number}] {self.subject}"
+
+
+def queue_rows(values: list[tuple]) -> list[QueueRow]:
+    """The rows of a page from its tickets' FIELDS: two small queries by primary key for
+    the organizations and people shown, the queue names from the catalogue cache."""
+    organizations = ws.organization_names(ids={v[6] for v in values})
+    people = ws.user_emails_and_names(ids={v[7] for v in values}
+                                      | {v[9] for v in values if v[9] is not None})
+    queues = department_names()
+    rows = []
+    for pk, number, subject, status, waiting, activity, org, requester, dep, assignee in values:
+        email, name = people.get(requester, ("", ""))
+        product_name, department_name = queues.get(dep, ("", ""))
+        assignee_name = ""
+        if assignee is not None:
+            assignee_email, assignee_full_name = people.get(assignee, ("", ""))
+            assignee_name = assignee_full_name or assignee_email
+        rows.append(QueueRow(pk, number, subject, status, waiting, activity,
+                             organizations.get(org, ""), email, name or email,
+                             department_name, product_name, assignee, assignee_name))
+    return rows
+
 
 COLUMNS = ("number", "subject", "organization", "requester", "queue", "status", "assignee",
            "last_activity_at", "waiting_for_us")

@@ -36,6 +36,17 @@ def organization_ids_matching(text: str, *, limit: int = 500) -> list[int]:
                 .values_list("pk", flat=True)[:limit])
 
 
+def organization_names(*, ids: set[int]) -> dict[int, str]:
+    from accounts.models import Organization
+
+    return dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def user_emails_and_names(*, ids: set[int]) -> dict[int, tuple[str, str]]:
+    return {pk: (email, name) for pk, email, name in get_user_model().objects
+            .filter(pk__in=ids).values_list("pk", "email", "full_name")}
+
+
 def requester_ids_matching(text: str, *, limit: int = 500) -> list[int]:
     """Contacts by exact email, or by the start of their email address."""
     users = get_user_model().objects
