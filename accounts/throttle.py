@@ -1,12 +1,15 @@
 """Throttles counted in Django's cache (Redis in production).
 
 Failed logins: at most LOGIN_FAILURE_LIMIT failures per (email, IP) within
-LOGIN_FAILURE_WINDOW_SECONDS.
+LOGIN_FAILURE_WINDOW_SECONDS; a successful login clears the count.
 
 Password-reset emails: at most PASSWORD_RESET_EMAIL_LIMIT requests per target address and
 PASSWORD_RESET_IP_LIMIT per client IP within PASSWORD_RESET_WINDOW_SECONDS. Requests are
 counted whether or not an account exists, and a refused request is only logged: the requester
-sees the same "sent" page, so the throttle never tells which addresses have accounts."""
+sees the same "sent" page, so the throttle never tells which addresses have accounts.
+
+Both count in fixed windows that start with their first event (_window_hit), which hold their
+length on every cache backend."""
 
 from __future__ import annotations
 
@@ -27,49 +30,19 @@ RESET_THROTTLED_IP_LOG = ("Password reset email withheld for %r requested from %
 
 
 def _key(*, email: str, ip: str) -> str:
+    """The login window's key (see _window_hit). Named apart from the plain counter that was
+    kept under "login-failures:<digest>", so code of either kind running side by side during
+    a deploy never increments the other's value."""
     digest = hashlib.sha256(f"{(email or '').strip().lower()}|{ip}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+    return f"login-failures:window:{digest}"
 
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def login_is_throttled(*, email: str, ip: str) -> bool:
-    return (cache.get(_key(email=email, ip=ip)) or 0) >= settings.LOGIN_FAILURE_LIMIT
-
-
-def login_failure_record(*, email: str, ip: str) -> int:
-    """Count one failure; the window starts with the first failure."""
-    key = _key(email=email, ip=ip)
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    if cache.add(key, 1, timeout=window):
-        failures = 1
-    else:
-        try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            failures = 1
-    logger.warning("Failed login for %r from %s (%d in window)", email, ip, failures)
-    if failures >= settings.LOGIN_FAILURE_LIMIT:
-        logger.warning("Login throttled for %r from %s", email, ip)
-    return failures
-
-
-def login_failures_reset(*, email: str, ip: str) -> None:
-    cache.delete(_key(email=email, ip=ip))
-
-
-def _reset_key(*, scope: str, value: str) -> str:
-    digest = hashlib.sha256(value.encode()).hexdigest()
-    return f"password-reset:{scope}:{digest}"
-
-
-def _reset_email_normalized(*, email: str) -> str:
-    """The address as Django's reset form matches it (case-insensitively, NFKC), so spelling
-    variants of one address share one counter."""
-    return unicodedata.normalize("NFKC", (email or "").strip()).casefold()
+def _window_counter_key(*, key: str, window_id: str) -> str:
+    return f"{key}:{window_id}"
 
 
 def _window_hit(*, key: str, window: int) -> int:
@@ -82,7 +55,7 @@ def _window_hit(*, key: str, window: int) -> int:
     a new window with a new counter, whatever became of the old one."""
     cache.add(key, secrets.token_hex(8), timeout=window)
     window_id = cache.get(key) or secrets.token_hex(8)  # expired in between: a new window
-    counter = f"{key}:{window_id}"
+    counter = _window_counter_key(key=key, window_id=window_id)
     cache.add(counter, 0, timeout=window)
     try:
         count = cache.incr(counter)
@@ -91,6 +64,51 @@ def _window_hit(*, key: str, window: int) -> int:
         count = 1
     cache.touch(counter, timeout=window)
     return count
+
+
+def _window_count(*, key: str) -> int:
+    """The count so far in the window open under `key` (0 when none is open); counts nothing."""
+    window_id = cache.get(key)
+    if window_id is None:
+        return 0
+    return cache.get(_window_counter_key(key=key, window_id=window_id)) or 0
+
+
+def _window_clear(*, key: str) -> None:
+    """Forget the window open under `key` and its count; the next hit opens a new window."""
+    window_id = cache.get(key)
+    cache.delete(key)
+    if window_id is not None:
+        cache.delete(_window_counter_key(key=key, window_id=window_id))
+
+
+def login_is_throttled(*, email: str, ip: str) -> bool:
+    return _window_count(key=_key(email=email, ip=ip)) >= settings.LOGIN_FAILURE_LIMIT
+
+
+def login_failure_record(*, email: str, ip: str) -> int:
+    """Count one failure; the window starts with the first failure."""
+    failures = _window_hit(key=_key(email=email, ip=ip),
+                           window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    logger.warning("Failed login for %r from %s (%d in window)", email, ip, failures)
+    if failures >= settings.LOGIN_FAILURE_LIMIT:
+        logger.warning("Login throttled for %r from %s", email, ip)
+    return failures
+
+
+def login_failures_reset(*, email: str, ip: str) -> None:
+    _window_clear(key=_key(email=email, ip=ip))
+
+
+def _reset_key(*, scope: str, value: str) -> str:
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    return f"password-reset:{scope}:{digest}"
+
+
+def _reset_email_normalized(*, email: str) -> str:
+    """The address as Django's reset form matches it (case-insensitively, NFKC), so spelling
+    variants of one address share one counter."""
+    return unicodedata.normalize("NFKC", (email or "").strip()).casefold()
 
 
 def password_reset_request_record(*, email: str, ip: str) -> bool:

@@ -3,12 +3,9 @@ with the same answer for throttled, known and unknown addresses."""
 
 import itertools
 import re
-import time
-from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.cache.backends import db as db_cache
 from django.urls import reverse
 
 from accounts import throttle
@@ -26,25 +23,6 @@ def limits(settings):
     settings.PASSWORD_RESET_IP_LIMIT = 100
     settings.PASSWORD_RESET_WINDOW_SECONDS = 3600
     return settings
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Moves the cache backends' clock forward instead of sleeping: time.time() (locmem and
-    file caches, every backend's expiry when a key is written) and the database cache's
-    tz_now (its expiry check)."""
-
-    class Clock:
-        offset = 0.0
-
-        def advance(self, seconds: float) -> None:
-            self.offset += seconds
-
-    clock, real_time, real_tz_now = Clock(), time.time, db_cache.tz_now
-    monkeypatch.setattr(time, "time", lambda: real_time() + clock.offset)
-    monkeypatch.setattr(db_cache, "tz_now",
-                        lambda: real_tz_now() + timedelta(seconds=clock.offset))
-    return clock
 
 
 def _reset(client, email, ip=None):
@@ -116,17 +94,7 @@ def test_throttled_response_is_the_normal_one(client, two_orgs, limits):
     assert _sent_to(two_orgs.maria.email) == 3
 
 
-# Native incr keeps a key's expiry (locmem, like Redis); the file and database caches (the
-# latter is the embedded default) rewrite the key with the default timeout on incr.
-@pytest.mark.parametrize("backend", ["locmem.LocMemCache", "filebased.FileBasedCache",
-                                     "db.DatabaseCache"])
-def test_the_limit_lifts_when_the_window_ends(client, two_orgs, limits, clock, settings,
-                                              tmp_path, backend):
-    location = {"locmem.LocMemCache": f"reset-window-{tmp_path.name}",
-                "filebased.FileBasedCache": str(tmp_path / "cache"),
-                "db.DatabaseCache": "helpdesk_cache"}[backend]
-    settings.CACHES = {"default": {"BACKEND": f"django.core.cache.backends.{backend}",
-                                   "LOCATION": location}}
+def test_the_limit_lifts_when_the_window_ends(client, two_orgs, limits, clock, cache_backend):
     limits.PASSWORD_RESET_EMAIL_LIMIT = 2
     email = two_orgs.maria.email
     _reset(client, email)
