@@ -2,6 +2,7 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,18 @@ class LoginForm(AuthenticationForm):
             raise
         throttle.login_failures_reset(email=email, ip=ip)
         return cleaned
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, throttled per address and per client (see accounts.throttle).
+
+    Over a limit it sends nothing and says nothing: the view shows the usual "sent" page,
+    exactly as for an address without an account."""
+
+    def save(self, *, request=None, **kwargs) -> None:
+        ip = throttle.client_ip(request) if request else "unknown"
+        if throttle.password_reset_request_record(email=self.cleaned_data["email"], ip=ip):
+            super().save(request=request, **kwargs)
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:

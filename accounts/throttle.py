@@ -1,42 +1,95 @@
-"""Failed-login throttling: at most LOGIN_FAILURE_LIMIT failures per (email, IP) within
-LOGIN_FAILURE_WINDOW_SECONDS, counted in Django's cache (Redis in production)."""
+"""Throttles counted in Django's cache (Redis in production).
+
+Failed logins: at most LOGIN_FAILURE_LIMIT failures per (email, IP) within
+LOGIN_FAILURE_WINDOW_SECONDS; a successful login clears the count.
+
+Password-reset emails: at most PASSWORD_RESET_EMAIL_LIMIT requests per target address and
+PASSWORD_RESET_IP_LIMIT per client IP within PASSWORD_RESET_WINDOW_SECONDS. Requests are
+counted whether or not an account exists, and a refused request is only logged: the requester
+sees the same "sent" page, so the throttle never tells which addresses have accounts.
+
+Both count in fixed windows that start with their first event (_window_hit), which hold their
+length on every cache backend."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger("accounts.security")
 
+RESET_THROTTLED_EMAIL_LOG = ("Password reset email withheld for %r requested from %s: "
+                             "%d requests for this address in the window (limit %d)")
+RESET_THROTTLED_IP_LOG = ("Password reset email withheld for %r requested from %s: "
+                          "%d requests from this client in the window (limit %d)")
+
 
 def _key(*, email: str, ip: str) -> str:
+    """The login window's key (see _window_hit). Named apart from the plain counter that was
+    kept under "login-failures:<digest>", so code of either kind running side by side during
+    a deploy never increments the other's value."""
     digest = hashlib.sha256(f"{(email or '').strip().lower()}|{ip}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+    return f"login-failures:window:{digest}"
 
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _window_counter_key(*, key: str, window_id: str) -> str:
+    return f"{key}:{window_id}"
+
+
+def _window_hit(*, key: str, window: int) -> int:
+    """Count one event in a window that starts with its first event; return the count so far.
+
+    The window is opened by an add() of a fresh id under `key` (expiring after `window`
+    seconds); the counter lives under a key named after that id. Backends without a native
+    incr (database, file) rewrite the counter with the default timeout on every incr, so the
+    counter's expiry is renewed after each hit; once the window key expires the next hit opens
+    a new window with a new counter, whatever became of the old one."""
+    cache.add(key, secrets.token_hex(8), timeout=window)
+    window_id = cache.get(key) or secrets.token_hex(8)  # expired in between: a new window
+    counter = _window_counter_key(key=key, window_id=window_id)
+    cache.add(counter, 0, timeout=window)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.set(counter, 1, timeout=window)
+        count = 1
+    cache.touch(counter, timeout=window)
+    return count
+
+
+def _window_count(*, key: str) -> int:
+    """The count so far in the window open under `key` (0 when none is open); counts nothing."""
+    window_id = cache.get(key)
+    if window_id is None:
+        return 0
+    return cache.get(_window_counter_key(key=key, window_id=window_id)) or 0
+
+
+def _window_clear(*, key: str) -> None:
+    """Forget the window open under `key` and its count; the next hit opens a new window."""
+    window_id = cache.get(key)
+    cache.delete(key)
+    if window_id is not None:
+        cache.delete(_window_counter_key(key=key, window_id=window_id))
+
+
 def login_is_throttled(*, email: str, ip: str) -> bool:
-    return (cache.get(_key(email=email, ip=ip)) or 0) >= settings.LOGIN_FAILURE_LIMIT
+    return _window_count(key=_key(email=email, ip=ip)) >= settings.LOGIN_FAILURE_LIMIT
 
 
 def login_failure_record(*, email: str, ip: str) -> int:
     """Count one failure; the window starts with the first failure."""
-    key = _key(email=email, ip=ip)
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    if cache.add(key, 1, timeout=window):
-        failures = 1
-    else:
-        try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            failures = 1
+    failures = _window_hit(key=_key(email=email, ip=ip),
+                           window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     logger.warning("Failed login for %r from %s (%d in window)", email, ip, failures)
     if failures >= settings.LOGIN_FAILURE_LIMIT:
         logger.warning("Login throttled for %r from %s", email, ip)
@@ -44,4 +97,36 @@ def login_failure_record(*, email: str, ip: str) -> int:
 
 
 def login_failures_reset(*, email: str, ip: str) -> None:
-    cache.delete(_key(email=email, ip=ip))
+    _window_clear(key=_key(email=email, ip=ip))
+
+
+def _reset_key(*, scope: str, value: str) -> str:
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    return f"password-reset:{scope}:{digest}"
+
+
+def _reset_email_normalized(*, email: str) -> str:
+    """The address as Django's reset form matches it (case-insensitively, NFKC), so spelling
+    variants of one address share one counter."""
+    return unicodedata.normalize("NFKC", (email or "").strip()).casefold()
+
+
+def password_reset_request_record(*, email: str, ip: str) -> bool:
+    """Count one reset request for `email` from `ip`; False when it is over either limit and
+    no email may be sent. Every request counts, refused ones included, so a client cannot
+    slip more emails through by retrying, and concurrent requests cannot exceed the limits
+    (the counters are incremented before they are compared)."""
+    window = settings.PASSWORD_RESET_WINDOW_SECONDS
+    by_email = _window_hit(key=_reset_key(scope="email",
+                                          value=_reset_email_normalized(email=email)),
+                           window=window)
+    by_ip = _window_hit(key=_reset_key(scope="ip", value=ip), window=window)
+    allowed = True
+    if by_email > settings.PASSWORD_RESET_EMAIL_LIMIT:
+        logger.warning(RESET_THROTTLED_EMAIL_LOG, email, ip, by_email,
+                       settings.PASSWORD_RESET_EMAIL_LIMIT)
+        allowed = False
+    if by_ip > settings.PASSWORD_RESET_IP_LIMIT:
+        logger.warning(RESET_THROTTLED_IP_LOG, email, ip, by_ip, settings.PASSWORD_RESET_IP_LIMIT)
+        allowed = False
+    return allowed

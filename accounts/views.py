@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from . import services
-from .forms import ContactDetailsForm, LanguageForm, LoginForm
+from .forms import ContactDetailsForm, LanguageForm, LoginForm, PasswordResetForm
 
 
 class LoginView(auth_views.LoginView):
@@ -27,6 +27,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
     html_email_template_name = "accounts/email/password_reset.html"

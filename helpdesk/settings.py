@@ -154,6 +154,12 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else
 # Failed logins: at most LOGIN_FAILURE_LIMIT per (email, IP) within LOGIN_FAILURE_WINDOW.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+# Password-reset emails: at most PASSWORD_RESET_EMAIL_LIMIT requests per target address and
+# PASSWORD_RESET_IP_LIMIT per client IP within PASSWORD_RESET_WINDOW_SECONDS; over a limit the
+# requester sees the usual "sent" page, nothing is sent and a warning is logged.
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=5)
+PASSWORD_RESET_IP_LIMIT = env.int("PASSWORD_RESET_IP_LIMIT", default=20)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=3600)
 
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]

@@ -85,6 +85,50 @@ def test_successful_login_resets_the_failure_count(client, two_orgs, ip, setting
     assert not throttle.login_is_throttled(email=two_orgs.maria.email, ip=ip)
 
 
+def _refused_as_throttled(client, response):
+    return ("Too many failed attempts" in response.content.decode()
+            and "_auth_user_id" not in client.session)
+
+
+def test_the_login_throttle_lifts_when_the_window_ends(client, two_orgs, ip, settings, clock,
+                                                        cache_backend):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 900
+    email, password = two_orgs.maria.email, two_orgs.password
+    _login(client, email, "wrong", ip)
+    _login(client, email, "wrong", ip)
+    clock.advance(400)  # past the cache's default timeout (300 s) since the last failure
+    _login(client, email, "wrong", ip)
+    # Refused, even with the right password, until the window that opened with the first
+    # failure ends; neither the later failure nor the refusals extend it.
+    for seconds in (250, 200):  # 650 and 850 s after the first failure
+        clock.advance(seconds)
+        assert _refused_as_throttled(client, _login(client, email, password, ip))
+    clock.advance(51)  # 901 s after the first failure
+    assert _login(client, email, password, ip).status_code == 302
+
+
+def test_a_successful_login_clears_the_failures_and_their_window(client, two_orgs, ip, settings,
+                                                                  clock, cache_backend):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 900
+    email, password = two_orgs.maria.email, two_orgs.password
+    _login(client, email, "wrong", ip)
+    _login(client, email, "wrong", ip)
+    clock.advance(400)  # the first window lasts until 900 s
+    assert _login(client, email, password, ip).status_code == 302
+    client.logout()
+    # The count starts over, in a new window opened by the next failure (400 s to 1300 s).
+    _login(client, email, "wrong", ip)
+    _login(client, email, "wrong", ip)
+    assert not throttle.login_is_throttled(email=email, ip=ip)
+    _login(client, email, "wrong", ip)
+    clock.advance(850)  # 1250 s: past the first window, within the new one
+    assert _refused_as_throttled(client, _login(client, email, password, ip))
+    clock.advance(51)  # 1301 s
+    assert _login(client, email, password, ip).status_code == 302
+
+
 def test_logout_is_post_only(client, two_orgs):
     client.force_login(two_orgs.maria)
     assert client.get(reverse("accounts:logout")).status_code == 405
