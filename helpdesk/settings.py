@@ -142,6 +142,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # "Remember me" unchecked: the session ends with the browser; checked: two weeks.
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
+# With Redis, sessions are read from it and written through to the database (they survive a
+# Redis restart); without it, the cache is itself the database, so sessions stay there.
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
+                  else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -33,3 +33,21 @@ def test_embedded_default_needs_nothing():
     result = _run()
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["False", "False"]
+
+
+SESSIONS = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='helpdesk.settings'; "
+            "from django.conf import settings as s; "
+            "print(s.SESSION_ENGINE, s.CACHES['default']['BACKEND'])")
+
+
+def test_sessions_are_read_from_redis_when_there_is_one():
+    base = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    with_redis = subprocess.run([sys.executable, "-c", SESSIONS], cwd=settings.BASE_DIR,
+                                env={**base, "REDIS_URL": "redis://127.0.0.1:6379/15"},
+                                capture_output=True, text=True)
+    assert with_redis.stdout.split() == ["django.contrib.sessions.backends.cached_db",
+                                         "django.core.cache.backends.redis.RedisCache"]
+    without = subprocess.run([sys.executable, "-c", SESSIONS], cwd=settings.BASE_DIR,
+                             env=base, capture_output=True, text=True)
+    assert without.stdout.split() == ["django.contrib.sessions.backends.db",
+                                      "django.core.cache.backends.db.DatabaseCache"]

@@ -1,0 +1,70 @@
+"""Each user's permission set, kept in the shared cache between requests.
+
+Django's ModelBackend reads a user's permissions with two joined queries on every request
+that checks one (every admin page does). The set rarely changes, so it is kept in the
+cache under a generation token: any change to a group's or a user's permissions or group
+memberships (the m2m and model signals below) starts a new generation, which every process
+sees on its next request, so a revoked permission stops working at once. Changes made
+behind the ORM's back (raw SQL) take effect within MAX_AGE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+MAX_AGE_SECONDS = 300
+GENERATION_KEY = "accounts:perms:generation"
+
+
+def _user_key(user_id: int) -> str:
+    return f"accounts:perms:user:{user_id}"
+
+
+def cached_permissions(*, user_id: int, compute) -> set[str]:
+    """The user's permission strings from the cache, or compute() stored for next time.
+    One cache round trip when the set is cached."""
+    key = _user_key(user_id)
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY)
+    entry = found.get(key)
+    if generation is not None and entry is not None and entry[0] == generation:
+        return set(entry[1])
+    if generation is None:
+        generation = _new_generation()
+    permissions = compute()
+    cache.set(key, (generation, sorted(permissions)), MAX_AGE_SECONDS)
+    return permissions
+
+
+def _new_generation() -> str:
+    token = uuid.uuid4().hex
+    cache.set(GENERATION_KEY, token, None)
+    return token
+
+
+def permissions_changed(**_kwargs) -> None:
+    """Every cached permission set is stale from now on."""
+    _new_generation()
+
+
+def connect_signals() -> None:
+    user_model = get_user_model()
+    for through in (user_model.groups.through, user_model.user_permissions.through,
+                     Group.permissions.through):
+        m2m_changed.connect(permissions_changed, sender=through,
+                            dispatch_uid=f"perm-cache-m2m-{through._meta.label}")
+    for model in (Group, Permission):
+        for signal in (post_save, post_delete):
+            signal.connect(permissions_changed, sender=model,
+                           dispatch_uid=f"perm-cache-{signal}-{model._meta.label}")
+    # A saved user may have lost is_superuser (whose set is every permission): drop theirs.
+    post_save.connect(_user_saved, sender=user_model, dispatch_uid="perm-cache-user-saved")
+
+
+def _user_saved(*, instance, **_kwargs) -> None:
+    cache.delete(_user_key(instance.pk))
