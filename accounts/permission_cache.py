@@ -6,12 +6,16 @@ cache under a generation token: any change to a group's or a user's permissions 
 memberships (the m2m and model signals below) starts a new generation, which every process
 sees on its next request, so a revoked permission stops working at once. Changes made
 behind the ORM's back (raw SQL) take effect within MAX_AGE_SECONDS.
+
+On with Redis (settings.PERMISSION_CACHE); with the embedded default the cache is a database
+table, where a cache read costs what it would save.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
@@ -49,7 +53,8 @@ def _new_generation() -> str:
 
 def permissions_changed(**_kwargs) -> None:
     """Every cached permission set is stale from now on."""
-    _new_generation()
+    if settings.PERMISSION_CACHE:
+        _new_generation()
 
 
 def connect_signals() -> None:
@@ -67,4 +72,5 @@ def connect_signals() -> None:
 
 
 def _user_saved(*, instance, **_kwargs) -> None:
-    cache.delete(_user_key(instance.pk))
+    if settings.PERMISSION_CACHE:
+        cache.delete(_user_key(instance.pk))

@@ -144,6 +144,8 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
 # With Redis, sessions are read from it and written through to the database (they survive a
 # Redis restart); without it, the cache is itself the database, so sessions stay there.
+# Each user's permission set kept in Redis between requests (accounts.permission_cache).
+PERMISSION_CACHE = env.bool("PERMISSION_CACHE", default=bool(REDIS_URL))
 SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
                   else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_SAMESITE = "Lax"

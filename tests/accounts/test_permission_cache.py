@@ -22,6 +22,11 @@ def permission_queries(client, url=QUEUE):
     return status, [q for q in captured.captured_queries if "auth_permission" in q["sql"]]
 
 
+@pytest.fixture(autouse=True)
+def _permission_cache_on(settings):
+    settings.PERMISSION_CACHE = True  # on with Redis; here on whatever cache the tests use
+
+
 @pytest.fixture
 def agent_client(client, two_orgs):
     make_agent(two_orgs.agent)
@@ -72,6 +77,13 @@ def test_a_lost_generation_means_every_set_is_read_again(agent_client, two_orgs)
     assert agent_client.get(QUEUE).status_code == 200  # still cached: within the backstop
     cache.delete(permission_cache.GENERATION_KEY)
     assert agent_client.get(QUEUE).status_code == 403
+
+
+def test_without_the_setting_every_request_reads_the_permissions(agent_client, settings):
+    settings.PERMISSION_CACHE = False
+    permission_queries(agent_client)
+    status, again = permission_queries(agent_client)
+    assert status == 200 and len(again) == 2
 
 
 def test_each_user_gets_their_own_set(client, two_orgs):
