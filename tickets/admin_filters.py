@@ -3,9 +3,10 @@ lookups on related tables are turned into a short list of ids first (small table
 filter joins or scans the million-row table.
 
 The choice lists (products, departments, agents) are catalogue data read on every page of
-the queue: they are kept per language for CHOICES_TTL_SECONDS in this process, and dropped
-as soon as a product, department or user is saved or deleted here (another process sees
-the change within the TTL)."""
+the queue: they are kept per language for CHOICES_TTL_SECONDS in this process, with the
+filter sidebar built from them for each query string, and dropped as soon as a product,
+department, organization or user is saved or deleted here (another process sees the change
+within the TTL)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from catalog.models import Department, Product
 from . import workspace_selectors as ws
 
 CHOICES_TTL_SECONDS = 60
+MAX_CACHED_CHOICES = 1000
 _choices: dict[tuple, tuple[float, object]] = {}
 T = TypeVar("T")
 
@@ -36,6 +38,8 @@ def cached_choices(name: str, build: Callable[[], T]) -> T:
     if hit is not None and hit[0] > now:
         return hit[1]
     value = build()
+    if len(_choices) >= MAX_CACHED_CHOICES:  # every search term is a new key: stay bounded
+        _choices.clear()
     _choices[key] = (now + CHOICES_TTL_SECONDS, value)
     return value
 
@@ -44,7 +48,7 @@ def forget_choices(**_kwargs) -> None:
     _choices.clear()
 
 
-for _model in (Product, Department, get_user_model()):
+for _model in (Product, Department, Organization, get_user_model()):
     post_save.connect(forget_choices, sender=_model, dispatch_uid=f"queue-choices-{_model}")
     post_delete.connect(forget_choices, sender=_model, dispatch_uid=f"queue-choices-d-{_model}")
 

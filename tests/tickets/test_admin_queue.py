@@ -74,6 +74,7 @@ def test_list_query_count_does_not_grow_with_the_page(agent_client, two_orgs, qu
             t = TicketFactory.create(requester=other if i % 2 else two_orgs.maria,
                                      subject=f"Ticket {i}")
             services.ticket_assign(ticket=t, actor=two_orgs.agent, assignee=two_orgs.agent)
+        agent_client.get(LIST)  # the agent's permissions, cached with Redis, are warm in both
         forget_choices()  # measured with cold choice lists (the worst case)
         with django_assert_max_num_queries(13) as captured:
             response = agent_client.get(LIST + query)
@@ -271,3 +272,39 @@ def test_filter_choice_links_are_the_admins(agent_client, two_orgs, query):
         admins = [(c["selected"], c["query_string"], str(c["display"]))
                   for c in spec.choices(cl)]
         assert ours == admins, spec.parameter_name
+
+
+def sidebar(response) -> str:
+    html = response.content.decode()
+    return html[html.index('id="changelist-filter"'):html.index("</nav>", html.index(
+        'id="changelist-filter"'))]
+
+
+def test_the_filter_sidebar_is_kept_per_query_string_and_language(agent_client, two_orgs,
+                                                                   monkeypatch):
+    from tickets.templatetags import agent_workspace
+
+    forget_choices()
+    built = []
+    real = agent_workspace._filters_html
+    monkeypatch.setattr(agent_workspace, "_filters_html",
+                        lambda cl: built.append(cl.get_query_string()) or real(cl))
+    first = sidebar(agent_client.get(LIST + "?status__exact=new"))
+    assert sidebar(agent_client.get(LIST + "?status__exact=new")) == first
+    assert built == ["?status__exact=new"]  # the second page reused it
+    other = sidebar(agent_client.get(LIST + "?status__exact=open"))
+    assert '<li class="selected">\n    <a href="?status__exact=open">' in other
+    assert '<li class="selected">\n    <a href="?status__exact=new">' in first
+    two_orgs.agent.language = "es"
+    two_orgs.agent.save()
+    spanish = sidebar(agent_client.get(LIST + "?status__exact=new"))
+    assert "Por " in spanish and spanish != first
+    assert len(built) == 3
+
+
+def test_a_renamed_organization_shows_in_the_filter_at_once(agent_client, two_orgs):
+    url = LIST + f"?organization={two_orgs.acme.pk}"
+    assert "Acme Telecom" in sidebar(agent_client.get(url))
+    two_orgs.acme.name = "Acme Voice"
+    two_orgs.acme.save()
+    assert "Acme Voice" in sidebar(agent_client.get(url))
