@@ -60,6 +60,12 @@ def department_names() -> dict[int, tuple[str, str]]:
         d.pk: (d.product.name, d.name) for d in Department.objects.select_related("product")})
 
 
+def agent_names() -> list[tuple[str, str]]:
+    """(id, name) of every active agent, by email: the assignee filter's choices and the
+    ticket page's assignee list."""
+    return cached_choices("agents", lambda: [(str(u.pk), str(u)) for u in ws.agents()])
+
+
 class ProductFilter(admin.SimpleListFilter):
     title = _("product")
     parameter_name = "product"
@@ -93,9 +99,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     ME, NOBODY = "me", "none"
 
     def lookups(self, request, model_admin):
-        return cached_choices("agents", lambda: [
-            (self.ME, str(_("Me"))), (self.NOBODY, str(_("Unassigned")))]
-            + [(str(u.pk), str(u)) for u in ws.agents()])
+        return [(self.ME, str(_("Me"))), (self.NOBODY, str(_("Unassigned")))] + agent_names()
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -83,14 +83,13 @@ class TicketUpdateForm(forms.Form):
                              required=False)
 
     def __init__(self, *args, agent_choices=None, department_choices=None, **kwargs):
+        """agent_choices, department_choices: (id, label) lists the page already has (the
+        queue's cached choice lists), so that rendering queries nothing."""
         super().__init__(*args, **kwargs)
-        # Reuse lists the page already loaded (no extra queries when rendering).
         if agent_choices is not None:
-            self.fields["assignee"].choices = [("", _("Unassigned"))] + [
-                (u.pk, str(u)) for u in agent_choices]
+            self.fields["assignee"].choices = [("", _("Unassigned"))] + list(agent_choices)
         if department_choices is not None:
-            self.fields["department"].choices = [
-                (d.pk, f"{d.product.name} · {d.name}") for d in department_choices]
+            self.fields["department"].choices = list(department_choices)
 
 
 class AssignActionForm(forms.Form):

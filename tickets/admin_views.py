@@ -10,8 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from catalog.models import Department
-
+from . import admin_filters as filters
 from . import services
 from . import workspace_selectors as ws
 from .admin_forms import ReplyForm, TicketUpdateForm, TimeEntryForm, TimeReverseForm
@@ -146,12 +145,12 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
     time_entries = ws.ticket_time_entries(ticket=ticket)
     entitlements = ws.ticket_entitlements(ticket=ticket, time_entries=time_entries)
     canned = ws.canned_replies_for(department_id=ticket.department_id)
-    agent_list = list(ws.agents())
-    departments = list(Department.objects.select_related("product"))
     update_form = forms.get("update_form") or TicketUpdateForm(
         initial={"status": ticket.status, "priority": ticket.priority,
                  "assignee": ticket.assignee_id, "department": ticket.department_id},
-        agent_choices=agent_list, department_choices=departments)
+        agent_choices=filters.agent_names(),
+        department_choices=[(pk, f"{product} · {name}")
+                            for pk, (product, name) in filters.department_names().items()])
     user = request.user
     return {
         **model_admin.admin_site.each_context(request),

@@ -8,6 +8,7 @@ from credits.models import LedgerEntry
 from tests.factories import TicketFactory, department, upload
 from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
 from tickets import services
+from tickets.admin_filters import forget_choices
 from tickets.models import CannedReply, Message, Ticket, TicketEvent, TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,8 @@ def test_ticket_page_query_count_does_not_grow(agent_client, two_orgs,
                                         body=f"m{i}", files=[upload(f"f{i}.txt")],
                                         internal=bool(i % 2))
             services.time_entry_create(ticket=paid.ticket, agent=two_orgs.agent, minutes=1)
+        agent_client.get(page(paid.ticket))  # permissions (cached with Redis) warm in both
+        forget_choices()  # agents and departments read (the worst case) in both
         with django_assert_max_num_queries(19) as captured:
             response = agent_client.get(page(paid.ticket))
         assert response.status_code == 200
