@@ -2,8 +2,8 @@
 
     python manage.py seed_volume --tickets 1000000
 
-Organizations, contacts, a few agents, then tickets (with explicit ids) and three messages
-per ticket. PostgreSQL gets COPY in large batches; other databases bulk_create. Not for
+Organizations, contacts, a few agents, then tickets (with explicit ids), three messages per
+ticket and their audit events (created; resolved for the resolved ones). PostgreSQL gets COPY in large batches; other databases bulk_create. Not for
 production databases: it adds rows, it never deletes any.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import random
 import time
 import uuid
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from catalog.models import Department
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, TicketEvent
 
 TOPICS = ["One-way audio", "No ringback", "Registration failing", "Call drops",
           "Fax not received", "Voicemail to email", "Trunk down", "Echo on calls",
@@ -45,6 +46,7 @@ TICKET_COLUMNS = ["id", "number", "organization_id", "requester_id", "department
                   "waiting_since", "resolved_at"]
 MESSAGE_COLUMNS = ["id", "ticket_id", "author_id", "author_email", "kind", "source", "body",
                    "created_at"]
+EVENT_COLUMNS = ["ticket_id", "actor_id", "kind", "data", "created_at"]
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -53,9 +55,22 @@ def _copy_value(value) -> str:
         return r"\N"
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    text = str(value)
+    text = json.dumps(value) if isinstance(value, dict) else str(value)
     return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
             .replace("\r", "\\r"))
+
+
+def _events(row: list, codes: dict[int, str]) -> list[list]:
+    """The audit events a ticket of this row would have: created by its requester, and
+    resolved by its assignee when it is resolved. codes: department id -> code."""
+    ticket_id, requester_id, department_id = row[0], row[3], row[4]
+    assignee_id, created, resolved = row[8], row[11], row[15]
+    events = [[ticket_id, requester_id, TicketEvent.Kind.CREATED,
+               {"department": codes[department_id], "source": "seed_volume"}, created]]
+    if resolved is not None:
+        events.append([ticket_id, assignee_id, TicketEvent.Kind.RESOLVED, {"old": "open"},
+                       resolved])
+    return events
 
 
 class Command(BaseCommand):
@@ -156,18 +171,21 @@ class Command(BaseCommand):
         statuses = [s for s, _w in STATUS_WEIGHTS]
         weights = [w for _s, w in STATUS_WEIGHTS]
         rng, started = self.rng, time.monotonic()
+        codes = {d.pk: d.code for d in departments}
         for offset in range(0, total, batch):
-            tickets, messages = [], []
+            tickets, messages, events = [], [], []
             for number in numbers[offset:offset + batch]:
                 row, msgs = self._ticket_row(ticket_id, number, rng.choices(statuses, weights)[0],
                                              departments, contacts, agents,
                                              opts["messages_per_ticket"], message_id)
                 tickets.append(row)
                 messages.extend(msgs)
+                events.extend(_events(row, codes))
                 ticket_id += 1
                 message_id += len(msgs)
             self._write("tickets_ticket", Ticket, TICKET_COLUMNS, tickets)
             self._write("tickets_message", Message, MESSAGE_COLUMNS, messages)
+            self._write("tickets_ticketevent", TicketEvent, EVENT_COLUMNS, events)
             done = min(offset + batch, total)
             self.stdout.write(f"  {done} tickets ({time.monotonic() - started:.1f}s)")
 
@@ -236,13 +254,13 @@ class Command(BaseCommand):
                 cursor.execute("RESET synchronous_commit")
 
     def _indexes_drop(self) -> list[tuple[str, str]]:
-        """Drop the non-unique indexes of the two big tables; return their definitions."""
+        """Drop the non-unique indexes of the big tables; return their definitions."""
         if connection.vendor != "postgresql":
             return []
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                "AND tablename IN ('tickets_ticket', 'tickets_message') "
+                "AND tablename IN ('tickets_ticket', 'tickets_message', 'tickets_ticketevent') "
                 "AND indexdef NOT LIKE 'CREATE UNIQUE INDEX%%'")
             indexes = cursor.fetchall()
             for name, _definition in indexes:
