@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 MAX_AGE_SECONDS = 300
@@ -52,9 +53,12 @@ def _new_generation() -> str:
 
 
 def permissions_changed(**_kwargs) -> None:
-    """Every cached permission set is stale from now on."""
+    """Every cached permission set is stale from now on, and again once the change is
+    committed: a request that read the old rows between the signal and the commit may have
+    cached them under the first new generation."""
     if settings.PERMISSION_CACHE:
         _new_generation()
+        transaction.on_commit(_new_generation)
 
 
 def connect_signals() -> None:
@@ -73,4 +77,6 @@ def connect_signals() -> None:
 
 def _user_saved(*, instance, **_kwargs) -> None:
     if settings.PERMISSION_CACHE:
-        cache.delete(_user_key(instance.pk))
+        key = _user_key(instance.pk)
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))

@@ -95,3 +95,15 @@ def test_each_user_gets_their_own_set(client, two_orgs):
     customer.save()
     client.force_login(customer)
     assert client.get(QUEUE).status_code == 403
+
+
+def test_a_set_read_before_the_change_commits_is_not_kept(agent_client, two_orgs,
+                                                           django_capture_on_commit_callbacks):
+    """Between the membership change (its signal) and its commit, another request can still
+    read the old rows: the generation moves again at commit, so that set is not served."""
+    with django_capture_on_commit_callbacks(execute=True):
+        two_orgs.agent.groups.remove(Group.objects.get(name="Agents"))
+        # a request in that window: stale rows cached under the signal's generation
+        stale = {"tickets.view_ticket", "tickets.change_ticket"}
+        permission_cache.cached_permissions(user_id=two_orgs.agent.pk, compute=lambda: stale)
+    assert agent_client.get(QUEUE).status_code == 403
