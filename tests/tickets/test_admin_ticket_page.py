@@ -249,3 +249,26 @@ def test_customers_cannot_use_the_agent_download(client, two_orgs):
     response = client.get(reverse("admin:tickets_ticket_attachment",
                                   args=[ticket.pk, attachment.pk]))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_fast_labels_are_what_label_tag_renders(language):
+    from django.utils import translation
+
+    from tickets.admin_forms import TicketUpdateForm, TimeEntryForm
+    from tickets.templatetags.agent_workspace import fast_label
+
+    with translation.override(language):
+        for form in (TicketUpdateForm(), TimeEntryForm(data={"minutes": "x"})):
+            for field in form:
+                assert str(fast_label(field)) == str(field.label_tag())
+
+
+def test_a_wrong_time_entry_shows_its_error_and_keeps_the_note(agent_client, two_orgs):
+    paid = freepbx_configuration_ticket(two_orgs)
+    response = agent_client.post(page(paid.ticket), {"action": "time", "minutes": "0",
+                                                     "note": "call with María"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="errorlist' in html and "greater than or equal to 1" in html
+    assert 'value="call with María"' in html

@@ -46,6 +46,23 @@ def fast_select(bound_field):
                        else "", options)
 
 
+@register.filter
+def fast_label(bound_field):
+    """What bound_field.label_tag renders (label, suffix, "for"), without a template render
+    per label."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    label = str(bound_field.label)
+    suffix = bound_field.form.label_suffix
+    if suffix and label and label[-1] not in gettext(":?.!"):
+        label += suffix
+    target = bound_field.id_for_label
+    if not target:
+        return format_html("<label>{}</label>", label)
+    return format_html('<label for="{}">{}</label>', target, label)
+
+
 def _choices(cl, spec):
     """spec.choices(cl), with the query string of each choice built from the list's other
     parameters encoded once (ChangeList.get_query_string copies, sorts and encodes them
