@@ -1,15 +1,11 @@
 """Server-side timings of the agent workspace (Django admin) on the configured database.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_scale REDIS_URL=redis://127.0.0.1:6379/3 \
-        .venv/bin/python bench/admin_queue.py [--runs 60] [--default-gc]
-
-(the production profile's parts: PostgreSQL, and Redis for the cache, sessions and
-permission sets.)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_scale \
+        .venv/bin/python bench/admin_queue.py [--runs 60]
 
 Load a volume first (`python manage.py seed_volume --tickets 1000000`). Each page is requested
 in-process through Django's test client (full middleware, templates, admin), after a warm-up;
-the collector tuned as the servers tune it (--default-gc: without); the script prints the
-median and the 95th percentile of the server time, the process's CPU
+the script prints the median and the 95th percentile of the server time, the process's CPU
 time, the time spent in SQL and the number of SQL queries of each page. It changes nothing
 but a session row and one staff user (an Agents member, not a superuser).
 
@@ -44,7 +40,6 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from catalog.models import Department  # noqa: E402
-from helpdesk.gc_tuning import tune_gc  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 
 LIST = "/admin/tickets/ticket/"
@@ -78,8 +73,6 @@ def measure(client: Client, urls, runs: int, warmup: int = 3):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--default-gc", action="store_true",
-                        help="keep CPython's default collector settings (the servers tune them)")
     args = parser.parse_args()
     agent, _ = User.objects.get_or_create(email="bench-agent@volume.example", defaults={
         "is_staff": True, "full_name": "Bench Agent"})
@@ -106,11 +99,7 @@ def main() -> None:
         "search (subject words)": [f"{LIST}?q={w.replace(' ', '+')}" for w in words],
         "ticket page": [f"{LIST}{pk}/change/" for pk, _n, _s in some],
     }
-    client.get(LIST)  # loaded like a server that has started
-    if not args.default_gc:
-        tune_gc()  # as helpdesk/wsgi.py, asgi.py and the Celery worker do once loaded
-    print(f"tickets: ~{total:,} (max id), database: {connection.vendor}, runs per page: {args.runs}, "
-          f"garbage collector: {'default' if args.default_gc else 'tuned (helpdesk/gc_tuning.py)'}")
+    print(f"tickets: ~{total:,} (max id), database: {connection.vendor}, runs per page: {args.runs}")
     print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)")
     print(f"{'page':45} {'median ms':>10} {'p95 ms':>8} {'cpu med':>8} {'sql med':>8} "
           f"{'sql p95':>8} {'queries':>8}")

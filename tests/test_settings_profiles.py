@@ -51,29 +51,3 @@ def test_sessions_are_read_from_redis_when_there_is_one():
                              env=base, capture_output=True, text=True)
     assert without.stdout.split() == ["django.contrib.sessions.backends.db",
                                       "django.core.cache.backends.db.DatabaseCache"]
-
-
-GC = ("import gc, os; os.environ['DJANGO_SETTINGS_MODULE']='helpdesk.settings'; "
-      "before = gc.get_threshold()[0]; import helpdesk.{module}; "
-      "print(before, gc.get_threshold()[0], gc.get_freeze_count() > 0)")
-
-
-def test_the_servers_tune_the_garbage_collector_once_loaded():
-    for module in ("wsgi", "asgi"):
-        result = subprocess.run([sys.executable, "-c", GC.format(module=module)],
-                                cwd=settings.BASE_DIR, capture_output=True, text=True)
-        assert result.stdout.split() == ["700", "50000", "True"], result.stderr
-    tuned = subprocess.run([sys.executable, "-c", GC.format(module="wsgi")],
-                           cwd=settings.BASE_DIR, capture_output=True, text=True,
-                           env={**os.environ, "GC_GEN0_THRESHOLD": "9000"})
-    assert tuned.stdout.split()[1] == "9000"
-
-
-def test_each_celery_worker_process_tunes_it_when_it_starts():
-    code = ("import gc, os; os.environ['DJANGO_SETTINGS_MODULE']='helpdesk.settings'; "
-            "import django; django.setup(); from helpdesk.celery import app; "
-            "from celery.signals import worker_process_init; before = gc.get_threshold()[0]; "
-            "worker_process_init.send(sender=None); print(before, gc.get_threshold()[0])")
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR,
-                            capture_output=True, text=True)
-    assert result.stdout.split() == ["700", "50000"], result.stderr
