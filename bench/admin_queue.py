@@ -1,12 +1,16 @@
 """Server-side timings of the agent workspace (Django admin) on the configured database.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_scale \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_scale REDIS_URL=redis://127.0.0.1:6379/3 \
         .venv/bin/python bench/admin_queue.py [--runs 60]
+
+(the production profile's parts: PostgreSQL, and Redis for the cache, sessions and
+permission sets.)
 
 Load a volume first (`python manage.py seed_volume --tickets 1000000`). Each page is requested
 in-process through Django's test client (full middleware, templates, admin), after a warm-up;
 the script prints the median and the 95th percentile of the server time, the process's CPU
-time, the time spent in SQL and the number of SQL queries of each page. It changes nothing
+time, the time spent in SQL, the garbage collector's pauses and the number of SQL queries of
+each page. It changes nothing
 but a session row and one staff user (an Agents member, not a superuser).
 
 The pages: the queue in its default order (pages 1, 3, 10), every department's open tickets,
@@ -19,6 +23,7 @@ printed before and after: wall times grow with the other processes' load.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -51,10 +56,28 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+class GCPauses:
+    """Milliseconds the garbage collector ran, from gc.callbacks."""
+
+    def __init__(self):
+        self.total_ms, self._started = 0.0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase, _info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total_ms += (time.perf_counter() - self._started) * 1000
+
+
+GC_PAUSES = GCPauses()
+
+
 def measure(client: Client, urls, runs: int, warmup: int = 3):
     for url in urls[:warmup]:
         client.get(url)
     timings, cpu, sql, queries = [], [], [], set()
+    gc_before = GC_PAUSES.total_ms
     for i in range(runs):
         url = urls[i % len(urls)]
         with CaptureQueriesContext(connection) as captured:
@@ -67,7 +90,7 @@ def measure(client: Client, urls, runs: int, warmup: int = 3):
         timings.append(elapsed)
         sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
         queries.add(len(captured))
-    return timings, cpu, sql, queries
+    return timings, cpu, sql, queries, (GC_PAUSES.total_ms - gc_before) / runs
 
 
 def main() -> None:
@@ -102,14 +125,16 @@ def main() -> None:
     print(f"tickets: ~{total:,} (max id), database: {connection.vendor}, runs per page: {args.runs}")
     print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)")
     print(f"{'page':45} {'median ms':>10} {'p95 ms':>8} {'cpu med':>8} {'sql med':>8} "
-          f"{'sql p95':>8} {'queries':>8}")
+          f"{'sql p95':>8} {'gc ms':>8} {'queries':>8}")
     for name, urls in cases.items():
-        timings, cpu, sql, queries = measure(client, urls, args.runs)
+        timings, cpu, sql, queries, gc_ms = measure(client, urls, args.runs)
         print(f"{name:45} {statistics.median(timings):10.1f} {percentile(timings, 95):8.1f} "
               f"{statistics.median(cpu):8.1f} {statistics.median(sql):8.1f} "
-              f"{percentile(sql, 95):8.1f} {'/'.join(str(q) for q in sorted(queries)):>8}")
+              f"{percentile(sql, 95):8.1f} {gc_ms:8.2f} "
+              f"{'/'.join(str(q) for q in sorted(queries)):>8}")
     print(f"load average after: {os.getloadavg()[0]:.2f}. 'cpu med': this process's CPU time "
-          "per request (Python, templates); 'sql': time spent waiting on SQL per request.")
+          "per request (Python, templates); 'sql': time spent waiting on SQL per request; "
+          "'gc ms': the garbage collector's pauses per request (mean).")
 
 
 if __name__ == "__main__":
