@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from . import workspace_selectors as ws
-from .admin_filters import department_names
+from .admin_filters import department_names, forget_choices
 from .models import Ticket
 
 
@@ -59,6 +59,9 @@ def queue_rows(values: list[tuple]) -> list[QueueRow]:
     people = ws.user_emails_and_names(ids={v[7] for v in values}
                                       | {v[9] for v in values if v[9] is not None})
     queues = department_names()
+    if any(v[8] not in queues for v in values):  # a department added in another process
+        forget_choices()
+        queues = department_names()
     rows = []
     for pk, number, subject, status, waiting, activity, org, requester, dep, assignee in values:
         email, name = people.get(requester, ("", ""))

@@ -309,3 +309,17 @@ def test_a_renamed_organization_shows_in_the_filter_at_once(agent_client, two_or
     two_orgs.acme.name = "Acme Voice"
     two_orgs.acme.save()
     assert "Acme Voice" in sidebar(agent_client.get(url))
+
+
+def test_a_department_added_elsewhere_is_named_at_once(agent_client, two_orgs):
+    from catalog.models import Department
+
+    agent_client.get(LIST)  # this process caches the department names
+    existing = department("sipstation-general")
+    # Added by another process: no signal reaches this one (bulk_create sends none).
+    Department.objects.bulk_create([Department(
+        product=existing.product, code="sipstation-fax-trunks", name_es="Troncales de fax",
+        name_en="Fax trunks")])
+    TicketFactory.create(requester=two_orgs.maria, department_code="sipstation-fax-trunks")
+    html = agent_client.get(LIST).content.decode()
+    assert f'<td class="field-queue" title="{existing.product.name}">Fax trunks</td>' in html
