@@ -14,6 +14,7 @@ table, where a cache read costs what it would save.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,7 +31,7 @@ def _user_key(user_id: int) -> str:
     return f"accounts:perms:user:{user_id}"
 
 
-def cached_permissions(*, user_id: int, compute) -> set[str]:
+def cached_permissions(*, user_id: int, compute: Callable[[], set[str]]) -> set[str]:
     """The user's permission strings from the cache, or compute() stored for next time.
     One cache round trip when the set is cached."""
     key = _user_key(user_id)
