@@ -24,6 +24,7 @@ from mailgateway.sources import inbound_accept
 from mailgateway.tasks import requeue_stale_inbound
 from tests.factories import TicketFactory
 from tests.factories.mailgateway import raw_email
+from tests.support.procs import free_port, wait_until  # noqa: F401 (re-exported)
 from tickets.models import Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -53,22 +54,6 @@ if not _redis_reachable():
     if IN_CI:
         raise RuntimeError(f"CI=true on PostgreSQL but Redis is unreachable: {REDIS_URL!r}")
     pytest.skip("REDIS_URL unset or Redis unreachable", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _broker_clean() -> None:

@@ -1,0 +1,231 @@
+"""Real processes for integration tests: servers, workers, private Redis instances and a
+TCP proxy that can be cut (an outage of PostgreSQL or Redis without touching the shared
+services of the machine). Used by the end-to-end, outage, production and scale-out tests."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI") == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Processes:
+    """Start, kill and stop child processes, each in its own session with its log file."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, args: list[str], *, env: dict, name: str, cwd: Path = ROOT,
+              **popen) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}-{len(self.processes)}.log", "wb")
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True, **popen)
+        process.log_path = Path(log.name)
+        self.processes.append(process)
+        return process
+
+    def celery_worker(self, *, env: dict, concurrency: int = 2, cwd: Path = ROOT,
+                      extra: tuple[str, ...] = ()) -> subprocess.Popen:
+        name = f"t-{uuid.uuid4().hex[:8]}@%h"
+        return self.start(
+            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-P", "prefork",
+             "-c", str(concurrency), "-n", name, "--without-gossip", "--without-mingle",
+             "-l", "WARNING", *extra], env=env, name="worker", cwd=cwd)
+
+    def celery_beat(self, *, env: dict, schedule: Path, cwd: Path = ROOT) -> subprocess.Popen:
+        return self.start([sys.executable, "-m", "celery", "-A", "helpdesk", "beat",
+                           "-l", "WARNING", "--schedule", str(schedule)],
+                          env=env, name="beat", cwd=cwd)
+
+    def gunicorn(self, *, env: dict, port: int, workers: int = 2, cwd: Path = ROOT,
+                 timeout: float = 30) -> subprocess.Popen:
+        process = self.start(
+            [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+             "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd)
+        wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
+                   what=f"gunicorn on {port}")
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {process.log_path.read_text()[-3000:]}")
+        return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL the process and its children at once (no warm shutdown)."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(10)
+
+    def stop(self, process: subprocess.Popen, timeout: float = 15) -> None:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill(process)
+            except ProcessLookupError:
+                pass
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):
+            self.stop(process)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.args[:4]}\n{p.log_path.read_text(errors='replace')[-2000:]}"
+                         for p in self.processes)
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, so it can be stopped and started."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_until(lambda: port_open(self.port), timeout=10, what="private redis-server")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new
+    ones (the service is "down"), `restore()` brings it back."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._up = threading.Event()
+        self._up.set()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._listener: socket.socket | None = None
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> TcpProxy:
+        self._listen()
+        self._thread.start()
+        return self
+
+    def _listen(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        listener.settimeout(0.1)
+        self._listener = listener
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if not self._up.is_set() or self._listener is None:
+                time.sleep(0.05)
+                continue
+            try:
+                client, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._pairs.append((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, a: socket.socket, b: socket.socket) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(a, selectors.EVENT_READ, b)
+        sel.register(b, selectors.EVENT_READ, a)
+        try:
+            while not self._stop.is_set():
+                for key, _ in sel.select(timeout=0.2):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except OSError:
+            return
+        finally:
+            sel.close()
+            for s in (a, b):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        """Close the listening socket (new connections refused) and every open connection."""
+        self._up.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for pair in pairs:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+
+    def restore(self) -> None:
+        self._listen()
+        self._up.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.cut()
