@@ -74,11 +74,13 @@ class Processes:
                           env=env, name="beat", cwd=cwd)
 
     def gunicorn(self, *, env: dict, port: int, workers: int = 2, cwd: Path = ROOT,
-                 timeout: float = 30) -> subprocess.Popen:
+                 timeout: float = 30, chdir: Path = ROOT) -> subprocess.Popen:
+        """`chdir`: gunicorn's working directory (a host of its own: pass its directory,
+        with PYTHONPATH naming the checkout in `env`)."""
         process = self.start(
             [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application",
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd)
+             "--chdir", str(chdir)], env=env, name=f"gunicorn-{port}", cwd=cwd)
         wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
                    what=f"gunicorn on {port}")
         if process.poll() is not None:
