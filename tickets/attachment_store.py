@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -169,3 +170,23 @@ def file_read(*, attachment: Attachment) -> bytes:
     except Exception as error:
         raise exc.AttachmentReadFailed(f"attachment {attachment.pk} unreadable: {error!r}"
                                        ) from error
+
+
+# --- the operator's safety net (manage.py attachments_orphans) ---------------------------
+
+def stored_files(*, storage=None) -> Iterator[tuple[str, float]]:
+    """(key, modified time as a POSIX timestamp) of every file under attachments/, on local
+    disk or in the bucket."""
+    storage = storage or default_storage
+    if hasattr(storage, "bucket") and hasattr(storage, "location"):
+        prefix = f"{storage.location.strip('/')}/" if storage.location else ""
+        for obj in storage.bucket.objects.filter(Prefix=prefix + KEY_PREFIX):
+            yield obj.key[len(prefix):], obj.last_modified.timestamp()
+        return
+    root = storage.path(KEY_PREFIX.rstrip("/"))
+    base = storage.path("")
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(FileNotFoundError):
+                yield os.path.relpath(path, base).replace(os.sep, "/"), os.stat(path).st_mtime
