@@ -74,11 +74,12 @@ class Processes:
                           env=env, name="beat", cwd=cwd)
 
     def gunicorn(self, *, env: dict, port: int, workers: int = 2, cwd: Path = ROOT,
-                 timeout: float = 30) -> subprocess.Popen:
+                 timeout: float = 30, **popen) -> subprocess.Popen:
+        """`popen`: more Popen arguments (e.g. preexec_fn=file_size_limit(...))."""
         process = self.start(
             [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application",
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd)
+             "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd, **popen)
         wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
                    what=f"gunicorn on {port}")
         if process.poll() is not None:
@@ -289,3 +290,16 @@ class S3Server:
         return {"AWS_STORAGE_BUCKET_NAME": bucket, "AWS_S3_ENDPOINT_URL": self.endpoint_url,
                 "AWS_ACCESS_KEY_ID": self.access_key,
                 "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_S3_REGION_NAME": self.region}
+
+
+def file_size_limit(limit_bytes: int):
+    """A preexec_fn: the child may not grow any file past limit_bytes (RLIMIT_FSIZE) and
+    ignores SIGXFSZ, so a write past it fails with EFBIG, as a full disk fails with
+    ENOSPC (an ignored signal stays ignored across exec)."""
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, hard))
+    return apply

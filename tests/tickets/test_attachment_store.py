@@ -105,7 +105,7 @@ def test_files_over_the_ticket_total_found_under_the_lock_are_deleted(two_orgs, 
                                                        .rsplit("/", 1)[-1]]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_committed_files_stay_rolled_back_ones_go(two_orgs, settings):
     ticket = TicketFactory.create(requester=two_orgs.maria, files=[upload("kept.txt", SMALL)])
     kept = Attachment.objects.get()
