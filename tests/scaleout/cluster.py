@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,8 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from helpdesk.celery import app as celery_app
-from tests.support.procs import IN_CI, ROOT, Processes, free_port, wait_until
-from tests.support.s3 import S3Server, moto_server_installed
+from tests.support.procs import IN_CI, ROOT, Processes, S3Server, free_port, wait_until
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -42,6 +42,14 @@ def _redis_reachable() -> bool:
         return False
 
 
+def _moto_server_installed() -> bool:
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def require_services() -> None:
     """Skip the calling test module without PostgreSQL, Redis or moto's server (the SQLite
     pass); under CI=true on PostgreSQL a missing Redis or S3 server is an error."""
@@ -52,7 +60,7 @@ def require_services() -> None:
         if IN_CI:
             raise RuntimeError(f"CI=true on PostgreSQL but Redis is unreachable: {REDIS_URL!r}")
         pytest.skip("REDIS_URL unset or Redis unreachable", allow_module_level=True)
-    if not moto_server_installed():
+    if not _moto_server_installed():
         if IN_CI:
             raise RuntimeError("CI=true but moto's S3 server (moto[server]) is not installed")
         pytest.skip("moto[server] is not installed", allow_module_level=True)
@@ -65,6 +73,24 @@ def broker_clean() -> None:
     celery_app.control.purge()
     redis.Redis.from_url(celery_app.conf.broker_url).delete(
         "unacked", "unacked_index", "unacked_mutex")
+
+
+def broker_redeliver_unacked() -> int:
+    """What the broker does once the visibility timeout has passed (600 s here), at once:
+    every delivery that no worker acknowledged goes back to the queue (kombu's own restore,
+    with a visibility timeout of 0). Call it when the live workers are idle: what is left
+    unacknowledged then was taken by a dead worker. Returns how many went back."""
+    import redis
+    from kombu import Connection
+
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    held = int(client.hlen("unacked"))
+    with Connection(celery_app.conf.broker_url,
+                    transport_options={"visibility_timeout": 0}) as broker:
+        qos = broker.default_channel.qos
+        wait_until(lambda: qos.restore_visible(num=100_000, interval=1) or
+                   not client.hlen("unacked"), timeout=30, what="the unacked deliveries back")
+    return held
 
 
 def broker_queue_length() -> int:
@@ -140,8 +166,8 @@ class _LogTally:
 
 
 class Cluster:
-    def __init__(self, *, root: Path, processes: Processes, s3: S3Server):
-        self.root, self.processes, self.s3 = root, processes, s3
+    def __init__(self, *, root: Path, processes: Processes, s3: S3Server, bucket: str):
+        self.root, self.processes, self.s3, self.bucket = root, processes, s3, bucket
         self.workers: list[Host] = []
         self.webs: list[Host] = []
         self.others: list[Host] = []
@@ -162,7 +188,7 @@ class Cluster:
             "MAIL_OUTBOX_DIR": str(directory / "outbox"),
             "STATIC_ROOT": str(directory / "static"),
             "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
-            **self.s3.env,
+            **self.s3.env(self.bucket),
         })
         return env
 
@@ -233,14 +259,28 @@ class Cluster:
                 return False
         return True
 
+    def all_media_files(self) -> list[Path]:
+        """Files under any host's MEDIA_ROOT (local disk: none when the store is S3)."""
+        return [path for host in (*self.workers, *self.webs, *self.others)
+                for path in host.media_files()]
+
     def smtp_listener(self) -> Host:
         """The SMTP listener (the MX host), started on first use."""
         return self.others[0] if self.others else self.start_smtp_listener()
 
+    def manage(self, host: Host, *args: str) -> str:
+        """`python manage.py ARGS` run on `host` (its environment and directory)."""
+        result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=host.env,
+                                cwd=host.directory, capture_output=True, timeout=120)
+        assert result.returncode == 0, result.stderr.decode()[-3000:]
+        return result.stdout.decode()
+
     def stored_objects(self) -> dict[str, bytes]:
         """Every stored file: the bucket's objects by key, and the files under each host's
         MEDIA_ROOT as "<host>:<name>" (the embedded default's local disk)."""
-        objects = {key: self.s3.read(key) for key in self.s3.keys()}
+        client = self.s3.client()
+        objects = {key: client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                   for key in self.s3.keys(self.bucket)}
         for host in (*self.workers, *self.webs, *self.others):
             for path in host.media_files():
                 objects[f"{host.name}:{path.relative_to(host.media_root)}"] = path.read_bytes()
@@ -250,8 +290,8 @@ class Cluster:
         """Delete every stored file (the bucket's and each host's): the test database is
         flushed between tests, their files go with it."""
         client = self.s3.client()
-        for key in self.s3.keys():
-            client.delete_object(Bucket=self.s3.bucket, Key=key)
+        for key in self.s3.keys(self.bucket):
+            client.delete_object(Bucket=self.bucket, Key=key)
         for host in (*self.workers, *self.webs, *self.others):
             for path in host.media_files():
                 path.unlink()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpdesk.celery import app as celery_app
-from tests.support.procs import Processes, wait_until
-from tests.support.s3 import S3Server
+from tests.support.procs import Processes, S3Server, wait_until
 
 from .cluster import Cluster, broker_clean
 
@@ -17,20 +16,22 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     that need them) web processes and an SMTP listener. Stopped at the end."""
     root = tmp_path_factory.mktemp("scaleout")
     processes = Processes(root / "logs")
-    s3 = S3Server(processes, bucket="helpdesk-scaleout", workdir=root / "s3")
+    s3 = S3Server(root / "logs")
     eager = celery_app.conf.task_always_eager
     # The test process never queues by accident (its fixtures' emails are sent in-process):
     # everything the workers run comes from a host's intake.
     celery_app.conf.task_always_eager = True
     broker_clean()
-    group = Cluster(root=root, processes=processes, s3=s3)
     try:
         s3.start()
+        group = Cluster(root=root, processes=processes, s3=s3,
+                        bucket=s3.bucket_create("helpdesk-scaleout"))
         group.start_worker()
         group.start_worker()
         yield group
     finally:
         processes.stop_all()
+        s3.stop()
         broker_clean()
         celery_app.conf.task_always_eager = eager
 
@@ -52,3 +53,12 @@ def two_workers(cluster):
         wait_until(cluster.workers_idle, timeout=60, interval=0.5, what="the workers to go idle")
     finally:
         broker_clean()
+
+
+@pytest.fixture
+def two_webs(two_workers):
+    """Two web processes (gunicorn) on hosts of their own, beside the two workers."""
+    cluster = two_workers
+    while len(cluster.webs) < 2:
+        cluster.start_web()
+    return cluster

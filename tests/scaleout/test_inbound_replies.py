@@ -5,6 +5,7 @@ stored once with no orphan object) — also when one worker is SIGKILLed midway.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import threading
 import time
@@ -21,7 +22,12 @@ from tests.factories.mailgateway import raw_email
 from tests.support.procs import wait_until
 from tickets.models import Attachment, Message
 
-from .cluster import broker_queue_length, require_services
+from .cluster import (
+    WORKER_CONCURRENCY,
+    broker_queue_length,
+    broker_redeliver_unacked,
+    require_services,
+)
 
 require_services()
 
@@ -174,20 +180,32 @@ def test_a_worker_sigkilled_midway_loses_and_doubles_nothing(two_workers, two_or
     feeder.join(300)
     assert not feeder.is_alive() and not feed_error, feed_error
     # What the dead worker had taken stays unacknowledged in Redis until the visibility
-    # timeout; the beat job re-queues whatever is still pending meanwhile. Run it as beat
-    # would (send_task, the survivor runs it) once the queue is drained.
+    # timeout; the beat job re-queues whatever is still pending meanwhile: run as beat
+    # would (sent to the broker, the survivor runs it) once the queue is drained.
     wait_until(lambda: broker_queue_length() == 0, timeout=300, interval=0.2,
                what="the survivor to drain the queue")
     left_by_victim = count(Status.PENDING)
     beat_requeue_stale_inbound()
     wait_until(all_processed, timeout=300, interval=0.2, what="all 1,000 replies processed")
     processed_seconds = time.monotonic() - started
-    # A late duplicate delivery (the re-queue again, as the next beat run): harmless.
+    wait_until(cluster.workers_idle, timeout=120, interval=0.5, what="the survivor to go idle")
+    # Later, the broker hands the dead worker's deliveries out again (after its visibility
+    # timeout; brought forward here) and the next beat run re-queues anything pending: the
+    # survivor runs them all again, as no-ops.
+    redelivered = broker_redeliver_unacked()
     beat_requeue_stale_inbound()
     wait_until(cluster.workers_idle, timeout=120, interval=0.5, what="the survivor to go idle")
+    assert survivor.process.poll() is None and victim.process.poll() is not None
 
+    # Files the victim's pool was writing when it died have no row: the operator's sweep
+    # (`attachments_orphans`, run on any host) finds and deletes exactly those.
+    sweep = cluster.manage(survivor, "attachments_orphans", "--delete", "--min-age-minutes", "0")
+    orphans = int(re.search(r"orphan_files=(\d+) deleted=(\d+)", sweep)[1])
     print(f"\nSIGKILL after {threaded_at_kill} of 1,000 threaded (the victim had finished "
           f"{victim_tasks} tasks); {left_by_victim} left pending until the re-queue; all "
-          f"processed in {processed_seconds:.1f} s; tasks per worker: {worker_split(cluster)}")
-    assert survivor.process.poll() is None and victim.process.poll() is not None
+          f"processed in {processed_seconds:.1f} s; the victim's {redelivered} unacknowledged "
+          f"deliveries redelivered; {orphans} orphan file(s) swept; tasks per worker: "
+          f"{worker_split(cluster)}")
+    assert orphans <= WORKER_CONCURRENCY, sweep
+    assert f"orphan_files={orphans} deleted={orphans} missing_files=0" in sweep, sweep
     assert_landed_exactly_once(cluster, replies)

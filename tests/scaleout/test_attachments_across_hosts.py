@@ -1,0 +1,111 @@
+"""Scale-out: attachments live in the object store, not on a host. A customer submits a
+ticket with a file through web process 1 (the real logged-in form over HTTP); it downloads
+byte-identical through web process 2. An agent replies with a file through web process 2;
+a worker, on its own host, emails the reply with the file, read from the store. Every
+attachment row has its object in the bucket and no object is without its row."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+from email import policy
+
+import pytest
+
+from mailgateway.models import OutboundMessage
+from tests.support.procs import wait_until
+from tests.tickets.agent_setup import make_agent
+from tickets.models import Attachment, Message, Ticket
+
+from .cluster import require_services
+from .http import Browser
+
+require_services()
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+NUMBER = r"[A-Z]{3}-[0-9]{3}-[0-9]{5}"
+
+
+def sent_emails(cluster) -> dict[str, list[email.message.EmailMessage]]:
+    """The .eml files each host's mail backend wrote, parsed, by host."""
+    return {host.name: [email.message_from_bytes(path.read_bytes(), policy=policy.default)
+                        for path in host.outbox()]
+            for host in (*cluster.workers, *cluster.webs)}
+
+
+def attached_files(message: email.message.EmailMessage) -> list[tuple[str, bytes]]:
+    return [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
+
+
+def customer_submits_with_a_file(web, browser: Browser, content: bytes) -> Ticket:
+    form_url = f"{web.base_url}/tickets/new/sipstation-general/"
+    form = browser.get(form_url)
+    assert form.status == 200, form.text[:2000]
+    page = browser.post(form_url, {
+        "submission_key": form.hidden("submission_key"),
+        "subject": "Calls drop after 30 seconds",
+        "message": "The capture of one dropped call is attached.",
+    }, files=[("attachments", "capture.pcap", content)])
+    assert page.status == 200 and re.search(rf"/tickets/{NUMBER}/submitted/$", page.url), \
+        (page.status, page.url, page.text[:2000])
+    return Ticket.objects.get(number=page.url.rstrip("/").split("/")[-2])
+
+
+def test_a_file_uploaded_on_one_host_downloads_on_another_and_a_worker_mails_one(
+        two_webs, two_orgs):
+    cluster = two_webs
+    web1, web2 = cluster.webs
+    make_agent(two_orgs.agent)
+    uploaded, replied = os.urandom(150_000), os.urandom(90_000)
+
+    maria = Browser()
+    maria.log_in(f"{web1.base_url}/accounts/login/", email=two_orgs.maria.email,
+                 password=two_orgs.password)
+    ticket = customer_submits_with_a_file(web1, maria, uploaded)
+    attachment = Attachment.objects.get(message__ticket=ticket)
+    assert (attachment.original_name, attachment.size_bytes) == ("capture.pcap", len(uploaded))
+
+    # The same browser through the other web process (a load balancer's next pick).
+    detail = maria.get(f"{web2.base_url}/tickets/{ticket.number}/")
+    link = f"/tickets/{ticket.number}/attachments/{attachment.pk}/"
+    assert detail.status == 200 and link in detail.text
+    download = maria.get(web2.base_url + link)
+    assert download.status == 200
+    assert download.body == uploaded
+
+    agent = Browser()
+    agent.log_in(f"{web2.base_url}/admin/login/", email=two_orgs.agent.email,
+                 password=two_orgs.password, next="/admin/")
+    workspace = f"{web2.base_url}/admin/tickets/ticket/{ticket.pk}/change/"
+    page = agent.post(workspace, {"action": "reply", "kind": "reply",
+                                  "body": "Please try the firmware attached."},
+                      files=[("files", "firmware.bin", replied)])
+    assert page.status == 200 and page.url == workspace, (page.status, page.url)
+    reply = Message.objects.get(ticket=ticket, kind=Message.Kind.AGENT)
+    assert [a.original_name for a in reply.attachments.all()] == ["firmware.bin"]
+
+    # A worker (on its own host) sends the confirmation and the reply with its file.
+    def both_sent() -> bool:
+        return sum(len(found) for found in sent_emails(cluster).values()) >= 2
+
+    wait_until(both_sent, timeout=120, interval=0.2, what="the two emails sent by a worker")
+    by_host = sent_emails(cluster)
+    assert all(not by_host[web.name] for web in cluster.webs), "a web process sent mail"
+    mails = [mail for found in by_host.values() for mail in found]
+    assert len(mails) == 2
+    with_files = [attached_files(mail) for mail in mails if attached_files(mail)]
+    assert with_files == [[("firmware.bin", replied)]]
+    assert all(f"[#{ticket.number}]" in mail["Subject"] for mail in mails)
+    assert sorted(OutboundMessage.objects.filter(ticket=ticket, sent_at__isnull=False)
+                  .values_list("kind", flat=True)) == ["agent_reply", "created"]
+
+    # Both files are in the bucket, nowhere on a host, and nothing else is stored.
+    stored = cluster.stored_objects()
+    rows = Attachment.objects.filter(message__ticket=ticket).order_by("pk")
+    assert sorted((row.original_name, stored.pop(cluster.object_key(row.file.name, stored)))
+                  for row in rows) == [("capture.pcap", uploaded), ("firmware.bin", replied)]
+    assert stored == {}, f"orphan objects: {sorted(stored)}"
+    assert not cluster.all_media_files(), "a file was written to a host's disk"
