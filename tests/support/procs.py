@@ -74,9 +74,10 @@ class Processes:
                           env=env, name="beat", cwd=cwd)
 
     def gunicorn(self, *, env: dict, port: int, workers: int = 2, cwd: Path = ROOT,
-                 timeout: float = 30) -> subprocess.Popen:
+                 timeout: float = 30, app: str = "helpdesk.wsgi:application"
+                 ) -> subprocess.Popen:
         process = self.start(
-            [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application",
+            [sys.executable, "-m", "gunicorn", app,
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
              "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd)
         wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
