@@ -221,9 +221,10 @@ class LoadResult:
 
 
 def run_load(senders: list[Callable[[], Response]], *, duration_seconds: float,
-             warmup_seconds: float, expect: int = 200) -> LoadResult:
+             warmup_seconds: float, expect: int = 200, location: str = "") -> LoadResult:
     """Each sender in its own thread, in a loop: warm-up (not recorded), then the timed
-    window. A response other than `expect` is an error (counted, not timed)."""
+    window. A response other than `expect` (with a Location containing `location`, when
+    given) is an error (counted, not timed)."""
     result, lock = LoadResult(), threading.Lock()
     barrier = threading.Barrier(len(senders) + 1)
     warmed = threading.Semaphore(0)  # released once by each thread after its first response
@@ -238,7 +239,7 @@ def run_load(senders: list[Callable[[], Response]], *, duration_seconds: float,
             started = time.perf_counter()
             try:
                 response = send()
-                ok = response.status == expect
+                ok = response.status == expect and location in response.location
                 problem = "" if ok else f"HTTP {response.status} {response.body[:300]!r}"
             except (OSError, HttpError) as error:
                 ok, problem = False, f"{type(error).__name__}: {error}"

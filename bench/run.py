@@ -191,9 +191,10 @@ class Bench:
             self.clients[key] = client
         return self.clients[key]
 
-    def load(self, senders, expect: int = 200) -> httpload.LoadResult:
+    def load(self, senders, expect: int = 200, location: str = "") -> httpload.LoadResult:
         return httpload.run_load(senders, duration_seconds=self.args.duration,
-                                 warmup_seconds=self.args.warmup, expect=expect)
+                                 warmup_seconds=self.args.warmup, expect=expect,
+                                 location=location)
 
     # --- figures ------------------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class Bench:
         senders = [httpload.SubmitRequests(self.client(email), SUBMIT, attachment=content)
                    for email in people.submitters[:self.args.concurrency]]
         tickets_before, mails_before = Ticket.objects.count(), self.mails_sent()
-        result = self.load(senders, expect=302)
+        result = self.load(senders, expect=302, location="/submitted/")  # the ticket's page
         mails = self.mails_sent() - mails_before
         created = Ticket.objects.count() - tickets_before
         name = f"submit{'_100k' if attachment else ''}_{'worker' if worker else 'noworker'}"
