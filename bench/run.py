@@ -11,7 +11,7 @@ created, migrated and loaded with --tickets tickets (seed_volume, only when the 
 short) and kept for the next run. REDIS_URL is the cache and the broker of every process
 the bench starts: give it a Redis database of its own, its task queue is purged.
 
-Figures (see bench/README paragraph in the project README):
+Figures (bench/README.md says the same for the project README):
 - bare_view_per_s: a view that does nothing, served without middleware (the ceiling);
   trivial_view_anon_per_s / trivial_view_user_per_s: the same view behind the project's
   middleware, anonymous and signed in. Concurrency --concurrency.
