@@ -80,7 +80,8 @@ class Processes:
         process = self.start(
             [sys.executable, "-m", "gunicorn", app,
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd, **popen)
+             "--chdir", str(ROOT), "--no-control-socket"],
+            env=env, name=f"gunicorn-{port}", cwd=cwd, **popen)
         wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
                    what=f"gunicorn on {port}")
         if process.poll() is not None:
