@@ -30,6 +30,9 @@ SECRET_KEY = env("SECRET_KEY") if PRODUCTION else env(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Bench-only views under /bench/: `make bench` turns them on for its own server; off by
+# default, not for production.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 INSTALLED_APPS = [
     "helpdesk.admin_site.HelpdeskAdminConfig",  # django.contrib.admin, lazy app list

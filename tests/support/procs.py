@@ -74,14 +74,16 @@ class Processes:
                           env=env, name="beat", cwd=cwd)
 
     def gunicorn(self, *, env: dict, port: int, workers: int = 2, cwd: Path = ROOT,
-                 timeout: float = 30, chdir: Path = ROOT, **popen) -> subprocess.Popen:
+                 timeout: float = 30, app: str = "helpdesk.wsgi:application",
+                 chdir: Path = ROOT, **popen) -> subprocess.Popen:
         """`chdir`: gunicorn's working directory (a host of its own: pass its directory,
         with PYTHONPATH naming the checkout in `env`). `popen`: more Popen arguments (e.g.
         preexec_fn=file_size_limit(...))."""
         process = self.start(
-            [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application",
+            [sys.executable, "-m", "gunicorn", app,
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--chdir", str(chdir)], env=env, name=f"gunicorn-{port}", cwd=cwd, **popen)
+             "--chdir", str(chdir), "--no-control-socket"],
+            env=env, name=f"gunicorn-{port}", cwd=cwd, **popen)
         wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
                    what=f"gunicorn on {port}")
         if process.poll() is not None:

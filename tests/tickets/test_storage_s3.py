@@ -190,3 +190,22 @@ def test_unreachable_store_on_agent_reply_keeps_the_agents_text(client, two_orgs
     assert str(exc.FILES_NOT_STORED) in html
     assert "Instale el parche adjunto.</textarea>" in html
     assert ticket.messages.count() == 1 and Attachment.objects.count() == 0
+
+
+def test_store_down_when_mail_reads_an_attachment_is_a_retryable_error(two_orgs, tmp_path,
+                                                                       settings):
+    from helpdesk.storage_config import s3_storage
+    from mailgateway import tasks
+    from tickets import attachment_store
+
+    server = S3Server(tmp_path / "s3").start()
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(
+        bucket_name=server.bucket_create(), endpoint_url=server.endpoint_url,
+        access_key=server.access_key, secret_key=server.secret_key, region_name=server.region,
+        connect_timeout_seconds=1, read_timeout_seconds=2, max_attempts=1)}
+    TicketFactory.create(requester=two_orgs.maria, files=[upload("a.bin", PAYLOAD)])
+    attachment = Attachment.objects.get()
+    assert attachment_store.file_read(attachment=attachment) == PAYLOAD
+    server.stop()
+    with pytest.raises(tasks.RETRYABLE):  # the send task retries it with backoff
+        attachment_store.file_read(attachment=Attachment.objects.get())
