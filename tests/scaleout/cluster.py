@@ -76,7 +76,8 @@ def broker_clean() -> None:
 
 
 def broker_redeliver_unacked() -> int:
-    """What the broker does once the visibility timeout has passed (600 s here), at once:
+    """What the broker does once the visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS)
+    has passed, at once:
     every delivery that no worker acknowledged goes back to the queue (kombu's own restore,
     with a visibility timeout of 0). Call it when the live workers are idle: what is left
     unacknowledged then was taken by a dead worker. Returns how many went back."""
@@ -137,14 +138,14 @@ class Host:
         logs (INFO), read incrementally."""
         total = 0
         for process in self.processes:
-            tally = self._tallies.setdefault(process.pid, _LogTally(process.log_path))
+            tally = self._tallies.setdefault(process, _LogTally(process.log_path))
             total += tally.count(task_name)
         return total
 
     def logs_mark(self) -> None:
         """Count tasks from here on."""
         for process in self.processes:
-            self._tallies[process.pid] = _LogTally(process.log_path, from_end=True)
+            self._tallies[process] = _LogTally(process.log_path, from_end=True)
 
 
 class _LogTally:
