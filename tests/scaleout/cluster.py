@@ -77,10 +77,10 @@ def broker_clean() -> None:
 
 def broker_redeliver_unacked() -> int:
     """What the broker does once the visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS)
-    has passed, at once:
-    every delivery that no worker acknowledged goes back to the queue (kombu's own restore,
-    with a visibility timeout of 0). Call it when the live workers are idle: what is left
-    unacknowledged then was taken by a dead worker. Returns how many went back."""
+    has passed, at once: every delivery no worker acknowledged goes back to the queue
+    (kombu's own restore, with a visibility timeout of 0). Call it when the live workers
+    are idle: what is left unacknowledged then was taken by a dead worker. Returns how many
+    went back."""
     import redis
     from kombu import Connection
 
