@@ -1,8 +1,9 @@
 """Scale-out: attachments live in the object store, not on a host. A customer submits a
 ticket with a file through web process 1 (the real logged-in form over HTTP); it downloads
 byte-identical through web process 2. An agent replies with a file through web process 2;
-a worker, on its own host, emails the reply with the file, read from the store. Every
-attachment row has its object in the bucket and no object is without its row."""
+the customer downloads it through web process 1, and a worker, on its own host, emails the
+reply with the file, read from the store. Every attachment row has its object in the
+bucket, no object is without its row, and no host wrote a file to its disk."""
 
 from __future__ import annotations
 
@@ -85,7 +86,11 @@ def test_a_file_uploaded_on_one_host_downloads_on_another_and_a_worker_mails_one
                       files=[("files", "firmware.bin", replied)])
     assert page.status == 200 and page.url == workspace, (page.status, page.url)
     reply = Message.objects.get(ticket=ticket, kind=Message.Kind.AGENT)
-    assert [a.original_name for a in reply.attachments.all()] == ["firmware.bin"]
+    [reply_file] = reply.attachments.all()
+    assert reply_file.original_name == "firmware.bin"
+    # ... and the customer downloads it through web process 1.
+    download = maria.get(f"{web1.base_url}/tickets/{ticket.number}/attachments/{reply_file.pk}/")
+    assert (download.status, download.body) == (200, replied)
 
     # A worker (on its own host) sends the confirmation and the reply with its file.
     def both_sent() -> bool:
