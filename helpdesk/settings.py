@@ -29,7 +29,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=False)
 # "embedded" (the default: nothing to configure) or "production" (secrets and services
 # required, secure cookies, compressed static files collected by collectstatic).
-HELPDESK_PROFILE = env("HELPDESK_PROFILE", default="embedded")
+HELPDESK_PROFILE = startup.profile_checked(env("HELPDESK_PROFILE", default="embedded"))
 PRODUCTION = HELPDESK_PROFILE == "production"
 # Image build only (`HELPDESK_BUILD_STATIC=1 manage.py collectstatic`): production settings
 # without secrets or services; any other command is refused (helpdesk/startup.py).

@@ -21,11 +21,14 @@ REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HO
                           "SITE_URL", "EMAIL_BACKEND")
 WEBHOOK_SECRET_NAME = "ANYMAIL WEBHOOK_SECRET"
 BUILD_STATIC_COMMANDS = ("collectstatic",)
+PROFILES = ("embedded", "production")
 
 REFUSAL = ("helpdesk: the production profile (HELPDESK_PROFILE=production) refuses to start: "
            "missing {names} (see the README's production section)")
 BUILD_REFUSAL = ("helpdesk: HELPDESK_BUILD_STATIC=1 is only for `manage.py collectstatic` at "
                  "image build time; unset it to run anything else")
+UNKNOWN_PROFILE = ("helpdesk: HELPDESK_PROFILE={profile!r} is not a profile (embedded or "
+                   "production); refusing to start rather than guess")
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
@@ -70,6 +73,14 @@ def refusal(environ: Mapping[str, str], argv: Sequence[str]) -> str | None:
         return None if any(cmd in argv for cmd in BUILD_STATIC_COMMANDS) else BUILD_REFUSAL
     missing = production_missing(environ)
     return REFUSAL.format(names=", ".join(missing)) if missing else None
+
+
+def profile_checked(profile: str) -> str:
+    """The profile; a misspelt one (e.g. "prod") stops the start-up instead of silently
+    running the embedded default."""
+    if profile not in PROFILES:
+        raise SystemExit(UNKNOWN_PROFILE.format(profile=profile))
+    return profile
 
 
 def refuse_or_continue(environ: Mapping[str, str], argv: Sequence[str] | None = None) -> None:
