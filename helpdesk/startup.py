@@ -102,3 +102,15 @@ def networks(items: Sequence[str], *, name: str) -> list:
             raise SystemExit(f"helpdesk: {name}: {item!r} is not an IP address or network "
                              "(e.g. 10.0.0.0/8, 192.0.2.10)") from None
     return parsed
+
+
+def proxy_ssl_header(items: Sequence[str]) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from "HEADER,value" (None when empty); anything else stops the
+    start-up with one line rather than silently trusting no header."""
+    items = [item.strip() for item in items if item.strip()]
+    if not items:
+        return None
+    if len(items) != 2 or not items[0].startswith("HTTP_"):
+        raise SystemExit("helpdesk: SECURE_PROXY_SSL_HEADER must be HEADER,value "
+                         f"(e.g. HTTP_X_FORWARDED_PROTO,https), not {','.join(items)!r}")
+    return items[0], items[1]

@@ -104,3 +104,12 @@ def test_a_wrong_trusted_proxy_is_one_line():
     with pytest.raises(SystemExit) as exit_info:
         startup.networks(["10.0.0.0/8", "not-an-address"], name="TRUSTED_PROXIES")
     assert "TRUSTED_PROXIES: 'not-an-address'" in str(exit_info.value)
+
+
+def test_a_wrong_proxy_ssl_header_is_one_line():
+    assert startup.proxy_ssl_header(["HTTP_X_FORWARDED_PROTO", "https"]) == (
+        "HTTP_X_FORWARDED_PROTO", "https")
+    assert startup.proxy_ssl_header([]) is None
+    with pytest.raises(SystemExit) as exit_info:
+        startup.proxy_ssl_header(["X-Forwarded-Proto"])
+    assert "SECURE_PROXY_SSL_HEADER must be HEADER,value" in str(exit_info.value)
