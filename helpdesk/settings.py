@@ -56,8 +56,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # The scheme as the TLS proxy saw it: "HEADER,value" (HTTP_X_FORWARDED_PROTO,https by default
 # in production, where a proxy that sets it is required); empty: trust no header.
-SECURE_PROXY_SSL_HEADER = startup.proxy_ssl_header(env.list("SECURE_PROXY_SSL_HEADER", default=(
-    ["HTTP_X_FORWARDED_PROTO", "https"] if PRODUCTION else [])))
+SECURE_PROXY_SSL_HEADER = startup.proxy_ssl_header(env.list(
+    "SECURE_PROXY_SSL_HEADER",
+    default=["HTTP_X_FORWARDED_PROTO", "https"] if PRODUCTION else []))
 # The client's address: X-Forwarded-For is read only when REMOTE_ADDR is one of these proxies
 # (addresses or CIDRs); the rightmost hop that is not a trusted proxy is the client
 # (accounts/client_ip.py). Empty: REMOTE_ADDR is the client.
