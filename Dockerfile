@@ -40,7 +40,9 @@ COPY . .
 RUN python -m compileall -q helpdesk accounts catalog credits entitlements tickets mailgateway \
  && HELPDESK_BUILD_STATIC=1 deploy/bin/collectstatic \
  && test -s "$STATIC_ROOT/staticfiles.json" \
- && install -d -o helpdesk -g helpdesk -m 0750 /var/lib/helpdesk
+ && mkdir -p /var/lib/helpdesk \
+ && chown helpdesk:helpdesk /var/lib/helpdesk \
+ && chmod 0750 /var/lib/helpdesk
 USER helpdesk
 EXPOSE 8000 2525
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
