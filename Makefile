@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SMTP_PORT ?= 2525
+# Links in emails follow the address the site runs on (make run HOST=… PORT=…).
+SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup venv lint migrate bench bench-ledger bench-mail clean
+.PHONY: run test setup venv lint migrate bench bench-ledger bench-mail check-deploy clean
 
 venv: $(VENV)/.installed
 
@@ -26,9 +28,9 @@ setup: venv
 run: setup
 	@echo "Site: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/"
 	@echo "Mail: SMTP listener on $(HOST):$(SMTP_PORT) (send replies there with any mail client or smtplib)"
-	@$(BIN)/python manage.py smtp_inbound --host $(HOST) --port $(SMTP_PORT) & smtp_pid=$$!; \
+	@SITE_URL=$(SITE_URL) $(BIN)/python manage.py smtp_inbound --host $(HOST) --port $(SMTP_PORT) & smtp_pid=$$!; \
 	trap 'kill $$smtp_pid 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT); status=$$?; \
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT); status=$$?; \
 	kill $$smtp_pid 2>/dev/null; wait $$smtp_pid 2>/dev/null; exit $$status
 
 test: venv
@@ -46,6 +48,12 @@ bench: venv
 # Needs PostgreSQL and Redis: DATABASE_URL=postgres://… REDIS_URL=redis://… make bench-mail
 bench-mail: venv
 	$(BIN)/python bench/mail_throughput.py
+
+# `check --deploy` on the documented production environment (deploy/production.env.example,
+# with a throwaway SECRET_KEY): prints no issue, fails on any warning. CI runs it.
+check-deploy:
+	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
+	PYTHON=$(abspath $(BIN))/python deploy/bin/check-deploy deploy/production.env.example
 
 lint: venv
 	$(BIN)/ruff check .

@@ -24,3 +24,20 @@ def contact_language_set(*, user: User, language: str) -> User:
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
     return user
+
+
+def contact_create(*, email: str, password: str | None, organization_name: str,
+                   full_name: str = "", role: str = User.Role.CONTACT,
+                   details_confirmed: bool = False) -> User:
+    """A customer contact in the named organization (created when new). No password: an
+    unusable one (the contact sets theirs through "forgot password"). Not confirmed: the
+    contact confirms their details on first login."""
+    from .models import Organization
+
+    with transaction.atomic():
+        organization, _ = Organization.objects.get_or_create(name=organization_name.strip())
+        user = User.objects.create_user(
+            email=email, password=password, organization=organization, role=role,
+            full_name=full_name.strip(),
+            details_confirmed_at=timezone.now() if details_confirmed else None)
+    return user

@@ -38,7 +38,10 @@ def _key(*, email: str, ip: str) -> str:
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address: X-Forwarded-For only from TRUSTED_PROXIES (accounts.client_ip)."""
+    from accounts.client_ip import client_ip as resolved
+
+    return resolved(request)
 
 
 def _window_counter_key(*, key: str, window_id: str) -> str:

@@ -6,6 +6,7 @@ Routes (registered by helpdesk/api_urls.py):
 """
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +29,17 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
                   "ticket_number", "reason"]
 
 
+class CreditBalanceSchema(serializers.Serializer):
+    """The balance view's answer (documentation only)."""
+
+    organization = serializers.CharField()
+    balance_minutes = serializers.IntegerField()
+    low_balance_threshold_minutes = serializers.IntegerField()
+    is_overdrawn = serializers.BooleanField()
+
+
 class CreditBalanceView(APIView):
+    @extend_schema(responses=CreditBalanceSchema)
     def get(self, request):
         account = _account(request)
         return Response({

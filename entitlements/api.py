@@ -4,6 +4,8 @@ Route (registered by helpdesk/api_urls.py):
     api/entitlements/departments/   every active department with the contact's decision
 """
 
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,7 +24,35 @@ def decision_data(department, decision) -> dict:
     }
 
 
+class _ReasonSchema(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    item = serializers.CharField(allow_null=True)
+
+
+class _ActionSchema(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    url = serializers.CharField()
+
+
+class DecisionSchema(serializers.Serializer):
+    """The schema of decision_data (documentation only)."""
+
+    department = serializers.CharField()
+    name = serializers.CharField()
+    product = serializers.CharField()
+    allowed = serializers.BooleanField()
+    uses_credits = serializers.BooleanField()
+    balance_minutes = serializers.IntegerField(allow_null=True)
+    best_effort = serializers.BooleanField()
+    pending_items = serializers.ListField(child=serializers.CharField())
+    reasons = _ReasonSchema(many=True)
+    actions = _ActionSchema(many=True)
+
+
 class DepartmentDecisionsView(APIView):
+    @extend_schema(responses=DecisionSchema(many=True))
     def get(self, request):
         return Response([decision_data(d, decision)
                          for d, decision in evaluate_departments(contact=request.user)])

@@ -3,12 +3,19 @@
 Embedded default (no variables set): SQLite under var/, Celery tasks run in-process,
 outbound mail written as one .eml file per message under var/mail/outbox/, uploads
 under var/media/.  DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
+
+Production (HELPDESK_PROFILE=production): refuses to start, with one line naming what is
+missing, without SECRET_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS, SITE_URL, EMAIL_BACKEND
+(and ANYMAIL's WEBHOOK_SECRET when the inbound webhooks are mounted): see helpdesk/startup.py.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
+
+from helpdesk import startup
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,22 +27,53 @@ VAR_DIR = Path(env("HELPDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-# "embedded" (the default: nothing to configure) or "production" (secrets required,
-# secure cookies, compressed static files collected by collectstatic).
-HELPDESK_PROFILE = env("HELPDESK_PROFILE", default="embedded")
+# "embedded" (the default: nothing to configure) or "production" (secrets and services
+# required, secure cookies, compressed static files collected by collectstatic).
+HELPDESK_PROFILE = startup.profile_checked(env("HELPDESK_PROFILE", default="embedded"))
 PRODUCTION = HELPDESK_PROFILE == "production"
-# Production has no default key: a missing SECRET_KEY stops the start-up.
-SECRET_KEY = env("SECRET_KEY") if PRODUCTION else env(
-    "SECRET_KEY", default="embedded-default-insecure-key-change-me-in-production")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Image build only (`HELPDESK_BUILD_STATIC=1 manage.py collectstatic`): production settings
+# without secrets or services; any other command is refused (helpdesk/startup.py).
+HELPDESK_BUILD_STATIC = PRODUCTION and startup.build_static(env.ENVIRON)
+if PRODUCTION:
+    startup.refuse_or_continue(env.ENVIRON)
+SECRET_KEY = env("SECRET_KEY", default=(
+    "build-time-only-collectstatic-never-serves" if HELPDESK_BUILD_STATIC
+    else "embedded-default-insecure-key-change-me-in-production"))
+# Absolute URL of the site in email links. Embedded default: `make run` passes its HOST and
+# PORT; production requires it (https://helpdesk.example.com).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+_SITE_HOST = urlsplit(SITE_URL).hostname or ""
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver",
+                                                   *([_SITE_HOST] if _SITE_HOST else [])])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Security, every setting from the environment (documented values: README, Production).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Health checks answer over plain HTTP (load balancers, container probes).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The scheme as the TLS proxy saw it: "HEADER,value" (HTTP_X_FORWARDED_PROTO,https by default
+# in production, where a proxy that sets it is required); empty: trust no header.
+SECURE_PROXY_SSL_HEADER = startup.proxy_ssl_header(env.list(
+    "SECURE_PROXY_SSL_HEADER",
+    default=["HTTP_X_FORWARDED_PROTO", "https"] if PRODUCTION else []))
+# The client's address: X-Forwarded-For is read only when REMOTE_ADDR is one of these proxies
+# (addresses or CIDRs); the rightmost hop that is not a trusted proxy is the client
+# (accounts/client_ip.py). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = startup.networks(env.list("TRUSTED_PROXIES", default=[]),
+                                   name="TRUSTED_PROXIES")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+
 # Bench-only views under /bench/: `make bench` turns them on for its own server; off by
 # default, not for production.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 INSTALLED_APPS = [
     "helpdesk.admin_site.HelpdeskAdminConfig",  # django.contrib.admin, lazy app list
+    "helpdesk.apps.HelpdeskConfig",  # the project's system checks (helpdesk/checks.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -156,9 +194,6 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 
 # Failed logins: at most LOGIN_FAILURE_LIMIT per (email, IP) within LOGIN_FAILURE_WINDOW.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -239,8 +274,21 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Soporte / Support <suppo
 SERVER_EMAIL = env("SERVER_EMAIL", default="helpdesk@helpdesk.example")
 SUPPORT_INBOUND_ADDRESS = env("SUPPORT_INBOUND_ADDRESS", default="support@helpdesk.example")
 MAIL_OUTBOX_DIR = Path(env("MAIL_OUTBOX_DIR", default=str(VAR_DIR / "mail" / "outbox")))
+# Production requires EMAIL_BACKEND (an anymail.backends.* backend, or Django's SMTP backend
+# with the EMAIL_HOST… settings below); the .eml files are the embedded default only.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="helpdesk.mail_backends.EmlFileBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 ANYMAIL = env.json("ANYMAIL", default={})
+# The ESP inbound webhooks (/mail/anymail/…) are mounted only when enabled AND ANYMAIL has a
+# WEBHOOK_SECRET (basic auth): an unset secret never means "accept anyone". Enabled by default
+# exactly when the secret is set; production refuses to start when enabled without one.
+MAIL_WEBHOOKS_ENABLED = startup.webhooks_enabled(env.ENVIRON)
 # Secret for the HMAC that signs our Message-IDs (defaults to a key derived from SECRET_KEY).
 MAIL_MESSAGE_ID_SECRET = env("MAIL_MESSAGE_ID_SECRET", default="")
 MAIL_MESSAGE_ID_DOMAIN = env("MAIL_MESSAGE_ID_DOMAIN", default="helpdesk.example")

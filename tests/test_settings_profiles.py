@@ -11,8 +11,15 @@ PRINT = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='helpdesk.sett
          "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.STORAGES['staticfiles']['BACKEND'])")
 
 
+PRODUCTION = {"HELPDESK_PROFILE": "production", "SECRET_KEY": "x" * 50,
+              "DATABASE_URL": "postgres://helpdesk@127.0.0.1:5432/helpdesk",
+              "REDIS_URL": "redis://127.0.0.1:6379/0", "ALLOWED_HOSTS": "helpdesk.example.com",
+              "SITE_URL": "https://helpdesk.example.com",
+              "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend"}
+
+
 def _run(**env):
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "HELPDESK_PROFILE")}
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
     return subprocess.run([sys.executable, "-c", PRINT], env={**base, **env},
                           cwd=settings.BASE_DIR, capture_output=True, text=True)
 
@@ -24,7 +31,8 @@ def test_production_without_secret_key_does_not_start():
 
 
 def test_production_hardens_cookies_and_static_files():
-    result = _run(HELPDESK_PROFILE="production", SECRET_KEY="x" * 50)
+    result = _run(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True",
                                      "whitenoise.storage.CompressedManifestStaticFilesStorage"]
 

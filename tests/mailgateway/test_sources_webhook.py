@@ -6,8 +6,10 @@ import hmac
 import time
 
 import pytest
+from django.test import override_settings
 
 from mailgateway.models import InboundMessage
+from tests.support.urlconf import reload_urlconf
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +21,14 @@ RAW = (b"From: Maria <maria@acme.example>\r\nTo: support@helpdesk.example\r\n"
 
 
 @pytest.fixture(autouse=True)
-def anymail_settings(settings):
-    settings.ANYMAIL = {"WEBHOOK_SECRET": "hookuser:s3cret-hook",
-                        "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
+def anymail_settings():
+    """Webhooks enabled with a secret: mounted (the URL configuration is reloaded)."""
+    with override_settings(ANYMAIL={"WEBHOOK_SECRET": "hookuser:s3cret-hook",
+                                    "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
+                           MAIL_WEBHOOKS_ENABLED=True):
+        reload_urlconf()
+        yield
+    reload_urlconf()
 
 
 def auth(secret: str) -> str:

@@ -1,0 +1,63 @@
+"""Create a customer contact (and its organization when new), e.g. the first customer of a
+new installation or a smoke test's:
+
+    HELPDESK_CUSTOMER_PASSWORD=… manage.py create_customer --email maria@acme.example \
+        --organization "Acme Telecom" --full-name "María García" --org-admin --confirmed
+
+The password is read from HELPDESK_CUSTOMER_PASSWORD (never from the command line, where
+other users of the host could read it), else asked for on a terminal; with neither, the
+contact gets no usable password and sets one through "forgot password"."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+
+from accounts import services
+from accounts.models import User
+
+PASSWORD_ENV = "HELPDESK_CUSTOMER_PASSWORD"
+
+
+class Command(BaseCommand):
+    help = "Create a customer contact (and its organization when new)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--email", required=True)
+        parser.add_argument("--organization", required=True, help="organization name")
+        parser.add_argument("--full-name", default="")
+        parser.add_argument("--org-admin", action="store_true",
+                            help="the organization's admin (credits, all its tickets)")
+        parser.add_argument("--confirmed", action="store_true",
+                            help="contact details already confirmed (no first-login step)")
+
+    def _password(self) -> str | None:
+        password = os.environ.get(PASSWORD_ENV, "")
+        if password:
+            return password
+        if sys.stdin.isatty():
+            first, second = getpass.getpass("Password: "), getpass.getpass("Again: ")
+            if first != second:
+                raise CommandError("The passwords differ.")
+            return first or None
+        return None
+
+    def handle(self, *args, email, organization, full_name, org_admin, confirmed, **options):
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            raise CommandError(f"Not an email address: {email!r}") from error
+        if User.objects.filter(email__iexact=email.strip()).exists():
+            raise CommandError(f"A user with the email {email!r} exists already.")
+        password = self._password()
+        user = services.contact_create(
+            email=email, password=password, organization_name=organization,
+            full_name=full_name, details_confirmed=confirmed,
+            role=User.Role.ORG_ADMIN if org_admin else User.Role.CONTACT)
+        how = "with a password" if password else "without a password (use 'forgot password')"
+        self.stdout.write(f"Created {user.email} in {user.organization} {how}.")

@@ -1,0 +1,95 @@
+"""The project's own system checks.
+
+`manage.py check --deploy` runs the deploy ones beside Django's (the documented production
+environment passes all of them: README, Production; `make check-deploy` in CI). The
+deploy/bin scripts refuse to start web, worker or beat on any error among them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.http.request import validate_host
+
+NOT_DELIVERING_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "helpdesk.mail_backends.EmlFileBackend",
+    "anymail.backends.test.EmailBackend",
+)
+
+
+@register(Tags.security, deploy=True)
+def site_url_check(app_configs, **kwargs):
+    """Email links point at SITE_URL: it must be https and a host this site answers to."""
+    issues = []
+    parts = urlsplit(settings.SITE_URL)
+    if parts.scheme != "https":
+        issues.append(Warning(
+            f"SITE_URL ({settings.SITE_URL!r}) is not https: links in emails would send "
+            "customers to the site over plain HTTP.",
+            hint="Set SITE_URL to the public https:// address of the site.",
+            id="helpdesk.W001"))
+    if not parts.hostname or not validate_host(parts.hostname, settings.ALLOWED_HOSTS):
+        issues.append(Error(
+            f"SITE_URL's host ({parts.hostname!r}) is not in ALLOWED_HOSTS "
+            f"({', '.join(settings.ALLOWED_HOSTS)}): links in emails would be refused.",
+            hint="Make SITE_URL and ALLOWED_HOSTS name the same public host.",
+            id="helpdesk.E002"))
+    return issues
+
+
+@register(Tags.security, deploy=True)
+def email_backend_check(app_configs, **kwargs):
+    if settings.EMAIL_BACKEND in NOT_DELIVERING_BACKENDS:
+        return [Error(
+            f"EMAIL_BACKEND is {settings.EMAIL_BACKEND!r}, which never delivers mail.",
+            hint="Use an anymail.backends.* backend or "
+                 "django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.",
+            id="helpdesk.E003")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def webhook_secret_check(app_configs, **kwargs):
+    secret = (settings.ANYMAIL or {}).get("WEBHOOK_SECRET")
+    if settings.MAIL_WEBHOOKS_ENABLED and not secret:
+        return [Error(
+            "MAIL_WEBHOOKS_ENABLED is on but ANYMAIL has no WEBHOOK_SECRET: the inbound "
+            "webhooks are not mounted (without a secret they would accept anyone).",
+            hint='Set ANYMAIL=\'{"WEBHOOK_SECRET": "user:long-random", ...}\' or turn '
+                 "MAIL_WEBHOOKS_ENABLED off.",
+            id="helpdesk.E004")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def debug_check(app_configs, **kwargs):
+    if settings.DEBUG:
+        return [Error("DEBUG is on: error pages would show settings and source code.",
+                      hint="Unset DEBUG.", id="helpdesk.E005")]
+    return []
+
+
+@register(deploy=True)
+def tasks_check(app_configs, **kwargs):
+    """Tasks run by a worker through a broker, never in the web process."""
+    broker = settings.CELERY_BROKER_URL or ""
+    if settings.CELERY_TASK_ALWAYS_EAGER or broker.startswith("memory://"):
+        return [Error(
+            "Celery tasks run in the web process (CELERY_TASK_ALWAYS_EAGER or an in-memory "
+            "broker): mail and inbound processing would block requests and be lost on errors.",
+            hint="Set REDIS_URL and unset CELERY_TASK_ALWAYS_EAGER.", id="helpdesk.E006")]
+    return []
+
+
+@register(deploy=True)
+def database_check(app_configs, **kwargs):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if not engine.endswith(("postgresql", "postgis")):
+        return [Error(f"The database is {engine!r}; production runs on PostgreSQL.",
+                      hint="Set DATABASE_URL=postgres://…", id="helpdesk.E007")]
+    return []

@@ -1,0 +1,116 @@
+"""What the production profile needs before it starts, and how it refuses to start.
+
+Imported by helpdesk/settings.py before anything else is configured: plain Python, no Django.
+The production profile (HELPDESK_PROFILE=production) never falls back to the embedded
+default's SQLite database, in-process tasks or .eml files: a variable it needs that is unset
+(or empty) stops the process with one line on stderr naming every missing variable, and a
+non-zero exit status (no traceback).
+
+HELPDESK_BUILD_STATIC=1 is the image build's switch: production settings without secrets or
+services, for `collectstatic` only (any other command is refused, so the switch left set at
+run time can never serve with a throwaway key).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
+                          "SITE_URL", "EMAIL_BACKEND")
+WEBHOOK_SECRET_NAME = "ANYMAIL WEBHOOK_SECRET"
+BUILD_STATIC_COMMANDS = ("collectstatic",)
+PROFILES = ("embedded", "production")
+
+REFUSAL = ("helpdesk: the production profile (HELPDESK_PROFILE=production) refuses to start: "
+           "missing {names} (see the README's production section)")
+BUILD_REFUSAL = ("helpdesk: HELPDESK_BUILD_STATIC=1 is only for `manage.py collectstatic` at "
+                 "image build time; unset it to run anything else")
+UNKNOWN_PROFILE = ("helpdesk: HELPDESK_PROFILE={profile!r} is not a profile (embedded or "
+                   "production); refusing to start rather than guess")
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def _set(environ: Mapping[str, str], name: str) -> bool:
+    return bool(environ.get(name, "").strip())
+
+
+def webhook_secret(environ: Mapping[str, str]) -> str:
+    """ANYMAIL's WEBHOOK_SECRET from the ANYMAIL JSON ("" when unset or not JSON: the
+    settings then fail on the JSON themselves)."""
+    try:
+        anymail = json.loads(environ.get("ANYMAIL", "") or "{}")
+    except ValueError:
+        return ""
+    secret = anymail.get("WEBHOOK_SECRET", "") if isinstance(anymail, dict) else ""
+    return secret if isinstance(secret, str) else ",".join(secret or [])
+
+
+def webhooks_enabled(environ: Mapping[str, str]) -> bool:
+    """MAIL_WEBHOOKS_ENABLED when set; otherwise on exactly when a webhook secret is set."""
+    value = environ.get("MAIL_WEBHOOKS_ENABLED", "").strip().lower()
+    if value:
+        return value in TRUE_WORDS
+    return bool(webhook_secret(environ))
+
+
+def production_missing(environ: Mapping[str, str]) -> list[str]:
+    """The names the production profile needs and does not have, in a stable order."""
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not _set(environ, name)]
+    if webhooks_enabled(environ) and not webhook_secret(environ):
+        missing.append(WEBHOOK_SECRET_NAME)
+    return missing
+
+
+def build_static(environ: Mapping[str, str]) -> bool:
+    return environ.get("HELPDESK_BUILD_STATIC", "").strip().lower() in TRUE_WORDS
+
+
+def refusal(environ: Mapping[str, str], argv: Sequence[str]) -> str | None:
+    """The one line the process exits with, or None when it may start."""
+    if build_static(environ):
+        return None if any(cmd in argv for cmd in BUILD_STATIC_COMMANDS) else BUILD_REFUSAL
+    missing = production_missing(environ)
+    return REFUSAL.format(names=", ".join(missing)) if missing else None
+
+
+def profile_checked(profile: str) -> str:
+    """The profile; a misspelt one (e.g. "prod") stops the start-up instead of silently
+    running the embedded default."""
+    if profile not in PROFILES:
+        raise SystemExit(UNKNOWN_PROFILE.format(profile=profile))
+    return profile
+
+
+def refuse_or_continue(environ: Mapping[str, str], argv: Sequence[str] | None = None) -> None:
+    """Exit with the refusal line (status 1, no traceback) when production cannot start."""
+    line = refusal(environ, sys.argv if argv is None else argv)
+    if line:
+        raise SystemExit(line)
+
+
+def networks(items: Sequence[str], *, name: str) -> list:
+    """Addresses and CIDRs as ip_network objects; a wrong one stops the start-up with one line."""
+    from ipaddress import ip_network
+
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise SystemExit(f"helpdesk: {name}: {item!r} is not an IP address or network "
+                             "(e.g. 10.0.0.0/8, 192.0.2.10)") from None
+    return parsed
+
+
+def proxy_ssl_header(items: Sequence[str]) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from "HEADER,value" (None when empty); anything else stops the
+    start-up with one line rather than silently trusting no header."""
+    items = [item.strip() for item in items if item.strip()]
+    if not items:
+        return None
+    if len(items) != 2 or not items[0].startswith("HTTP_"):
+        raise SystemExit("helpdesk: SECURE_PROXY_SSL_HEADER must be HEADER,value "
+                         f"(e.g. HTTP_X_FORWARDED_PROTO,https), not {','.join(items)!r}")
+    return items[0], items[1]

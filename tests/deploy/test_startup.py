@@ -1,0 +1,115 @@
+"""Production refuses to start, with one line naming everything missing (no traceback), and
+never falls back to the embedded default's SQLite, in-process tasks or .eml files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from helpdesk import startup
+
+DOCUMENTED = {
+    "HELPDESK_PROFILE": "production",
+    "SECRET_KEY": "k3y-" * 13,
+    "DATABASE_URL": "postgres://helpdesk@127.0.0.1:5432/helpdesk",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ALLOWED_HOSTS": "helpdesk.example.com",
+    "SITE_URL": "https://helpdesk.example.com",
+    "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+}
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL",
+            "EMAIL_BACKEND")
+# Names that must not leak in from the test run's own environment.
+CLEARED = (*DOCUMENTED, "ANYMAIL", "MAIL_WEBHOOKS_ENABLED", "HELPDESK_BUILD_STATIC",
+           "CELERY_TASK_ALWAYS_EAGER", "TEST_DATABASE_NAME", "CELERY_BROKER_URL")
+
+
+def manage_check(env: dict) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR,
+                          env={**base, **env}, capture_output=True, text=True, timeout=120)
+
+
+def assert_refused(result: subprocess.CompletedProcess, *names: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("helpdesk: the production profile")
+    for name in names:
+        assert name in lines[0]
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_production_without_a_required_variable_prints_one_line_and_exits(name):
+    env = {k: v for k, v in DOCUMENTED.items() if k != name}
+    result = manage_check(env)
+    assert_refused(result, name)
+    others = [n for n in REQUIRED if n != name]
+    assert not any(f" {other}" in result.stderr for other in others)
+
+
+def test_every_missing_variable_is_named_on_the_one_line():
+    result = manage_check({"HELPDESK_PROFILE": "production"})
+    assert_refused(result, *REQUIRED)
+
+
+def test_an_empty_variable_is_missing():
+    result = manage_check({**DOCUMENTED, "DATABASE_URL": ""})
+    assert_refused(result, "DATABASE_URL")
+
+
+def test_webhooks_enabled_without_a_secret_refuse_to_start():
+    result = manage_check({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "true",
+                           "ANYMAIL": '{"POSTMARK_SERVER_TOKEN": "t"}'})
+    assert_refused(result, "ANYMAIL WEBHOOK_SECRET")
+
+
+def test_the_documented_environment_starts():
+    result = manage_check(DOCUMENTED)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_build_switch_refuses_anything_but_collectstatic():
+    result = manage_check({"HELPDESK_PROFILE": "production", "HELPDESK_BUILD_STATIC": "1"})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [startup.BUILD_REFUSAL]
+
+
+@pytest.mark.parametrize(("environ", "missing"), [
+    ({**DOCUMENTED}, []),
+    ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "false"}, []),
+    ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "on"}, [startup.WEBHOOK_SECRET_NAME]),
+    ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "on",
+      "ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}'}, []),
+    ({**DOCUMENTED, "SECRET_KEY": "   "}, ["SECRET_KEY"]),
+])
+def test_production_missing(environ, missing):
+    assert startup.production_missing(environ) == missing
+
+
+def test_webhooks_are_on_by_default_exactly_when_a_secret_is_set():
+    assert startup.webhooks_enabled({"ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}'})
+    assert not startup.webhooks_enabled({"ANYMAIL": '{"POSTMARK_SERVER_TOKEN": "t"}'})
+    assert not startup.webhooks_enabled({"ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}',
+                                         "MAIL_WEBHOOKS_ENABLED": "no"})
+
+
+def test_a_wrong_trusted_proxy_is_one_line():
+    with pytest.raises(SystemExit) as exit_info:
+        startup.networks(["10.0.0.0/8", "not-an-address"], name="TRUSTED_PROXIES")
+    assert "TRUSTED_PROXIES: 'not-an-address'" in str(exit_info.value)
+
+
+def test_a_wrong_proxy_ssl_header_is_one_line():
+    assert startup.proxy_ssl_header(["HTTP_X_FORWARDED_PROTO", "https"]) == (
+        "HTTP_X_FORWARDED_PROTO", "https")
+    assert startup.proxy_ssl_header([]) is None
+    with pytest.raises(SystemExit) as exit_info:
+        startup.proxy_ssl_header(["X-Forwarded-Proto"])
+    assert "SECURE_PROXY_SSL_HEADER must be HEADER,value" in str(exit_info.value)
