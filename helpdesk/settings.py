@@ -105,20 +105,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 
+# The database cache (table created by a migration) is the embedded default's cache, and with
+# Redis the store of the login and password-reset throttles while Redis is down.
+DATABASE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                  "LOCATION": "helpdesk_cache"}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-        }
+            # A dead Redis costs milliseconds: short timeouts, no retries (the callers fall
+            # back to the database, accounts.cache_guard).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25),
+                "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5),
+                "retry_on_timeout": False,
+                "health_check_interval": 30,
+            },
+        },
+        "database": DATABASE_CACHE,
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "helpdesk_cache",
-        }
-    }
+    CACHES = {"default": DATABASE_CACHE, "database": DATABASE_CACHE}
+THROTTLE_FALLBACK_CACHE = "database"
+# After a failed cache call a process leaves the cache alone for this long.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
@@ -146,8 +157,9 @@ SESSION_COOKIE_HTTPONLY = True
 # Redis restart); without it, the cache is itself the database, so sessions stay there.
 # Each user's permission set kept in Redis between requests (accounts.permission_cache).
 PERMISSION_CACHE = env.bool("PERMISSION_CACHE", default=bool(REDIS_URL))
-SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
-                  else "django.contrib.sessions.backends.db")
+# accounts.sessions: Django's cached_db, guarded against Redis being down (database instead).
+SESSION_ENGINE = "accounts.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_CACHE_MAX_AGE_SECONDS = 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
