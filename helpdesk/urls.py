@@ -12,3 +12,6 @@ urlpatterns = [
     path("api/", include("helpdesk.api_urls")),
     path("", include("tickets.urls")),
 ]
+
+handler404 = "helpdesk.errors.page_not_found"
+handler500 = "helpdesk.errors.server_error"
