@@ -92,3 +92,16 @@ def test_a_logged_in_contacts_404_is_in_their_language(client, two_orgs):
     client.force_login(two_orgs.maria)
     html = assert_our_page(client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="es"), 404)
     assert "Page not found" in html
+
+
+def test_a_form_without_its_csrf_token_is_our_403_page():
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/accounts/login/", {"username": "a@b.example", "password": "x"})
+    html = assert_our_page(response, 403)
+    assert "El formulario ha caducado" in html
+
+
+def test_permission_denied_is_our_403_page(client, two_orgs):
+    client.force_login(two_orgs.agent)  # staff, but not in the Agents group
+    response = client.get("/admin/tickets/ticket/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Access denied" in assert_our_page(response, 403)
