@@ -53,7 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "helpdesk.middleware.RequestIdMiddleware",  # first: every log line of the request has it
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "helpdesk.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -123,7 +123,6 @@ if REDIS_URL:
                 "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.25),
                 "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5),
                 "retry_on_timeout": False,
-                "health_check_interval": 30,
             },
         },
         "database": DATABASE_CACHE,

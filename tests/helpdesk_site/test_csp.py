@@ -50,3 +50,28 @@ def test_every_response_has_the_policy(client, path, status):
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
     assert policy["base-uri"] == "'self'" and policy["form-action"] == "'self'"
+
+
+def test_the_fixed_policy_is_built_once_and_view_decorators_still_apply(rf):
+    from csp.decorators import csp_exempt, csp_update
+    from django.http import HttpResponse
+
+    from helpdesk.middleware import ContentSecurityPolicyMiddleware
+
+    def plain(request):
+        return HttpResponse("ok")
+
+    @csp_update({"img-src": ["https://images.example"]})
+    def updated(request):
+        return HttpResponse("ok")
+
+    @csp_exempt()
+    def exempt(request):
+        return HttpResponse("ok")
+
+    def policy(view):
+        return ContentSecurityPolicyMiddleware(view)(rf.get("/")).get("Content-Security-Policy")
+
+    assert "default-src 'self'" in policy(plain)
+    assert "img-src 'self' data: https://images.example" in policy(updated)
+    assert policy(exempt) is None
