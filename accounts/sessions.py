@@ -27,6 +27,9 @@ from django.core.cache import caches
 from .cache_guard import CacheUnavailable, guarded, recovery_hook
 
 EPOCH_KEY = "accounts:sessions:epoch"
+# Apart from cached_db's own entries (plain dicts), which processes of the previous release
+# may still read and write during a rolling deploy.
+KEY_PREFIX = "accounts.sessions:v1:"
 
 
 def _cache():
@@ -41,6 +44,7 @@ def new_epoch() -> str:
 
 
 class SessionStore(CachedDBStore):
+    cache_key_prefix = KEY_PREFIX
     _epoch: str | None = None
 
     def _cache_timeout(self, expiry=None) -> int:
