@@ -33,7 +33,7 @@ def _table(headers, rows) -> str:
 
 
 def _active(flag: bool) -> str:
-    return format_html('<span style="color:{}">{}</span>', "#3c8d3c" if flag else "#ba2121",
+    return format_html('<span class="{}">{}</span>', "flag-yes" if flag else "flag-no",
                        _("active") if flag else _("expired"))
 
 
@@ -77,8 +77,8 @@ class OrganizationAdmin(admin.ModelAdmin):
         if account is None:
             return 0
         minutes = account.balance_minutes
-        return format_html('<strong style="color:{}">{}</strong>',
-                           "#ba2121" if minutes < 0 else "inherit", minutes)
+        return format_html('<strong class="{}">{}</strong>',
+                           "flag-no" if minutes < 0 else "", minutes)
 
     @admin.display(description=_("latest ledger entries"))
     def recent_ledger(self, obj):

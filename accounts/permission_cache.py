@@ -9,6 +9,12 @@ behind the ORM's back (raw SQL) take effect within MAX_AGE_SECONDS.
 
 On with Redis (settings.PERMISSION_CACHE); with the embedded default the cache is a database
 table, where a cache read costs what it would save.
+
+With Redis down the set is computed from the database (accounts.cache_guard). A generation
+that could not be written then (a permission changed during the outage) is written by the
+process that saw the outage before its first cache read once Redis is back (its recovery
+hook), so no set cached before the change is served again; at worst, by a process that
+died in between, MAX_AGE_SECONDS later.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from .cache_guard import CacheUnavailable, guarded, recovery_hook
+
 MAX_AGE_SECONDS = 300
 GENERATION_KEY = "accounts:perms:generation"
 
@@ -33,24 +41,39 @@ def _user_key(user_id: int) -> str:
 
 def cached_permissions(*, user_id: int, compute: Callable[[], set[str]]) -> set[str]:
     """The user's permission strings from the cache, or compute() stored for next time.
-    One cache round trip when the set is cached."""
+    One cache round trip when the set is cached; compute() alone when the cache is down."""
     key = _user_key(user_id)
-    found = cache.get_many([GENERATION_KEY, key])
-    generation = found.get(GENERATION_KEY)
-    entry = found.get(key)
-    if generation is not None and entry is not None and entry[0] == generation:
-        return set(entry[1])
-    if generation is None:
-        generation = _new_generation()
+    try:
+        found = guarded(lambda: cache.get_many([GENERATION_KEY, key]))
+        generation = found.get(GENERATION_KEY)
+        entry = found.get(key)
+        if generation is not None and entry is not None and entry[0] == generation:
+            return set(entry[1])
+        if generation is None:
+            generation = guarded(_new_generation)
+    except CacheUnavailable:
+        return compute()
     permissions = compute()
-    cache.set(key, (generation, sorted(permissions)), MAX_AGE_SECONDS)
+    try:
+        guarded(lambda: cache.set(key, (generation, sorted(permissions)), MAX_AGE_SECONDS))
+    except CacheUnavailable:
+        pass
     return permissions
 
 
+@recovery_hook
 def _new_generation() -> str:
     token = uuid.uuid4().hex
     cache.set(GENERATION_KEY, token, None)
     return token
+
+
+def _new_generation_guarded() -> None:
+    """A new generation, or (cache down) one written by the recovery hook when it is back."""
+    try:
+        guarded(_new_generation)
+    except CacheUnavailable:
+        pass
 
 
 def permissions_changed(**_kwargs) -> None:
@@ -58,8 +81,8 @@ def permissions_changed(**_kwargs) -> None:
     committed: a request that read the old rows between the signal and the commit may have
     cached them under the first new generation."""
     if settings.PERMISSION_CACHE:
-        _new_generation()
-        transaction.on_commit(_new_generation)
+        _new_generation_guarded()
+        transaction.on_commit(_new_generation_guarded)
 
 
 def connect_signals() -> None:
@@ -79,5 +102,12 @@ def connect_signals() -> None:
 def _user_saved(*, instance, **_kwargs) -> None:
     if settings.PERMISSION_CACHE:
         key = _user_key(instance.pk)
-        cache.delete(key)
-        transaction.on_commit(lambda: cache.delete(key))
+
+        def drop() -> None:
+            try:
+                guarded(lambda: cache.delete(key))
+            except CacheUnavailable:
+                pass  # the recovery hook's new generation drops it
+
+        drop()
+        transaction.on_commit(drop)

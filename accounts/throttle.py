@@ -9,7 +9,12 @@ counted whether or not an account exists, and a refused request is only logged: 
 sees the same "sent" page, so the throttle never tells which addresses have accounts.
 
 Both count in fixed windows that start with their first event (_window_hit), which hold their
-length on every cache backend."""
+length on every cache backend.
+
+With Redis down (accounts.cache_guard) the counts are kept in the database cache
+(settings.THROTTLE_FALLBACK_CACHE) instead: logins and resets keep working and stay limited.
+The two stores count apart, so a window that spans an outage allows at most twice the limit;
+never a 500 and never unlimited guessing."""
 
 from __future__ import annotations
 
@@ -19,7 +24,9 @@ import secrets
 import unicodedata
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+
+from .cache_guard import CacheUnavailable, guarded
 
 logger = logging.getLogger("accounts.security")
 
@@ -44,11 +51,23 @@ def client_ip(request) -> str:
     return resolved(request)
 
 
+def _counted(operation):
+    """operation(store) on the shared cache, or on the database cache when it is down."""
+    try:
+        return guarded(lambda: operation(cache))
+    except CacheUnavailable:
+        return operation(caches[settings.THROTTLE_FALLBACK_CACHE])
+
+
 def _window_counter_key(*, key: str, window_id: str) -> str:
     return f"{key}:{window_id}"
 
 
 def _window_hit(*, key: str, window: int) -> int:
+    return _counted(lambda store: _window_hit_in(store, key=key, window=window))
+
+
+def _window_hit_in(store, *, key: str, window: int) -> int:
     """Count one event in a window that starts with its first event; return the count so far.
 
     The window is opened by an add() of a fresh id under `key` (expiring after `window`
@@ -56,33 +75,41 @@ def _window_hit(*, key: str, window: int) -> int:
     incr (database, file) rewrite the counter with the default timeout on every incr, so the
     counter's expiry is renewed after each hit; once the window key expires the next hit opens
     a new window with a new counter, whatever became of the old one."""
-    cache.add(key, secrets.token_hex(8), timeout=window)
-    window_id = cache.get(key) or secrets.token_hex(8)  # expired in between: a new window
+    store.add(key, secrets.token_hex(8), timeout=window)
+    window_id = store.get(key) or secrets.token_hex(8)  # expired in between: a new window
     counter = _window_counter_key(key=key, window_id=window_id)
-    cache.add(counter, 0, timeout=window)
+    store.add(counter, 0, timeout=window)
     try:
-        count = cache.incr(counter)
+        count = store.incr(counter)
     except ValueError:  # expired between add and incr
-        cache.set(counter, 1, timeout=window)
+        store.set(counter, 1, timeout=window)
         count = 1
-    cache.touch(counter, timeout=window)
+    store.touch(counter, timeout=window)
     return count
 
 
 def _window_count(*, key: str) -> int:
+    return _counted(lambda store: _window_count_in(store, key=key))
+
+
+def _window_count_in(store, *, key: str) -> int:
     """The count so far in the window open under `key` (0 when none is open); counts nothing."""
-    window_id = cache.get(key)
+    window_id = store.get(key)
     if window_id is None:
         return 0
-    return cache.get(_window_counter_key(key=key, window_id=window_id)) or 0
+    return store.get(_window_counter_key(key=key, window_id=window_id)) or 0
 
 
 def _window_clear(*, key: str) -> None:
+    _counted(lambda store: _window_clear_in(store, key=key))
+
+
+def _window_clear_in(store, *, key: str) -> None:
     """Forget the window open under `key` and its count; the next hit opens a new window."""
-    window_id = cache.get(key)
-    cache.delete(key)
+    window_id = store.get(key)
+    store.delete(key)
     if window_id is not None:
-        cache.delete(_window_counter_key(key=key, window_id=window_id))
+        store.delete(_window_counter_key(key=key, window_id=window_id))
 
 
 def login_is_throttled(*, email: str, ip: str) -> bool:

@@ -101,7 +101,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("reply text (quotes stripped)"))
     def reply_preview(self, obj):
         parsed = parse.parse_message(bytes(obj.raw))
-        return format_html('<pre style="white-space:pre-wrap">{}</pre>',
+        return format_html('<pre class="pre-wrap">{}</pre>',
                            services.reply_body(parsed))
 
     @admin.display(description=_("raw message"))
@@ -111,8 +111,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         if len(raw) > RAW_DISPLAY_MAX_BYTES:
             text += "\n[…]"
         # format_html escapes: the original is shown as text, never rendered as HTML.
-        return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">'
-                           '{}</pre>', text)
+        return format_html('<pre class="pre-wrap pre-scroll">{}</pre>', text)
 
     # --- actions -------------------------------------------------------------------------
 

@@ -154,13 +154,22 @@ OVERVIEW_CACHE_KEY = "tickets:queue-overview:v1"
 def queue_overview_cached(*, max_age_seconds: int = 30) -> tuple[list[dict], object]:
     """The overview as computed at most max_age_seconds ago, and when it was computed:
     counting every open ticket of a million-ticket table takes a noticeable fraction of a
-    second, too much for the admin's home page on every visit."""
+    second, too much for the admin's home page on every visit. Computed on every visit while
+    the cache (Redis) is down."""
     from django.core.cache import cache
 
-    cached = cache.get(OVERVIEW_CACHE_KEY)
+    from accounts.cache_guard import CacheUnavailable, guarded
+
+    try:
+        cached = guarded(lambda: cache.get(OVERVIEW_CACHE_KEY))
+    except CacheUnavailable:
+        return queue_overview(), timezone.now()
     if cached is None:
         cached = (queue_overview(), timezone.now())
-        cache.set(OVERVIEW_CACHE_KEY, cached, max_age_seconds)
+        try:
+            guarded(lambda: cache.set(OVERVIEW_CACHE_KEY, cached, max_age_seconds))
+        except CacheUnavailable:
+            pass
     return cached
 
 

@@ -1,0 +1,106 @@
+"""The Content-Security-Policy in a real Chromium: the customer pages and the agent
+workspace (Django's admin included) load with no violation, and what moved out of inline
+scripts into static/js still works (canned reply insertion, overdraw warning)."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
+from tickets.models import CannedReply
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+# Records every violation the page reports (init scripts are not subject to the page's CSP).
+LISTEN_FOR_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") +
+                              " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI")
+        pytest.skip("Chromium is not installed")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(LISTEN_FOR_VIOLATIONS)
+        console: list[str] = []
+        page.on("console", lambda msg: console.append(msg.text))
+        page.console_messages = console
+        yield page
+        browser.close()
+
+
+def visit(page, url: str, status: int = 200) -> None:
+    """Open `url`, check its policy header and that it reported no violation."""
+    response = page.goto(url)
+    assert response.status == status and response.url == url, (url, response.url)
+    policy = response.headers.get("content-security-policy", "")
+    assert "default-src 'self'" in policy and "unsafe-inline" not in policy, url
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, url
+    page.wait_for_load_state("load")
+    violations = page.evaluate("window.__cspViolations")
+    refused = [m for m in page.console_messages if "Content Security Policy" in m]
+    assert violations == [] and refused == [], (url, violations, refused)
+
+
+def login(page, base: str, path: str, email: str, password: str) -> None:
+    page.goto(base + path)
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form:not(.lang-switch) [type=submit]")
+
+
+def test_customer_pages_have_no_csp_violation(live_server, transactional_db, browser_page,
+                                              two_orgs):
+    ticket = freepbx_configuration_ticket(two_orgs).ticket
+    page, base = browser_page, live_server.url
+    visit(page, f"{base}/accounts/login/")
+    visit(page, f"{base}/accounts/password-reset/")
+    visit(page, f"{base}/no-such-page/", status=404)
+    login(page, base, "/accounts/login/", two_orgs.maria.email, two_orgs.password)
+    for path in ("/", "/tickets/resolved/", "/tickets/new/", "/tickets/new/sipstation-general/",
+                 f"/tickets/{ticket.number}/", "/credits/"):
+        visit(page, base + path)
+    visit(page, base + "/tickets/new/sipstation-general/")
+    inputs = page.locator("input[type=file]").count()
+    page.click("[data-add-file]")  # static/js/files.js adds a file input
+    assert page.locator("input[type=file]").count() == inputs + 1
+
+
+def test_agent_workspace_and_django_admin_have_no_csp_violation(
+        live_server, transactional_db, browser_page, two_orgs):
+    make_agent(two_orgs.agent)
+    two_orgs.agent.is_superuser = True  # every admin page, Django's own change forms too
+    two_orgs.agent.save()
+    ticket = freepbx_configuration_ticket(two_orgs).ticket
+    canned = CannedReply.objects.create(title="Reboot", body="Please reboot the PBX.")
+    page, base = browser_page, live_server.url
+    visit(page, f"{base}/admin/login/")
+    login(page, base, "/admin/login/", two_orgs.agent.email, two_orgs.password)
+    for path in ("/admin/", "/admin/tickets/ticket/", "/admin/tickets/ticket/overview/",
+                 f"/admin/tickets/ticket/{ticket.pk}/change/",
+                 f"/admin/accounts/organization/{two_orgs.acme.pk}/change/",
+                 f"/admin/accounts/user/{two_orgs.maria.pk}/change/",
+                 "/admin/tickets/cannedreply/add/", "/admin/auth/group/",
+                 "/admin/mailgateway/inboundmessage/"):
+        visit(page, base + path)
+
+    visit(page, f"{base}/admin/tickets/ticket/{ticket.pk}/change/")
+    page.select_option("#id_canned_reply", str(canned.pk))  # static/js/agent.js
+    assert page.input_value("#reply textarea[name=body]") == "Please reboot the PBX."
+    assert page.is_hidden("#overdraw-warning")
+    page.fill("#log-time input[name=minutes]", "100000")
+    assert page.is_visible("#overdraw-warning")
