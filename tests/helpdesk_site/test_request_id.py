@@ -90,7 +90,13 @@ def test_the_log_format_is_json_in_production_and_text_by_default(tmp_path):
         env={**base, **env}, capture_output=True, text=True, cwd=django_settings.BASE_DIR,
         check=True).stdout.strip()
     assert run() == "text"
-    assert run(HELPDESK_PROFILE="production", SECRET_KEY="x" * 50, LOG_FORMAT="json") == "json"
+    production = {"HELPDESK_PROFILE": "production", "SECRET_KEY": "x" * 50,
+                  "DATABASE_URL": "postgres://helpdesk@127.0.0.1:5432/helpdesk",
+                  "REDIS_URL": "redis://127.0.0.1:6379/0", "ALLOWED_HOSTS": "helpdesk.example",
+                  "SITE_URL": "https://helpdesk.example",
+                  "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
+    assert run(**production) == "json"
+    assert run(**production, LOG_FORMAT="text") == "text"
     assert run(LOG_FORMAT="json") == "json"
 
 
