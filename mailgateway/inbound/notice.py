@@ -1,8 +1,9 @@
 """The one bilingual notice a human sender gets when their mail is quarantined.
 
 It explains how to reply or open a ticket and reveals nothing about any ticket. It is an
-automatic mail (Auto-Submitted, X-Auto-Response-Suppress, Precedence, our loop header), sent
-after commit through Django's mail API, at most once per address per hour (Django cache).
+automatic mail (Auto-Submitted, X-Auto-Response-Suppress, Precedence, our loop header),
+recorded in the outbox in the quarantining transaction and sent after commit, at most once
+per address per hour (Django cache).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
+
+from outbox import services as outbox_services
 
 from ..message_ids import LOOP_HEADER
 
@@ -65,13 +68,17 @@ def notice_build(*, address: str, in_reply_to: str = "") -> EmailMessage:
     )
 
 
-def notice_send(*, address: str, in_reply_to: str = "") -> bool:
-    """Send the notice unless rate-limited; True when sent. Never raises."""
+def notice_record(*, address: str, in_reply_to: str = "") -> bool:
+    """Record the notice in the outbox (caller's transaction) unless rate-limited; True when
+    recorded. A failing rate-limit cache never breaks the pipeline (no notice then)."""
     try:
         if not notice_allowed(address):
             return False
-        notice_build(address=address, in_reply_to=in_reply_to).send()
-        return True
-    except Exception:  # a notice must never break the pipeline
-        logger.exception("quarantine notice to %s failed", address)
+    except Exception:
+        logger.exception("quarantine notice to %s: rate limit unavailable", address)
         return False
+    built = notice_build(address=address, in_reply_to=in_reply_to)
+    outbox_services.outbox_email_record(
+        kind="quarantine_notice", to_address=address, subject=built.subject,
+        body_text=built.body, headers=built.extra_headers, from_email=built.from_email)
+    return True
