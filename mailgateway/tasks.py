@@ -19,7 +19,7 @@ from django.db import DatabaseError, InterfaceError, transaction
 from django.utils import timezone
 
 from outbox.services import SendInProgress
-from outbox.tasks import retry_countdown_seconds
+from outbox.tasks import retry_countdown_seconds, retry_while_claimed
 
 from .models import InboundMessage
 
@@ -46,7 +46,7 @@ def send_ticket_notification(self, *, kind: str, ticket_id: int, message_id: int
             kind=kind, ticket_id=ticket_id, message_id=message_id,
             header_message_id=header_message_id)
     except SendInProgress as busy:  # a duplicate delivery while another run sends it
-        raise self.retry(countdown=busy.retry_in_seconds, max_retries=None) from busy
+        return retry_while_claimed(self, busy)
     except RETRYABLE as error:
         if self.request.retries >= self.max_retries or header_message_id is None:
             if header_message_id:

@@ -18,6 +18,16 @@ logger = logging.getLogger(__name__)
 
 RETRYABLE = (OSError, DatabaseError, InterfaceError)  # smtplib and requests errors are OSError
 SEND_MAX_RETRIES = 8
+BUSY_MAX_RETRIES = SEND_MAX_RETRIES + 10  # waits for another run's claim (each ≤ the claim)
+
+
+def retry_while_claimed(task, busy: services.SendInProgress):
+    """Another run is sending this row: look again once its claim has expired (it will
+    have marked the row sent by then, or died). In-process (eager) there is no later: the
+    other run is the one that sends."""
+    if task.request.is_eager:
+        return "busy"
+    raise task.retry(countdown=busy.retry_in_seconds, max_retries=BUSY_MAX_RETRIES) from busy
 
 
 def retry_countdown_seconds(retries: int) -> int:
@@ -31,7 +41,7 @@ def outbox_email_send(self, *, email_id: int) -> str:
     try:
         return services.outbox_email_send(email_id=email_id)
     except services.SendInProgress as busy:
-        raise self.retry(countdown=busy.retry_in_seconds, max_retries=None) from busy
+        return retry_while_claimed(self, busy)
     except RETRYABLE as error:
         if self.request.retries >= self.max_retries:
             services.outbox_email_give_up(email_id=email_id, reason=repr(error))
