@@ -242,6 +242,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
     "unacked_restore_interval": CELERY_UNACKED_RESTORE_SECONDS,
     "unacked_restore_throttle": 1,
+    # A worker killed while it restores holds kombu's restore lock until it expires (300 s
+    # by default): the next restore would wait that long.
+    "unacked_mutex_expire": max(5, 3 * CELERY_UNACKED_RESTORE_SECONDS),
     "socket_connect_timeout": 5,
 }
 TASK_RETRY_MAX_COUNTDOWN_SECONDS = max(1, min(600, CELERY_VISIBILITY_TIMEOUT_SECONDS // 2))
