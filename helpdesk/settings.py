@@ -245,18 +245,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A worker killed while it restores holds kombu's restore lock until it expires (300 s
     # by default): the next restore would wait that long.
     "unacked_mutex_expire": max(5, 3 * CELERY_UNACKED_RESTORE_SECONDS),
-    "socket_connect_timeout": 5,
+    "socket_connect_timeout": 2,
 }
 TASK_RETRY_MAX_COUNTDOWN_SECONDS = max(1, min(600, CELERY_VISIBILITY_TIMEOUT_SECONDS // 2))
-# Publishing during a broker outage gives up quickly (the outbox sweep dispatches later).
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
-                                    "interval_step": 0.2, "interval_max": 0.5}
+# Publishing during a broker outage gives up quickly (the outbox sweep dispatches later);
+# after a failure a process leaves new rows to the sweep for OUTBOX_DISPATCH_PAUSE_SECONDS.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0,
+                                    "interval_step": 0.2, "interval_max": 0.2}
 # Transactional outbox (outbox app): tasks and emails are recorded with the change that
 # causes them and dispatched after commit; the sweep dispatches what is still pending after
 # OUTBOX_DISPATCH_AFTER_SECONDS. A send is claimed for OUTBOX_SEND_CLAIM_SECONDS (longer
 # than any send takes with EMAIL_TIMEOUT): a run killed mid-send is retried after it.
 OUTBOX_DISPATCH_AFTER_SECONDS = env.int("OUTBOX_DISPATCH_AFTER_SECONDS", default=60)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
+OUTBOX_DISPATCH_PAUSE_SECONDS = env.float("OUTBOX_DISPATCH_PAUSE_SECONDS", default=15.0)
 OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.

@@ -25,9 +25,9 @@ import datetime as dt
 import importlib
 import logging
 import math
+import time
 import uuid
 from email.utils import make_msgid
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -63,7 +63,12 @@ def outbox_task_record(*, name: str, kwargs: dict, idempotency_key: str = "") ->
     row = OutboxTask.objects.create(
         name=name, kwargs=kwargs, idempotency_key=(idempotency_key or
                                                    f"{name}:{uuid.uuid4().hex}")[:255])
-    transaction.on_commit(partial(outbox_task_dispatch, task_id=row.pk), robust=True)
+    task_id = row.pk
+
+    def dispatch_after_commit() -> None:
+        outbox_task_dispatch(task_id=task_id)
+
+    transaction.on_commit(dispatch_after_commit, robust=True)
     return row
 
 
@@ -74,16 +79,38 @@ def _celery_task(name: str):
     return current_app.tasks[name]
 
 
-def outbox_task_dispatch(*, task_id: int) -> str:
+# Broker URL -> time.monotonic() until which this process leaves dispatching to the sweep:
+# during an outage a request pays the broker's connection timeout once per pause, not on
+# every commit.
+_broker_paused_until: dict[str, float] = {}
+
+
+def _broker_url() -> str:
+    from celery import current_app
+
+    return str(current_app.conf.broker_url)
+
+
+def outbox_task_dispatch(*, task_id: int, force: bool = False) -> str:
     """Hand one recorded task to the broker (eager mode: run it). Never raises: a broker
-    error is logged and recorded on the row, which the sweep dispatches later."""
-    row = OutboxTask.objects.filter(pk=task_id, dispatched_at__isnull=True).first()
+    error is logged and recorded on the row, which the sweep dispatches later; for
+    OUTBOX_DISPATCH_PAUSE_SECONDS after it this process leaves new rows to the sweep
+    (`force`: the sweep itself, which tries anyway)."""
+    if not force and time.monotonic() < _broker_paused_until.get(_broker_url(), 0.0):
+        return FAILED
+    try:
+        row = OutboxTask.objects.filter(pk=task_id, dispatched_at__isnull=True).first()
+    except Exception:  # the database went away after the commit: the sweep has the row
+        logger.exception("outbox task %s: not read after commit", task_id)
+        return FAILED
     if row is None:
         return SKIPPED
     try:
         _celery_task(row.name).apply_async(kwargs=row.kwargs)
     except Exception as error:  # the change is committed; the sweep will try again
         logger.warning("outbox task %s (%s) not dispatched: %r", row.pk, row.name, error)
+        _broker_paused_until[_broker_url()] = (time.monotonic()
+                                               + settings.OUTBOX_DISPATCH_PAUSE_SECONDS)
         try:
             OutboxTask.objects.filter(pk=row.pk).update(
                 dispatch_attempts=F("dispatch_attempts") + 1, last_error=repr(error)[:500])
@@ -110,7 +137,7 @@ def outbox_tasks_sweep(*, older_than_seconds: float | None = None, limit: int = 
                .order_by("id").values_list("id", flat=True)[:limit])
     dispatched = 0
     for task_id in ids:
-        outcome = outbox_task_dispatch(task_id=task_id)
+        outcome = outbox_task_dispatch(task_id=task_id, force=True)
         if outcome == FAILED:
             break
         dispatched += outcome == DISPATCHED

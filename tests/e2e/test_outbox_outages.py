@@ -138,7 +138,8 @@ def test_broker_down_loses_no_mail_and_the_sweep_sends_each_once(
     assert sorted(rows.values_list("kind", flat=True)) == ["agent_reply", "created"]
     assert not rows.filter(sent_at__isnull=False).exists()
     pending = OutboxTask.objects.filter(dispatched_at__isnull=True)
-    assert pending.count() == 2 and all(t.last_error for t in pending)
+    # The first dispatch met the broker's error; the second was left to the sweep (pause).
+    assert pending.count() == 2 and "Connection refused" in pending.last().last_error
     outbox_dir = tmp_path / "outbox"
     assert not outbox_dir.exists() or not any(outbox_dir.glob("*.eml"))
 

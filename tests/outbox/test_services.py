@@ -14,6 +14,13 @@ from outbox.models import Heartbeat, OutboxEmail, OutboxTask
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_dispatch_pause():
+    services._broker_paused_until.clear()
+    yield
+    services._broker_paused_until.clear()
+
+
 def record(**overrides) -> OutboxEmail:
     fields = {"kind": "test", "to_address": "maria@acme.example", "subject": "Hello",
               "body_text": "Body", "headers": {"Auto-Submitted": "auto-generated"}}
@@ -77,6 +84,10 @@ def test_a_dispatch_error_is_recorded_never_raised(monkeypatch):
     assert "broker unreachable" in task.last_error
     assert services.outbox_tasks_sweep(older_than_seconds=0) == 0  # stops at the error
     monkeypatch.undo()
+    # For a pause, this process leaves new rows to the sweep (no timeout per request) …
+    assert services.outbox_task_dispatch(task_id=task.pk) == services.FAILED
+    assert mail.outbox == []
+    # … which dispatches them whatever the pause.
     assert services.outbox_tasks_sweep(older_than_seconds=0) == 1
     assert len(mail.outbox) == 1
 
