@@ -86,7 +86,7 @@ def test_notices_are_recorded_in_the_change_transaction(two_orgs):
     assert email.sent_at is None and mail.outbox == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="concurrent claims need real row locking (PostgreSQL)")
 def test_concurrent_duplicates_of_the_task_send_once(two_orgs, settings):
