@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SMTP_PORT ?= 2525
 
-.PHONY: run test setup venv lint migrate bench-ledger bench-mail clean
+.PHONY: run test setup venv lint migrate bench bench-ledger bench-mail clean
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,14 @@ run: setup
 test: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The project's figures over HTTP against gunicorn, a Celery worker, PostgreSQL and Redis (one
+# a line, with the load average). Keeps its database (bench_helpdesk, a million tickets) between
+# runs; REDIS_URL must be a Redis database of the bench's own (its task queue is purged):
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/5 \
+#     make bench [BENCH_ARGS="--quick" | "--duration 60 --concurrency 8 --only submit"]
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Needs PostgreSQL and Redis: DATABASE_URL=postgres://… REDIS_URL=redis://… make bench-mail
 bench-mail: venv

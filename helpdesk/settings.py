@@ -30,6 +30,9 @@ SECRET_KEY = env("SECRET_KEY") if PRODUCTION else env(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Bench-only views under /bench/: `make bench` turns them on for its own server; off by
+# default, not for production.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 INSTALLED_APPS = [
     "helpdesk.admin_site.HelpdeskAdminConfig",  # django.contrib.admin, lazy app list
@@ -191,6 +194,31 @@ STORAGES = {
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Attachments are never served from MEDIA_URL: only through the permission-checked views.
 MEDIA_URL = "/media-not-served/"
+# Attachments' store: local disk under MEDIA_ROOT (embedded default) or, when
+# AWS_STORAGE_BUCKET_NAME is set, an S3-compatible object store (private objects, random
+# keys) shared by every web process and worker, on any host.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+# Downloads stay behind the permission-checked views. "stream" (default): the web process
+# reads the object and sends it (works when browsers cannot reach the store's endpoint,
+# e.g. an internal MinIO; no URL that outlives the check). "redirect": a 302 to a signed
+# URL valid ATTACHMENT_SIGNED_URL_SECONDS (the bytes skip the web process; the endpoint must
+# be reachable by browsers, e.g. AWS S3 itself). Local disk always streams.
+ATTACHMENT_DOWNLOAD = env("ATTACHMENT_DOWNLOAD", default="stream")
+ATTACHMENT_SIGNED_URL_SECONDS = env.int("ATTACHMENT_SIGNED_URL_SECONDS", default=60)
+if AWS_STORAGE_BUCKET_NAME:
+    from helpdesk.storage_config import s3_storage
+
+    STORAGES["default"] = s3_storage(
+        bucket_name=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+        access_key=env("AWS_ACCESS_KEY_ID", default=""),
+        secret_key=env("AWS_SECRET_ACCESS_KEY", default=""),
+        region_name=env("AWS_S3_REGION_NAME", default=""),
+        addressing_style=env("AWS_S3_ADDRESSING_STYLE", default=""),
+        signed_url_seconds=ATTACHMENT_SIGNED_URL_SECONDS,
+        connect_timeout_seconds=env.float("AWS_S3_CONNECT_TIMEOUT_SECONDS", default=5),
+        read_timeout_seconds=env.float("AWS_S3_READ_TIMEOUT_SECONDS", default=30),
+    )
 
 # Attachments
 ATTACHMENT_MAX_FILE_BYTES = env.int("ATTACHMENT_MAX_FILE_BYTES", default=20 * 1024 * 1024)

@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from tickets import attachment_store
 from tickets.models import Message, Ticket
 
 from .message_ids import LOOP_HEADER
@@ -109,7 +110,7 @@ def ticket_notification_build(*, kind: str, ticket: Ticket, message: Message | N
     email.attach_alternative(html, "text/html")
     if message is not None and kind == AGENT_REPLY:
         for attachment in message.attachments.all():
-            with attachment.file.open("rb") as handle:
-                email.attach(attachment.original_name, handle.read(),
-                             attachment.content_type or "application/octet-stream")
+            email.attach(attachment.original_name,
+                         attachment_store.file_read(attachment=attachment),
+                         attachment.content_type or "application/octet-stream")
     return email

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tickets import attachment_store
 from tickets import services as ticket_services
 from tickets.models import Message, Ticket, TicketEvent
 
@@ -113,7 +114,7 @@ def relaxed_commit() -> None:
 
 def inbound_message_process(*, inbound_id: int) -> InboundMessage:
     """Process a stored message once. Does nothing unless it is pending."""
-    with transaction.atomic():
+    with attachment_store.files_guard(), transaction.atomic():
         inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
         if inbound.status != Status.PENDING:
             return inbound
@@ -133,7 +134,7 @@ def inbound_messages_process(*, inbound_ids: list[int]) -> dict[int, str]:
     All or nothing: any error rolls the whole batch back and propagates; the caller then
     processes the messages one by one (`inbound_message_process`), so that only the
     failing message is left pending with its error."""
-    with transaction.atomic():
+    with attachment_store.files_guard(), transaction.atomic():
         relaxed_commit()
         rows = list(InboundMessage.objects.select_for_update(skip_locked=True)
                     .filter(pk__in=list(inbound_ids), status=Status.PENDING).order_by("pk"))
@@ -379,7 +380,7 @@ def _locked_quarantined(inbound_id: int) -> InboundMessage:
 
 def inbound_message_attach(*, inbound_id: int, ticket: Ticket, actor) -> InboundMessage:
     """An agent appends a quarantined message to a ticket (a customer reply: reopens)."""
-    with transaction.atomic():
+    with attachment_store.files_guard(), transaction.atomic():
         inbound = _locked_quarantined(inbound_id)
         parsed = parse.parse_message(bytes(inbound.raw))
         address = identify.sender_address(parsed)
@@ -396,7 +397,7 @@ def inbound_message_attach(*, inbound_id: int, ticket: Ticket, actor) -> Inbound
 def inbound_message_open_ticket(*, inbound_id: int, requester, department, actor
                                 ) -> InboundMessage:
     """An agent opens a ticket from a quarantined message, for `requester`."""
-    with transaction.atomic():
+    with attachment_store.files_guard(), transaction.atomic():
         inbound = _locked_quarantined(inbound_id)
         parsed = parse.parse_message(bytes(inbound.raw))
         files, notes = persist.files_split(attachments=parsed.attachments, ticket=None)

@@ -62,10 +62,12 @@ def _process_one(inbound_id: int) -> str:
     pending, so running this twice, or concurrently, threads the message once. A failure
     is recorded on the row (its error, one more attempt; given up after
     MAIL_INBOUND_MAX_ATTEMPTS) and raised for the task's retry."""
+    from tickets import attachment_store
+
     from . import services
 
     try:
-        with transaction.atomic():
+        with attachment_store.files_guard(), transaction.atomic():
             services.relaxed_commit()
             row = services.inbound_message_process(inbound_id=inbound_id)
     except InboundMessage.DoesNotExist:

@@ -56,3 +56,28 @@ def pytest_collection_modifyitems(items):
         if transactional and not kwargs.get("serialized_rollback"):
             item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True,
                                                       "serialized_rollback": True}))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One moto S3 server for the session (tests/support/procs.py S3Server)."""
+    from tests.support.procs import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3-logs")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings) -> str:
+    """A new, private bucket on the S3 server, and the attachments stored in it (the
+    STORAGES entry the settings build from AWS_STORAGE_BUCKET_NAME and friends)."""
+    from helpdesk.storage_config import s3_storage
+
+    bucket = s3_server.bucket_create()
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(
+        bucket_name=bucket, endpoint_url=s3_server.endpoint_url,
+        access_key=s3_server.access_key, secret_key=s3_server.secret_key,
+        region_name=s3_server.region, connect_timeout_seconds=2, read_timeout_seconds=5,
+        max_attempts=1)}
+    return bucket

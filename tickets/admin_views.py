@@ -72,9 +72,13 @@ def _reply(request, ticket):
     form = ReplyForm(request.POST, request.FILES, canned_replies=canned)
     if not form.is_valid():
         return {"reply_form": form}
-    services.agent_reply_create(ticket=ticket, agent=request.user,
-                                body=form.cleaned_data["body"],
-                                files=form.cleaned_data["files"], internal=form.internal)
+    try:
+        services.agent_reply_create(ticket=ticket, agent=request.user,
+                                    body=form.cleaned_data["body"],
+                                    files=form.cleaned_data["files"], internal=form.internal)
+    except TicketsError as error:  # e.g. the file store failed: keep what the agent typed
+        form.add_error(None, error.messages)
+        return {"reply_form": form}
     messages.success(request, _("Internal note added.") if form.internal
                      else _("Reply sent to the customer."))
     return None

@@ -3,11 +3,37 @@
 Used by the customer site (after its visibility check) and the agent workspace (after
 the staff permission check). The stored name is ours; the customer's file name appears
 only in Content-Disposition (RFC 5987-encoded by Django).
+
+Local disk: streamed from the file. Object store: streamed from the object by default
+(settings.ATTACHMENT_DOWNLOAD = "stream": the store's endpoint may be reachable only from
+our hosts, and no URL outlives the permission check), or with "redirect" a 302 to a signed
+URL valid ATTACHMENT_SIGNED_URL_SECONDS that forces the download and a safe content type
+(response-content-disposition / response-content-type), so the bytes skip the web process.
 """
 
-from django.http import FileResponse, Http404
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 
 from .models import Attachment
+
+logger = logging.getLogger(__name__)
+
+SAFE_CONTENT_TYPE = "application/octet-stream"
+CHUNK_BYTES = 64 * 1024
+STORE_UNAVAILABLE = _("This file cannot be downloaded right now. Please try again in a few "
+                      "minutes.")
 
 
 def download_name(name: str) -> str:
@@ -15,15 +41,74 @@ def download_name(name: str) -> str:
     return printable or "attachment"
 
 
-def attachment_response(attachment: Attachment) -> FileResponse:
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404 from error
-    response = FileResponse(handle, as_attachment=True,
-                            filename=download_name(attachment.original_name),
-                            content_type="application/octet-stream")
+def uses_object_store(storage) -> bool:
+    return hasattr(storage, "bucket_name") and hasattr(storage, "connection")
+
+
+def _secure(response):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def attachment_response(attachment: Attachment):
+    storage = attachment.file.storage
+    try:
+        if not uses_object_store(storage):
+            return _file_response(attachment)
+        if settings.ATTACHMENT_DOWNLOAD == "redirect":
+            return _redirect_response(attachment, storage)
+        return _object_stream_response(attachment, storage)
+    except Http404:
+        raise
+    except Exception as error:  # the store is down or refuses: say so, no 500
+        logger.error("attachment %s unreadable: %r", attachment.pk, error)
+        return _secure(HttpResponse(str(STORE_UNAVAILABLE), status=503,
+                                    content_type="text/plain; charset=utf-8"))
+
+
+def _file_response(attachment: Attachment) -> FileResponse:
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as error:
+        raise Http404 from error
+    return _secure(FileResponse(handle, as_attachment=True,
+                                filename=download_name(attachment.original_name),
+                                content_type=SAFE_CONTENT_TYPE))
+
+
+def _object_key(storage, name: str) -> str:
+    from storages.utils import clean_name
+
+    return storage._normalize_name(clean_name(name))
+
+
+def _object_stream_response(attachment: Attachment, storage) -> StreamingHttpResponse:
+    from botocore.exceptions import ClientError
+
+    try:
+        obj = storage.bucket.Object(_object_key(storage, attachment.file.name)).get()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise Http404 from error
+        raise
+    body = obj["Body"]
+    response = StreamingHttpResponse(body.iter_chunks(CHUNK_BYTES),
+                                     content_type=SAFE_CONTENT_TYPE)
+    response["Content-Length"] = str(obj["ContentLength"])
+    response["Content-Disposition"] = content_disposition_header(
+        True, download_name(attachment.original_name))
+    response._resource_closers.append(body.close)
+    return _secure(response)
+
+
+def _redirect_response(attachment: Attachment, storage) -> HttpResponseRedirect:
+    url = storage.url(attachment.file.name, parameters={
+        "ResponseContentDisposition": content_disposition_header(
+            True, download_name(attachment.original_name)),
+        "ResponseContentType": SAFE_CONTENT_TYPE,
+    }, expire=settings.ATTACHMENT_SIGNED_URL_SECONDS)
+    response = HttpResponseRedirect(url)
+    response["Referrer-Policy"] = "no-referrer"
+    return _secure(response)

@@ -11,6 +11,9 @@ FILE_TYPE_REFUSED = _("Files of type “.%(ext)s” are not accepted.")
 FILE_NAME_INVALID = _("The file name “%(name)s” is not accepted.")
 DEPARTMENT_UNAVAILABLE = _("This department is not available to your account.")
 TICKET_ALREADY_RESOLVED = _("This ticket is already resolved.")
+FILES_NOT_STORED = _("Your files could not be stored (a problem on our side), so nothing was "
+                     "saved yet. Your text is kept below: choose the files again and send the "
+                     "form once more in a few minutes.")
 
 
 class TicketsError(Exception):
@@ -30,6 +33,18 @@ class TicketEventImmutable(TicketsError):
 
 class AttachmentRejected(TicketsError):
     pass
+
+
+class AttachmentStoreFailed(TicketsError, OSError):
+    """The file store refused a write (disk full, permission denied, object store
+    unreachable). Nothing was saved. An OSError too, so that the mail tasks retry it."""
+
+    def __init__(self, *messages):
+        super().__init__(*(messages or (FILES_NOT_STORED,)))
+
+
+class AttachmentReadFailed(OSError):
+    """A stored file could not be read back (the store is down, or the file is missing)."""
 
 
 class DepartmentUnavailable(TicketsError):

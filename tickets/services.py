@@ -7,7 +7,6 @@ the mail gateway records the email and its outbox task with the change; sent aft
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import string
 import uuid
@@ -20,8 +19,8 @@ from django.utils import timezone
 
 from entitlements import engine
 
+from . import attachment_store, signals
 from . import exceptions as exc
-from . import signals
 from .models import Attachment, Message, Ticket, TicketEvent, TicketFieldValue
 
 NUMBER_ATTEMPTS = 20
@@ -76,22 +75,10 @@ def attachment_problems(*, files: Iterable, existing_bytes: int = 0) -> list[str
     return problems
 
 
-def _attachments_store(*, message: Message, files: Iterable) -> list[Attachment]:
-    stored = []
-    for f in files:
-        digest = hashlib.sha256()
-        for chunk in f.chunks() if hasattr(f, "chunks") else [f.read()]:
-            digest.update(chunk)
-        f.seek(0)
-        attachment = Attachment(
-            message=message, original_name=_clean_name(f.name)[:255],
-            content_type=(getattr(f, "content_type", "") or "application/octet-stream")[:120],
-            size_bytes=f.size, sha256=digest.hexdigest(),
-        )
-        attachment.file.save(uuid.uuid4().hex, f, save=False)
-        attachment.save()
-        stored.append(attachment)
-    return stored
+def _attachments_write(*, files: list) -> list[attachment_store.StoredFile]:
+    """Write the files before their rows (see tickets/attachment_store.py: the caller's
+    files_guard deletes them unless the rows commit)."""
+    return attachment_store.files_write(files=files) if files else []
 
 
 def ticket_attachment_bytes(*, ticket: Ticket) -> int:
@@ -131,6 +118,19 @@ def ticket_create(
                                          requester=requester).first()
         if existing is not None:
             return existing
+    with attachment_store.files_guard():
+        stored = _attachments_write(files=files)
+        return _ticket_create_atomic(
+            requester=requester, department=department, subject=subject, body=body,
+            stored=stored, field_values=field_values, deployment=deployment,
+            hardware_item=hardware_item, module_licence=module_licence,
+            billing_responsibility=billing_responsibility, submission_key=submission_key,
+            source=source)
+
+
+def _ticket_create_atomic(*, requester, department, subject, body, stored, field_values,
+                          deployment, hardware_item, module_licence, billing_responsibility,
+                          submission_key, source) -> Ticket:
     try:
         with transaction.atomic():
             decision = engine.evaluate(
@@ -152,7 +152,7 @@ def ticket_create(
             message = Message.objects.create(ticket=ticket, author=requester, body=body,
                                              kind=Message.Kind.CUSTOMER, source=source,
                                              created_at=ticket.created_at)
-            _attachments_store(message=message, files=files)
+            attachment_store.rows_create(message=message, stored=stored)
             ticket_event_record(ticket=ticket, actor=requester, kind=TicketEvent.Kind.CREATED,
                                 department=department.code, source=source,
                                 uses_credits=decision.uses_credits)
@@ -206,6 +206,20 @@ def ticket_reply_create(
     _validate_text(subject=None, body=body)
     if ticket_locked and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ticket_locked needs the caller's transaction.")
+    problems = attachment_problems(files=files) if files else []
+    if problems:
+        raise exc.AttachmentRejected(*problems)
+    with attachment_store.files_guard():
+        stored = _attachments_write(files=files)
+        return _reply_create_atomic(ticket=ticket, author=author, body=body, files=files,
+                                    stored=stored, kind=kind, source=source,
+                                    author_email=author_email, notify=notify,
+                                    ticket_locked=ticket_locked)
+
+
+def _reply_create_atomic(*, ticket: Ticket, author, body: str, files: list, stored: list,
+                         kind: str, source: str, author_email: str, notify: bool,
+                         ticket_locked: bool) -> Message:
     with transaction.atomic(savepoint=not ticket_locked):
         if not ticket_locked:
             ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -216,8 +230,7 @@ def ticket_reply_create(
         now = timezone.now()
         message = Message.objects.create(ticket=ticket, author=author, author_email=author_email,
                                          body=body, kind=kind, source=source, created_at=now)
-        if files:
-            _attachments_store(message=message, files=files)
+        attachment_store.rows_create(message=message, stored=stored)
         ticket_event_record(ticket=ticket, actor=author, kind=TicketEvent.Kind.MESSAGE_ADDED,
                             message_id=message.pk, message_kind=kind, source=source)
         if kind == Message.Kind.CUSTOMER:

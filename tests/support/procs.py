@@ -74,11 +74,14 @@ class Processes:
                           env=env, name="beat", cwd=cwd)
 
     def gunicorn(self, *, env: dict, port: int, workers: int = 2, cwd: Path = ROOT,
-                 timeout: float = 30) -> subprocess.Popen:
+                 timeout: float = 30, app: str = "helpdesk.wsgi:application",
+                 **popen) -> subprocess.Popen:
+        """`popen`: more Popen arguments (e.g. preexec_fn=file_size_limit(...))."""
         process = self.start(
-            [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application",
+            [sys.executable, "-m", "gunicorn", app,
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--chdir", str(ROOT)], env=env, name=f"gunicorn-{port}", cwd=cwd)
+             "--chdir", str(ROOT), "--no-control-socket"],
+            env=env, name=f"gunicorn-{port}", cwd=cwd, **popen)
         wait_until(lambda: port_open(port) or process.poll() is not None, timeout=timeout,
                    what=f"gunicorn on {port}")
         if process.poll() is not None:
@@ -229,3 +232,76 @@ class TcpProxy:
     def close(self) -> None:
         self._stop.set()
         self.cut()
+
+
+class S3Server:
+    """moto's standalone S3 server (moto[server]: a real HTTP S3 API, not an in-process
+    mock) on a free port. `stop()` makes the store unreachable; `env(bucket)` is what a
+    child process (gunicorn, a worker) needs to use it."""
+
+    access_key = "testing-access-key"
+    secret_key = "testing-secret-key"
+    region = "us-east-1"
+
+    def __init__(self, log_dir: Path):
+        self.port = free_port()
+        self.log_dir = log_dir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> S3Server:
+        log = open(self.log_dir / f"moto-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": self.access_key,
+                 "AWS_SECRET_ACCESS_KEY": self.secret_key})
+        wait_until(lambda: port_open(self.port) or self.process.poll() is not None,
+                   timeout=30, what="moto_server")
+        if self.process.poll() is not None:
+            raise AssertionError(f"moto_server exited: {log.name}")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
+                            aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key)
+
+    def bucket_create(self, name: str | None = None) -> str:
+        name = name or f"t-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str) -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def env(self, bucket: str) -> dict[str, str]:
+        return {"AWS_STORAGE_BUCKET_NAME": bucket, "AWS_S3_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": self.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_S3_REGION_NAME": self.region}
+
+
+def file_size_limit(limit_bytes: int):
+    """A preexec_fn: the child may not grow any file past limit_bytes (RLIMIT_FSIZE) and
+    ignores SIGXFSZ, so a write past it fails with EFBIG, as a full disk fails with
+    ENOSPC (an ignored signal stays ignored across exec)."""
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, hard))
+    return apply
