@@ -126,6 +126,16 @@ def _duplicate_of_sent(row: OutboundMessage) -> bool:
     ).exclude(pk=row.pk).exists()
 
 
+def _build(*, row: OutboundMessage, ticket: Ticket):
+    references = [ref for ref in outbound.thread_message_ids(ticket=ticket)
+                  if ref != row.header_message_id]
+    message = Message.objects.filter(pk=row.ticket_message_id).first() \
+        if row.ticket_message_id else None
+    return outbound.ticket_notification_build(kind=row.kind, ticket=ticket, message=message,
+                                              header_message_id=row.header_message_id,
+                                              references=references)
+
+
 def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None = None,
                           header_message_id: str | None = None) -> OutboundMessage | None:
     """Send one recorded ticket email exactly once; returns its row (None when the ticket
@@ -161,16 +171,9 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
                        kind, row.to_address, ticket.number)
         _record_failure(row=row, reason=REASON_RATE_LIMITED)
         return row
-    references = [ref for ref in outbound.thread_message_ids(ticket=ticket)
-                  if ref != row.header_message_id]
-    message = Message.objects.filter(pk=row.ticket_message_id).first() \
-        if row.ticket_message_id else None
-    email = outbound.ticket_notification_build(kind=row.kind, ticket=ticket, message=message,
-                                               header_message_id=row.header_message_id,
-                                               references=references)
     try:
-        email.send()
-    except Exception:
+        _build(row=row, ticket=ticket).send()
+    except Exception:  # nothing went out (or the provider can't tell): the retry may send
         outbox_services.send_release(model=OutboundMessage, pk=row.pk)
         raise
     _mark_sent(row=row, ticket=ticket)
