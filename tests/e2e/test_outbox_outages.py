@@ -151,14 +151,14 @@ def test_broker_down_loses_no_mail_and_the_sweep_sends_each_once(
         processes.celery_worker(env=worker_env(tmp_path, url,
                                                CELERY_WORKER_PREFETCH_MULTIPLIER="1"),
                                 concurrency=1)
-        wait_until(lambda: rows.filter(sent_at__isnull=True).count() == 0, timeout=90,
+        wait_until(lambda: rows.filter(sent_at__isnull=True).count() == 0, timeout=180,
                    interval=0.2, what=f"both emails sent\n{processes.logs()}")
         # Duplicate deliveries of both tasks, then a marker task behind them in the same
         # FIFO queue and single worker process: once the marker ran, the duplicates had.
         for task in OutboxTask.objects.filter(name="mailgateway.tasks.send_ticket_notification"):
             celery_app.send_task(task.name, kwargs=task.kwargs)
         celery_app.send_task("outbox.tasks.worker_heartbeat")
-        wait_until(lambda: Heartbeat.objects.filter(name="worker").exists(), timeout=60,
+        wait_until(lambda: Heartbeat.objects.filter(name="worker").exists(), timeout=180,
                    what=f"the marker task\n{processes.logs()}")
 
     ids = sent_message_ids(outbox_dir)
