@@ -25,3 +25,9 @@ def pending_older_than(*, minutes: float) -> dict[str, int]:
         "emails": OutboxEmail.objects.filter(sent_at__isnull=True, failed_at__isnull=True,
                                              created_at__lt=cutoff).count(),
     }
+
+
+def email_recorded_since(*, kind: str, to_address: str, since) -> bool:
+    """An email of this kind to exactly this address was recorded since `since`."""
+    return OutboxEmail.objects.filter(kind=kind, to_address=to_address,
+                                      created_at__gte=since).exists()

@@ -113,3 +113,22 @@ def test_concurrent_duplicates_of_the_task_send_once(two_orgs, settings):
     assert len(mail.outbox) == 1
     assert sorted(outcomes, key=str).count("busy") == 3
     assert OutboundMessage.objects.get(ticket=ticket).send_attempts == 1
+
+
+def test_a_rolled_back_quarantine_leaves_the_notice_to_the_next_try(
+        two_orgs, django_capture_on_commit_callbacks):
+    from mailgateway import services as mail_services
+    from tests.factories.mailgateway import raw_email
+
+    row, _ = mail_services.inbound_message_store(
+        raw=raw_email(from_addr="Stranger@Else.example", subject="question"), source="pipe")
+    with pytest.raises(RuntimeError), transaction.atomic():  # e.g. a batch that failed
+        mail_services.inbound_message_process(inbound_id=row.pk)
+        assert OutboxEmail.objects.filter(kind="quarantine_notice").count() == 1
+        raise RuntimeError
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_services.inbound_message_process(inbound_id=row.pk)  # processed one by one
+        mail_services.inbound_message_process(inbound_id=mail_services.inbound_message_store(
+            raw=raw_email(from_addr="stranger@else.example", subject="again"),
+            source="pipe")[0].pk)
+    assert [m.to for m in mail.outbox] == [["stranger@else.example"]]  # once in the hour
