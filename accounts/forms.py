@@ -5,7 +5,11 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
+
+from outbox import services as outbox_services
 
 from . import throttle
 from .models import User
@@ -55,7 +59,20 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def save(self, *, request=None, **kwargs) -> None:
         ip = throttle.client_ip(request) if request else "unknown"
         if throttle.password_reset_request_record(email=self.cleaned_data["email"], ip=ip):
-            super().save(request=request, **kwargs)
+            with transaction.atomic():
+                super().save(request=request, **kwargs)
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None) -> None:
+        """Recorded in the outbox (sent after commit, once, the broker's outages survived);
+        the body, which holds the reset link, is blanked as soon as it is sent."""
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        html = (loader.render_to_string(html_email_template_name, context)
+                if html_email_template_name else "")
+        outbox_services.outbox_email_record(
+            kind="password_reset", to_address=to_email, subject=subject,
+            body_text=loader.render_to_string(email_template_name, context), body_html=html,
+            from_email=from_email or "", keep_body=False)
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:

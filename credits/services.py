@@ -90,8 +90,8 @@ def ledger_entry_book(*, organization_id: int, kind: str, minutes: int, idempote
                 contract_id=contract_id, created_at=now,
             )
             if notice:
-                notices.queue_on_commit(kind=notice, organization_id=organization_id,
-                                        balance_minutes=account.balance_minutes)
+                notices.low_balance_record(kind=notice, organization_id=organization_id,
+                                           balance_minutes=account.balance_minutes)
             return entry
     except IntegrityError:
         existing = _entry_existing(organization_id=organization_id,

@@ -1,19 +1,18 @@
 """Celery tasks of the credits app. They take ids and call services."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
+from django.db import transaction
 
 from . import notices
 
 
-@shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=True, retry_backoff_max=600,
-             max_retries=8)
+@shared_task
 def low_balance_notice_send(*, kind: str, organization_id: int, balance_minutes: int) -> int:
-    """Email the organization's admins that the balance fell under the threshold or below
-    zero. The crossing was recorded on the account in the booking's transaction."""
-    return notices.low_balance_send(kind=kind, organization_id=organization_id,
-                                    balance_minutes=balance_minutes)
+    """Kept for tasks queued before notices were recorded with the booking: records the
+    notice in the outbox (which sends it once)."""
+    with transaction.atomic():
+        return notices.low_balance_record(kind=kind, organization_id=organization_id,
+                                          balance_minutes=balance_minutes)
 
 
 @shared_task

@@ -89,14 +89,9 @@ def contract_reminder_due(*, contract: SupportContract, today: dt.date) -> int |
     return None
 
 
-def _reminder_email_queue(contract_id: int, days: int, ends_on: str) -> None:
-    from .tasks import contract_reminder_email_send
-
-    contract_reminder_email_send.delay(contract_id=contract_id, days=days, ends_on=ends_on)
-
-
 def contract_reminder_email(*, contract_id: int, days: int, ends_on: dt.date) -> int:
-    """Email the reminder to the organization's admins (the task retries on failure)."""
+    """Record the reminder email for each of the organization's admins, in the caller's
+    transaction (the outbox sends each once, after commit)."""
     from credits import notices
 
     contract = (SupportContract.objects.select_related("deployment__organization", "plan")
@@ -105,14 +100,14 @@ def contract_reminder_email(*, contract_id: int, days: int, ends_on: dt.date) ->
         return 0
     context = {"contract": contract, "deployment": contract.deployment, "days": days,
                "ends_on": ends_on, "organization": contract.deployment.organization}
-    return notices.send_to_admins(organization_id=contract.deployment.organization_id,
-                                  template="entitlements/mail/contract_reminder",
-                                  context=context)
+    return notices.record_to_admins(organization_id=contract.deployment.organization_id,
+                                    template="entitlements/mail/contract_reminder",
+                                    context=context, kind=f"contract_reminder_{days}")
 
 
 def contract_reminder_send(*, contract_id: int, today: dt.date | None = None) -> int | None:
-    """Send the due reminder once (state checked and set under a row lock); the email
-    is queued on commit (a task that retries). Returns the reminder sent (30 or 7) or None."""
+    """Send the due reminder once (state checked and set under a row lock); its emails are
+    recorded in the same transaction (outbox). Returns the reminder sent (30 or 7) or None."""
     today = today or timezone.localdate()
     with transaction.atomic():
         contract = (SupportContract.objects.select_for_update()
@@ -125,8 +120,7 @@ def contract_reminder_send(*, contract_id: int, today: dt.date | None = None) ->
         if due == 7:
             contract.reminder_7_sent_for = contract.ends_on
         contract.save(update_fields=["reminder_30_sent_for", "reminder_7_sent_for"])
-        contract_pk, ends_on = contract.pk, contract.ends_on.isoformat()
-        transaction.on_commit(lambda: _reminder_email_queue(contract_pk, due, ends_on))
+        contract_reminder_email(contract_id=contract.pk, days=due, ends_on=contract.ends_on)
     return due
 
 

@@ -1,9 +1,9 @@
 """Celery tasks of the entitlements app: contract reminders (beat, daily)."""
 
 import datetime as dt
-from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import transaction
 
 from . import services
 
@@ -14,11 +14,13 @@ def contract_reminder_send(contract_id: int) -> int | None:
     return services.contract_reminder_send(contract_id=contract_id)
 
 
-@shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=True, retry_backoff_max=600,
-             max_retries=8)
+@shared_task
 def contract_reminder_email_send(*, contract_id: int, days: int, ends_on: str) -> int:
-    return services.contract_reminder_email(contract_id=contract_id, days=days,
-                                            ends_on=dt.date.fromisoformat(ends_on))
+    """Kept for tasks queued before reminders were recorded with the change: records the
+    emails in the outbox (which sends each once)."""
+    with transaction.atomic():
+        return services.contract_reminder_email(contract_id=contract_id, days=days,
+                                                ends_on=dt.date.fromisoformat(ends_on))
 
 
 @shared_task

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "anymail",
+    "outbox",
     "accounts",
     "credits",
     "catalog",
@@ -318,7 +319,46 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER",
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A message a worker took and never acknowledged (SIGKILL, lost host) goes back to the queue
+# once it is older than the visibility timeout; every worker looks for such messages every
+# CELERY_UNACKED_RESTORE_SECONDS (kombu's default would be every 100 s). 120 s: our longest
+# task (an inbound batch of 50 messages, an IMAP poll of IMAP_BATCH, a ticket email with
+# 50 MB of attachments over SMTP with EMAIL_TIMEOUT) runs well under it, and a task still
+# running past it is only delivered twice: every task is idempotent and sends are claimed.
+# Retry countdowns stay below it (an ETA held longer than it would be delivered again).
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=120)
+CELERY_UNACKED_RESTORE_SECONDS = env.int("CELERY_UNACKED_RESTORE_SECONDS", default=10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    "unacked_restore_interval": CELERY_UNACKED_RESTORE_SECONDS,
+    "unacked_restore_throttle": 1,
+    # A worker killed while it restores holds kombu's restore lock until it expires (300 s
+    # by default): the next restore would wait that long.
+    "unacked_mutex_expire": max(5, 3 * CELERY_UNACKED_RESTORE_SECONDS),
+    "socket_connect_timeout": 2,
+}
+TASK_RETRY_MAX_COUNTDOWN_SECONDS = max(1, min(600, CELERY_VISIBILITY_TIMEOUT_SECONDS // 2))
+# Publishing during a broker outage gives up quickly (the outbox sweep dispatches later);
+# after a failure a process leaves new rows to the sweep for OUTBOX_DISPATCH_PAUSE_SECONDS.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0,
+                                    "interval_step": 0.2, "interval_max": 0.2}
+# Transactional outbox (outbox app): tasks and emails are recorded with the change that
+# causes them and dispatched after commit; the sweep dispatches what is still pending after
+# OUTBOX_DISPATCH_AFTER_SECONDS. A send is claimed for OUTBOX_SEND_CLAIM_SECONDS (longer
+# than any send takes with EMAIL_TIMEOUT): a run killed mid-send is retried after it.
+OUTBOX_DISPATCH_AFTER_SECONDS = env.int("OUTBOX_DISPATCH_AFTER_SECONDS", default=60)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
+OUTBOX_DISPATCH_PAUSE_SECONDS = env.float("OUTBOX_DISPATCH_PAUSE_SECONDS", default=15.0)
+OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
+# Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
+READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=180)
+READY_PENDING_MAIL_MINUTES = env.int("READY_PENDING_MAIL_MINUTES", default=15)
+# Retention (daily beat jobs, each also a management command).
+RETENTION_INBOUND_RAW_DAYS = env.int("RETENTION_INBOUND_RAW_DAYS", default=90)
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+RETENTION_RUN_SECONDS = env.float("RETENTION_RUN_SECONDS", default=24 * 3600.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "entitlements-contract-reminders": {
         "task": "entitlements.tasks.contract_reminders_dispatch",
@@ -328,6 +368,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "credits.tasks.credits_expire_all",
         "schedule": 3600.0 * 6,  # does nothing unless CREDITS_EXPIRY_MONTHS is set
     },
+    "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    "worker-heartbeat": {"task": "outbox.tasks.worker_heartbeat",
+                         "schedule": WORKER_HEARTBEAT_SECONDS},
+    "retention-outbox": {"task": "outbox.tasks.outbox_prune",
+                         "schedule": RETENTION_RUN_SECONDS},
+    "retention-sessions": {"task": "outbox.tasks.sessions_clear",
+                           "schedule": RETENTION_RUN_SECONDS},
+    "retention-inbound-raw": {"task": "mailgateway.tasks.inbound_raw_reduce",
+                              "schedule": RETENTION_RUN_SECONDS},
 }
 # Mail gateway: IMAP mailbox polled by beat (TLS only), re-queue of pending inbound mail,
 # rate limit of automatic mail per ticket and address.

@@ -24,6 +24,8 @@ from .inbound import parse
 from .models import InboundMessage
 
 RAW_DISPLAY_MAX_BYTES = 512 * 1024
+RAW_REDUCED = _("Reduced by retention on %(date)s: only the headers are kept; the text and "
+                "the attachments are on the ticket message.")
 
 
 class AttachForm(forms.Form):
@@ -69,7 +71,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
     actions = ("attach_to_ticket", "open_ticket", "discard")
     fields = ("status", "reason", "source", "received_at", "processed_at", "from_address",
               "subject", "header_message_id", "is_automatic", "attempts", "last_error",
-              "ticket_link", "ticket_message", "size_bytes", "reply_preview", "raw_message")
+              "ticket_link", "ticket_message", "size_bytes", "raw_reduced_at", "reply_preview",
+              "raw_message")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -100,6 +103,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("reply text (quotes stripped)"))
     def reply_preview(self, obj):
+        if obj.raw_reduced_at:
+            return obj.ticket_message.body if obj.ticket_message_id else "—"
         parsed = parse.parse_message(bytes(obj.raw))
         return format_html('<pre class="pre-wrap">{}</pre>',
                            services.reply_body(parsed))
@@ -110,6 +115,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
         text = raw[:RAW_DISPLAY_MAX_BYTES].decode("utf-8", errors="replace")
         if len(raw) > RAW_DISPLAY_MAX_BYTES:
             text += "\n[…]"
+        if obj.raw_reduced_at:
+            text = RAW_REDUCED % {"date": obj.raw_reduced_at.strftime("%Y-%m-%d")} + "\n\n" + text
         # format_html escapes: the original is shown as text, never rendered as HTML.
         return format_html('<pre class="pre-wrap pre-scroll">{}</pre>', text)
 

@@ -1,4 +1,5 @@
-"""Stored inbound mail (raw first, processed later) and the outbound mail we sent."""
+"""Stored inbound mail (raw first, processed later) and the outbound mail we send: each
+OutboundMessage is recorded in the transaction of the ticket change that causes it."""
 
 from django.db import models
 from django.utils import timezone
@@ -37,6 +38,9 @@ class InboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Retention: the raw bytes were reduced to the header block (the parsed text and the
+    # attachments live on the ticket message).
+    raw_reduced_at = models.DateTimeField(_("raw message reduced"), null=True, blank=True)
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True,
                                blank=True, related_name="inbound_messages",
                                verbose_name=_("ticket"))
@@ -70,6 +74,9 @@ class OutboundMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     is_automatic = models.BooleanField(_("automatic"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Claimed (committed) before the email goes to the backend, marked sent after.
+    claimed_at = models.DateTimeField(_("send claimed"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     delivery_failed_at = models.DateTimeField(_("delivery failed"), null=True, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)

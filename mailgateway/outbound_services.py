@@ -1,8 +1,10 @@
-"""Business actions of outbound mail: decide, record and send one ticket email.
+"""Business actions of outbound mail: record (with the ticket change), decide and send
+one ticket email.
 
-`outbound_message_send` is idempotent on the Message-ID chosen when the notification was
-queued: a retried or redelivered task never sends the same email twice once it is marked
-sent. Automatic mail is rate-limited per ticket and address by counting OutboundMessage
+`outbound_message_record` writes the row, with its signed Message-ID, and the outbox task
+in the ticket change's transaction. `outbound_message_send` sends it exactly once: claimed
+(committed) before the backend, marked sent after; only a worker killed between the two
+sends it once more (SMTP and the anymail ESPs cannot tell; same Message-ID). Automatic mail is rate-limited per ticket and address by counting OutboundMessage
 rows, so the limit holds across processes and hosts.
 """
 
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from outbox import services as outbox_services
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.services import ticket_event_record
 
@@ -64,31 +67,101 @@ def _record_failure(*, row: OutboundMessage, reason: str) -> None:
                             reason=reason[:500])
 
 
-def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None = None,
-                          header_message_id: str | None = None) -> OutboundMessage | None:
-    """Send one ticket email unless it was already sent; returns its row (None when the
-    ticket message it is about was already emailed)."""
+SEND_TASK = "mailgateway.tasks.send_ticket_notification"
+FINAL_FAILURES = (REASON_RATE_LIMITED, REASON_NO_RECIPIENT)
+
+
+def _row_insert(*, kind: str, ticket: Ticket, message_id: int | None) -> OutboundMessage:
+    return OutboundMessage.objects.create(
+        header_message_id=message_id_make(ticket_id=ticket.pk), ticket=ticket,
+        ticket_message_id=message_id, kind=kind, to_address=ticket.requester.email or "",
+        subject=outbound.subject_line(ticket=ticket)[:255],
+        is_automatic=outbound.is_automatic_kind(kind))
+
+
+def outbound_message_record(*, kind: str, ticket_id: int, message_id: int | None = None,
+                            ticket: Ticket | None = None) -> OutboundMessage:
+    """Record one ticket email in the caller's transaction (the ticket change's): its row
+    with the signed Message-ID, and the outbox task that sends it after commit."""
     if kind not in outbound.KINDS:
         raise ValueError(f"Unknown ticket email kind: {kind}")
-    if header_message_id is None and _already_sent_for_message(kind=kind,
-                                                               ticket_message_id=message_id):
-        return None
-    header_message_id = header_message_id or message_id_make(ticket_id=ticket_id)
-    ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
-    message = Message.objects.filter(pk=message_id).first() if message_id else None
-    subject = outbound.subject_line(ticket=ticket)
-    row, created = OutboundMessage.objects.get_or_create(
-        header_message_id=header_message_id,
-        defaults={"ticket": ticket, "ticket_message": message, "kind": kind,
-                  "to_address": ticket.requester.email, "subject": subject[:255],
-                  "is_automatic": outbound.is_automatic_kind(kind)},
-    )
-    if row.sent_at is not None or row.failure_reason in (REASON_RATE_LIMITED,
-                                                         REASON_NO_RECIPIENT):
+    if ticket is None:
+        ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
+    row = _row_insert(kind=kind, ticket=ticket, message_id=message_id)
+    outbox_services.outbox_task_record(
+        name=SEND_TASK, idempotency_key=f"ticket-mail:{row.header_message_id}",
+        kwargs={"kind": kind, "ticket_id": ticket.pk, "message_id": message_id,
+                "header_message_id": row.header_message_id})
+    return row
+
+
+def _row_for_send(*, kind: str, ticket_id: int, message_id: int | None,
+                  header_message_id: str | None) -> OutboundMessage | None:
+    """The recorded row; created here for a caller that recorded none (a task queued before
+    rows were recorded with the change, or a direct call)."""
+    if header_message_id is None:
+        if _already_sent_for_message(kind=kind, ticket_message_id=message_id):
+            return None
+        ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
+        return _row_insert(kind=kind, ticket=ticket, message_id=message_id)
+    row = (OutboundMessage.objects.select_related("ticket__requester")
+           .filter(header_message_id=header_message_id).first())
+    if row is None:
+        ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
+        row, _created = OutboundMessage.objects.get_or_create(
+            header_message_id=header_message_id,
+            defaults={"ticket": ticket, "ticket_message_id": message_id, "kind": kind,
+                      "to_address": ticket.requester.email or "",
+                      "subject": outbound.subject_line(ticket=ticket)[:255],
+                      "is_automatic": outbound.is_automatic_kind(kind)})
+    return row
+
+
+def _duplicate_of_sent(row: OutboundMessage) -> bool:
+    """Another row about the same ticket message and kind went out already."""
+    if row.ticket_message_id is None or row.sent_at is not None:
+        return False
+    return OutboundMessage.objects.filter(
+        kind=row.kind, ticket_message_id=row.ticket_message_id, sent_at__isnull=False
+    ).exclude(pk=row.pk).exists()
+
+
+def _build(*, row: OutboundMessage, ticket: Ticket):
+    references = [ref for ref in outbound.thread_message_ids(ticket=ticket)
+                  if ref != row.header_message_id]
+    message = Message.objects.filter(pk=row.ticket_message_id).first() \
+        if row.ticket_message_id else None
+    return outbound.ticket_notification_build(kind=row.kind, ticket=ticket, message=message,
+                                              header_message_id=row.header_message_id,
+                                              references=references)
+
+
+def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None = None,
+                          header_message_id: str | None = None) -> OutboundMessage | None:
+    """Send one recorded ticket email exactly once; returns its row (None when the ticket
+    message it is about was already emailed by another row).
+
+    The row is claimed (committed) before the email goes to the backend and marked sent
+    after (outbox.services.send_claim): a row already sent is never sent again, and a
+    concurrent duplicate of the task raises SendInProgress instead of sending. A worker
+    killed between the backend call and the mark sends it once more, with the same
+    Message-ID, once the claim expires (SMTP and the anymail ESPs cannot tell)."""
+    if kind not in outbound.KINDS:
+        raise ValueError(f"Unknown ticket email kind: {kind}")
+    row = _row_for_send(kind=kind, ticket_id=ticket_id, message_id=message_id,
+                        header_message_id=header_message_id)
+    if row is None or row.sent_at is not None or row.failure_reason in FINAL_FAILURES:
         return row
-    if created and _already_sent_for_message(kind=kind, ticket_message_id=message_id):
-        OutboundMessage.objects.filter(pk=row.pk).delete()
+    if _duplicate_of_sent(row):
+        OutboundMessage.objects.filter(pk=row.pk, sent_at__isnull=True).delete()
         return None
+    claimed = outbox_services.send_claim(model=OutboundMessage, pk=row.pk)
+    if claimed == outbox_services.GONE:
+        return None
+    if claimed == outbox_services.SENT:
+        row.refresh_from_db()
+        return row
+    ticket = row.ticket
     if not row.to_address:
         _record_failure(row=row, reason=REASON_NO_RECIPIENT)
         return row
@@ -98,12 +171,11 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
                        kind, row.to_address, ticket.number)
         _record_failure(row=row, reason=REASON_RATE_LIMITED)
         return row
-    references = [ref for ref in outbound.thread_message_ids(ticket=ticket)
-                  if ref != header_message_id]
-    email = outbound.ticket_notification_build(kind=kind, ticket=ticket, message=message,
-                                               header_message_id=header_message_id,
-                                               references=references)
-    email.send()
+    try:
+        _build(row=row, ticket=ticket).send()
+    except Exception:  # nothing went out (or the provider can't tell): the retry may send
+        outbox_services.send_release(model=OutboundMessage, pk=row.pk)
+        raise
     _mark_sent(row=row, ticket=ticket)
     return row
 

@@ -1,20 +1,16 @@
-"""Listens to the tickets app's domain signals (sent on commit) and queues the email.
-
-The Message-ID is chosen here, when the notification is queued: it is the task's
-idempotency key, so a retried or redelivered task never sends a second copy.
-"""
+"""Listens to the tickets app's domain signal (sent inside the ticket's transaction) and
+records the email there: its OutboundMessage, with the signed Message-ID chosen now, and
+the outbox task that sends it after commit (`outbound_services.outbound_message_record`)."""
 
 from django.dispatch import receiver
 
 from tickets.signals import ticket_notification
 
-from .message_ids import message_id_make
 
+@receiver(ticket_notification, dispatch_uid="mailgateway.record_ticket_notification")
+def record_ticket_notification(sender, *, kind: str, ticket_id: int, message_id: int | None,
+                               ticket=None, **kwargs) -> None:
+    from .outbound_services import outbound_message_record
 
-@receiver(ticket_notification, dispatch_uid="mailgateway.queue_ticket_notification")
-def queue_ticket_notification(sender, *, kind: str, ticket_id: int, message_id: int | None,
-                              **kwargs) -> None:
-    from .tasks import send_ticket_notification
-
-    send_ticket_notification.delay(kind=kind, ticket_id=ticket_id, message_id=message_id,
-                                   header_message_id=message_id_make(ticket_id=ticket_id))
+    outbound_message_record(kind=kind, ticket_id=ticket_id, message_id=message_id,
+                            ticket=ticket)

@@ -364,9 +364,7 @@ def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
 def _quarantine(inbound, reason: str, *, parsed, notify: bool) -> None:
     inbound.status, inbound.reason = Status.QUARANTINED, reason[:300]
     if notify and parsed is not None and parsed.from_address:
-        address, reply_to = parsed.from_address, parsed.message_id
-        transaction.on_commit(lambda: notice.notice_send(address=address,
-                                                         in_reply_to=reply_to))
+        notice.notice_record(address=parsed.from_address, in_reply_to=parsed.message_id)
 
 
 # --- agent actions on the quarantine -----------------------------------------------------

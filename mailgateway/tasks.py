@@ -1,8 +1,9 @@
 """Celery tasks of the mail gateway. Tasks take ids, call services, own their retries.
 
 Reliability: every task is acknowledged late (a worker killed mid-task leaves the message
-in the broker, `task_reject_on_worker_lost` re-queues it), checks state first (running it
-twice does no harm), retries with exponential backoff, and the beat job
+in the broker, which hands it out again after the visibility timeout), checks state first
+(running it twice does no harm), retries with exponential backoff kept under the
+visibility timeout, ticket mail is recorded in the outbox with its change, and the beat job
 `requeue_stale_inbound` re-queues any inbound mail still pending after
 MAIL_INBOUND_REQUEUE_MINUTES, so a broker that was down or a lost task loses nothing.
 """
@@ -17,19 +18,19 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, transaction
 from django.utils import timezone
 
+from outbox.services import SendInProgress
+from outbox.tasks import retry_countdown_seconds, retry_while_claimed
+
 from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE = (OSError, DatabaseError, InterfaceError)
 REQUEUE_MAX = 10000  # per beat run; the next run takes the rest
+BACKOFF_MAX_SECONDS = settings.TASK_RETRY_MAX_COUNTDOWN_SECONDS  # under the visibility timeout
 
 
 SEND_MAX_RETRIES = 8
-
-
-def _backoff_seconds(retries: int) -> int:
-    return min(600, 10 * 2 ** retries)
 
 
 @shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True, reject_on_worker_lost=True)
@@ -44,13 +45,15 @@ def send_ticket_notification(self, *, kind: str, ticket_id: int, message_id: int
         row = outbound_services.outbound_message_send(
             kind=kind, ticket_id=ticket_id, message_id=message_id,
             header_message_id=header_message_id)
+    except SendInProgress as busy:  # a duplicate delivery while another run sends it
+        return retry_while_claimed(self, busy)
     except RETRYABLE as error:
         if self.request.retries >= self.max_retries or header_message_id is None:
             if header_message_id:
                 outbound_services.outbound_message_give_up(header_message_id=header_message_id,
                                                            reason=repr(error))
             raise
-        raise self.retry(exc=error, countdown=_backoff_seconds(self.request.retries)) from error
+        raise self.retry(exc=error, countdown=retry_countdown_seconds(self.request.retries)) from error
     return row.header_message_id if row is not None else ""
 
 
@@ -75,14 +78,16 @@ def _process_one(inbound_id: int) -> str:
     return row.status
 
 
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=True, retry_backoff_max=600,
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=True,
+             retry_backoff_max=BACKOFF_MAX_SECONDS,
              retry_jitter=True, max_retries=10, acks_late=True, reject_on_worker_lost=True)
 def process_inbound(self, inbound_id: int) -> str:
     """Process one stored inbound message (threading, quarantine …); a no-op once done."""
     return _process_one(inbound_id)
 
 
-@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=True, retry_backoff_max=600,
+@shared_task(bind=True, autoretry_for=RETRYABLE, retry_backoff=True,
+             retry_backoff_max=BACKOFF_MAX_SECONDS,
              retry_jitter=True, max_retries=10, acks_late=True, reject_on_worker_lost=True)
 def process_inbound_batch(self, inbound_ids: list[int]) -> int:
     """Process several stored messages in one task and one transaction (bulk feeds: fewer
@@ -153,3 +158,11 @@ def poll_imap() -> int:
     if config is None:
         return 0
     return imap.imap_poll(config=config)
+
+
+@shared_task(acks_late=True)
+def inbound_raw_reduce() -> int:
+    """Beat (daily): retention of raw inbound mail (RETENTION_INBOUND_RAW_DAYS)."""
+    from .retention import inbound_raw_reduce as reduce
+
+    return reduce()

@@ -1,7 +1,8 @@
 """Business actions on tickets. The only code that writes ticket models.
 
 Every public action is keyword-only, runs in one transaction, writes an audit event for
-each state change, and queues notifications with transaction.on_commit.
+each state change, and announces notifications inside the transaction (tickets.signals:
+the mail gateway records the email and its outbox task with the change; sent after commit).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ def ticket_event_record(*, ticket: Ticket, actor, kind: str, **data) -> TicketEv
     return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data)
 
 
-def _notify_on_commit(kind: str, ticket: Ticket, message: Message | None = None) -> None:
-    ticket_id, message_id = ticket.pk, (message.pk if message else None)
-    transaction.on_commit(lambda: signals.ticket_notification.send(
-        sender=Ticket, kind=kind, ticket_id=ticket_id, message_id=message_id))
+def _notify(kind: str, ticket: Ticket, message: Message | None = None) -> None:
+    """Inside the caller's transaction: receivers record (never send) what it causes."""
+    signals.ticket_notification.send(sender=Ticket, kind=kind, ticket=ticket,
+                                     ticket_id=ticket.pk,
+                                     message_id=message.pk if message else None)
 
 
 # --- attachments -------------------------------------------------------------------------
@@ -154,7 +156,7 @@ def _ticket_create_atomic(*, requester, department, subject, body, stored, field
             ticket_event_record(ticket=ticket, actor=requester, kind=TicketEvent.Kind.CREATED,
                                 department=department.code, source=source,
                                 uses_credits=decision.uses_credits)
-            _notify_on_commit(signals.CREATED, ticket, message)
+            _notify(signals.CREATED, ticket, message)
     except IntegrityError:
         # A concurrent post of the same form won the race: return its ticket.
         if submission_key is not None:
@@ -237,7 +239,7 @@ def _reply_create_atomic(*, ticket: Ticket, author, body: str, files: list, stor
             _set_status(ticket=ticket, actor=author, status=Ticket.Status.WAITING_CUSTOMER)
             ticket.waiting_since = None
             if notify:
-                _notify_on_commit(signals.AGENT_REPLY, ticket, message)
+                _notify(signals.AGENT_REPLY, ticket, message)
         if kind in Message.CUSTOMER_VISIBLE_KINDS:
             ticket.last_activity_at = now
         ticket.updated_at = now
@@ -256,7 +258,7 @@ def _after_customer_message(*, ticket: Ticket, actor, now, source: str) -> None:
         ticket.resolved_at = None
         ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.REOPENED,
                             source=source)
-        _notify_on_commit(signals.REOPENED, ticket)
+        _notify(signals.REOPENED, ticket)
     elif ticket.status == Ticket.Status.WAITING_CUSTOMER:
         _set_status(ticket=ticket, actor=actor, status=Ticket.Status.OPEN)
     if ticket.waiting_since is None:
@@ -285,7 +287,7 @@ def ticket_resolve(*, ticket: Ticket, actor) -> Ticket:
         ticket.updated_at = now
         ticket.last_activity_at = now
         ticket.save()
-        _notify_on_commit(signals.RESOLVED, ticket)
+        _notify(signals.RESOLVED, ticket)
     return ticket
 
 

@@ -1,8 +1,10 @@
-"""Domain signals of the tickets app, sent after the transaction commits.
+"""Domain signals of the tickets app, sent INSIDE the transaction of the change.
 
-`ticket_notification(kind, ticket_id, message_id)`: something the requester should hear
-about happened. The mail gateway (a higher layer) listens and queues the email; tickets
-never imports it.
+`ticket_notification(kind, ticket, ticket_id, message_id)`: something the requester should
+hear about happened. The mail gateway (a higher layer) listens and records the email (its
+OutboundMessage with the signed Message-ID, and the outbox task that sends it) in the same
+transaction, so a rolled-back change sends nothing and a committed one loses nothing.
+Receivers only write rows (no I/O); tickets never imports the mail gateway.
 """
 
 from django.dispatch import Signal

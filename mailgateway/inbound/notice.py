@@ -1,25 +1,26 @@
 """The one bilingual notice a human sender gets when their mail is quarantined.
 
 It explains how to reply or open a ticket and reveals nothing about any ticket. It is an
-automatic mail (Auto-Submitted, X-Auto-Response-Suppress, Precedence, our loop header), sent
-after commit through Django's mail API, at most once per address per hour (Django cache).
+automatic mail (Auto-Submitted, X-Auto-Response-Suppress, Precedence, our loop header),
+recorded in the outbox in the quarantining transaction and sent after commit, at most once
+per address per hour (counted on the outbox's rows: transactional, no cache involved).
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
+import datetime as dt
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+from outbox import selectors as outbox_selectors
+from outbox import services as outbox_services
 
 from ..message_ids import LOOP_HEADER
-
-logger = logging.getLogger(__name__)
 
 NOTICE_WINDOW_SECONDS = 3600
 NOTICE_SUBJECT = ("No pudimos asignar su mensaje a un ticket / "
@@ -32,8 +33,7 @@ AUTOMATIC_HEADERS = {
 }
 
 
-def _cache_key(address: str) -> str:
-    return "mailgw:notice:" + hashlib.sha256(address.lower().encode()).hexdigest()[:32]
+NOTICE_KIND = "quarantine_notice"
 
 
 def notice_allowed(address: str) -> bool:
@@ -48,7 +48,9 @@ def notice_allowed(address: str) -> bool:
         validate_email(address)
     except ValidationError:
         return False
-    return cache.add(_cache_key(address), 1, NOTICE_WINDOW_SECONDS)
+    since = timezone.now() - dt.timedelta(seconds=NOTICE_WINDOW_SECONDS)
+    return not outbox_selectors.email_recorded_since(kind=NOTICE_KIND, to_address=address,
+                                                     since=since)
 
 
 def notice_build(*, address: str, in_reply_to: str = "") -> EmailMessage:
@@ -65,13 +67,14 @@ def notice_build(*, address: str, in_reply_to: str = "") -> EmailMessage:
     )
 
 
-def notice_send(*, address: str, in_reply_to: str = "") -> bool:
-    """Send the notice unless rate-limited; True when sent. Never raises."""
-    try:
-        if not notice_allowed(address):
-            return False
-        notice_build(address=address, in_reply_to=in_reply_to).send()
-        return True
-    except Exception:  # a notice must never break the pipeline
-        logger.exception("quarantine notice to %s failed", address)
+def notice_record(*, address: str, in_reply_to: str = "") -> bool:
+    """Record the notice in the outbox (the quarantining transaction) unless rate-limited;
+    True when recorded. The limit counts the notices recorded, so it rolls back with them."""
+    if not notice_allowed(address):
         return False
+    address = address.lower()
+    built = notice_build(address=address, in_reply_to=in_reply_to)
+    outbox_services.outbox_email_record(
+        kind=NOTICE_KIND, to_address=address, subject=built.subject,
+        body_text=built.body, headers=built.extra_headers, from_email=built.from_email)
+    return True

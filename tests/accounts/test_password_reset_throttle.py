@@ -25,9 +25,19 @@ def limits(settings):
     return settings
 
 
+_on_commit = {}
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit_hooks(django_capture_on_commit_callbacks):
+    """The reset email is recorded in the outbox and sent after commit."""
+    _on_commit["capture"] = django_capture_on_commit_callbacks
+
+
 def _reset(client, email, ip=None):
-    return client.post(reverse("accounts:password_reset"), {"email": email},
-                       REMOTE_ADDR=ip or next(_ips))
+    with _on_commit["capture"](execute=True):
+        return client.post(reverse("accounts:password_reset"), {"email": email},
+                           REMOTE_ADDR=ip or next(_ips))
 
 
 def _sent_to(address):

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts import throttle
 from accounts.models import User
+from outbox.models import OutboxEmail
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,12 +138,17 @@ def test_logout_is_post_only(client, two_orgs):
     assert "_auth_user_id" not in client.session
 
 
-def test_password_reset_by_email(client, two_orgs):
-    response = client.post(reverse("accounts:password_reset"),
-                           {"email": "Maria@Acme.example"})
+def test_password_reset_by_email(client, two_orgs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"),
+                               {"email": "Maria@Acme.example"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
+    # Sent from the outbox, whose row keeps no reset link once the email is sent.
+    sent = OutboxEmail.objects.get(kind="password_reset")
+    assert sent.sent_at is not None and sent.body_text == "" and sent.body_html == ""
+    assert sent.header_message_id == mail.outbox[0].extra_headers["Message-ID"]
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", body).group(1)
     page = client.get(link, follow=True)
     assert 'name="new_password1"' in page.content.decode()

@@ -149,8 +149,14 @@ def test_send_task_retries_then_records_the_failure_on_the_ticket(ticket, monkey
     assert "ESP unreachable" in event.data["reason"]
 
 
-def test_backoff_grows_and_is_capped():
-    assert [tasks._backoff_seconds(n) for n in (0, 1, 2, 10)] == [10, 20, 40, 600]
+def test_backoff_grows_and_is_capped_under_the_visibility_timeout(settings):
+    from outbox.tasks import retry_countdown_seconds
+
+    assert [retry_countdown_seconds(n) for n in (0, 1, 2)] == [10, 20, 40]
+    assert retry_countdown_seconds(10) == settings.TASK_RETRY_MAX_COUNTDOWN_SECONDS
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.TASK_RETRY_MAX_COUNTDOWN_SECONDS < visibility
+    assert tasks.process_inbound.retry_backoff_max < visibility
 
 
 def test_beat_schedule_runs_the_requeue_job(settings):

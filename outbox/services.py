@@ -1,0 +1,281 @@
+"""Business actions of the outbox: record tasks and emails in the caller's transaction,
+dispatch them after commit, claim and mark sends, prune, and the worker heartbeat.
+
+Recording: `outbox_task_record` writes "run task T with kwargs K" in the transaction of the
+change (every app records through it; this app imports none of them). After commit the
+row is handed to the broker, best effort: a broker error is logged, never raised to the
+user. The beat job `outbox.tasks.outbox_sweep` dispatches every row still undispatched
+after OUTBOX_DISPATCH_AFTER_SECONDS, so a broker outage delays the work, never loses it.
+
+Sending exactly once (`send_claim`, used for outbox emails and the mail gateway's ticket
+mail): a committed conditional UPDATE claims the row before it goes to the backend, and
+it is marked sent after. A row already sent is never sent again; a concurrent duplicate
+of the task (a redelivery while the first still runs) finds the claim held and waits for
+it (`SendInProgress`). Only a worker killed between handing the mail to the backend and
+marking it sent leads to one more send, once the claim (OUTBOX_SEND_CLAIM_SECONDS) has
+expired; the provider cannot tell the two apart, with the same Message-ID reused: SMTP
+(Django's backend, any MTA: the message may have been queued before the kill) and every
+anymail ESP backend (their send APIs take no idempotency key through anymail), so mail
+clients thread and de-duplicate the copy by its Message-ID.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import math
+import time
+import uuid
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Heartbeat, OutboxEmail, OutboxTask
+
+logger = logging.getLogger(__name__)
+
+CLAIMED, SENT, FAILED, GONE = "claimed", "sent", "failed", "gone"
+DISPATCHED, SKIPPED = "dispatched", "skipped"
+SWEEP_MAX = 500  # rows per sweep; the next run takes the rest
+PRUNE_CHUNK = 5000
+WORKER = "worker"
+
+
+class SendInProgress(Exception):
+    """Another run holds a fresh claim on this row: try again once it has expired."""
+
+    def __init__(self, retry_in_seconds: int):
+        super().__init__(f"send claimed by another run; retry in {retry_in_seconds}s")
+        self.retry_in_seconds = retry_in_seconds
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+def outbox_task_record(*, name: str, kwargs: dict, idempotency_key: str = "") -> OutboxTask:
+    """Record "run task `name` with `kwargs`" in the caller's transaction (one INSERT);
+    dispatched after commit. `idempotency_key` (unique) names what the task does, e.g.
+    "outbox-email:<id>"; recording the same key twice is a programming error."""
+    row = OutboxTask.objects.create(
+        name=name, kwargs=kwargs, idempotency_key=(idempotency_key or
+                                                   f"{name}:{uuid.uuid4().hex}")[:255])
+    task_id = row.pk
+
+    def dispatch_after_commit() -> None:
+        outbox_task_dispatch(task_id=task_id)
+
+    transaction.on_commit(dispatch_after_commit, robust=True)
+    return row
+
+
+def _celery_task(name: str):
+    from celery import current_app
+
+    importlib.import_module(name.rsplit(".", 1)[0])  # registers the task in this process
+    return current_app.tasks[name]
+
+
+# Broker URL -> time.monotonic() until which this process leaves dispatching to the sweep:
+# during an outage a request pays the broker's connection timeout once per pause, not on
+# every commit.
+_broker_paused_until: dict[str, float] = {}
+
+
+def _broker_url() -> str:
+    from celery import current_app
+
+    return str(current_app.conf.broker_url)
+
+
+def outbox_task_dispatch(*, task_id: int, force: bool = False) -> str:
+    """Hand one recorded task to the broker (eager mode: run it). Never raises: a broker
+    error is logged and recorded on the row, which the sweep dispatches later; for
+    OUTBOX_DISPATCH_PAUSE_SECONDS after it this process leaves new rows to the sweep
+    (`force`: the sweep itself, which tries anyway)."""
+    if not force and time.monotonic() < _broker_paused_until.get(_broker_url(), 0.0):
+        return FAILED
+    try:
+        row = OutboxTask.objects.filter(pk=task_id, dispatched_at__isnull=True).first()
+    except Exception:  # the database went away after the commit: the sweep has the row
+        logger.exception("outbox task %s: not read after commit", task_id)
+        return FAILED
+    if row is None:
+        return SKIPPED
+    try:
+        _celery_task(row.name).apply_async(kwargs=row.kwargs)
+    except Exception as error:  # the change is committed; the sweep will try again
+        logger.warning("outbox task %s (%s) not dispatched: %r", row.pk, row.name, error)
+        _broker_paused_until[_broker_url()] = (time.monotonic()
+                                               + settings.OUTBOX_DISPATCH_PAUSE_SECONDS)
+        try:
+            OutboxTask.objects.filter(pk=row.pk).update(
+                dispatch_attempts=F("dispatch_attempts") + 1, last_error=repr(error)[:500])
+        except Exception:
+            logger.exception("could not record the dispatch failure of outbox task %s", row.pk)
+        return FAILED
+    try:
+        OutboxTask.objects.filter(pk=row.pk, dispatched_at__isnull=True).update(
+            dispatched_at=timezone.now(), dispatch_attempts=F("dispatch_attempts") + 1,
+            last_error="")
+    except Exception:  # dispatched but not marked: the sweep sends a harmless duplicate
+        logger.exception("outbox task %s dispatched but not marked", row.pk)
+    return DISPATCHED
+
+
+def outbox_tasks_sweep(*, older_than_seconds: float | None = None, limit: int = SWEEP_MAX
+                       ) -> int:
+    """Dispatch the rows still undispatched after N seconds (a broker outage at commit, a
+    process that died before its on-commit hook). Stops at the first broker error."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.OUTBOX_DISPATCH_AFTER_SECONDS
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(OutboxTask.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff)
+               .order_by("id").values_list("id", flat=True)[:limit])
+    dispatched = 0
+    for task_id in ids:
+        outcome = outbox_task_dispatch(task_id=task_id, force=True)
+        if outcome == FAILED:
+            break
+        dispatched += outcome == DISPATCHED
+    if dispatched:
+        logger.info("outbox sweep dispatched %d pending tasks", dispatched)
+    return dispatched
+
+
+# --- claims ------------------------------------------------------------------------------
+
+def send_claim(*, model, pk: int) -> str:
+    """Claim one row (fields claimed_at, send_attempts, sent_at) for sending, committed
+    before the caller hands the mail to its backend: CLAIMED, SENT or GONE; raises
+    SendInProgress while another run's claim is fresh. Must not run inside the caller's
+    transaction (the claim has to survive a kill)."""
+    now = timezone.now()
+    claim_seconds = settings.OUTBOX_SEND_CLAIM_SECONDS
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - dt.timedelta(seconds=claim_seconds))
+    with transaction.atomic():
+        updated = model.objects.filter(free, pk=pk, sent_at__isnull=True).update(
+            claimed_at=now, send_attempts=F("send_attempts") + 1)
+    if updated:
+        return CLAIMED
+    row = model.objects.filter(pk=pk).values("sent_at", "claimed_at").first()
+    if row is None:
+        return GONE
+    if row["sent_at"] is not None:
+        return SENT
+    held = (now - row["claimed_at"]).total_seconds()
+    raise SendInProgress(max(1, math.ceil(claim_seconds - held)))
+
+
+def send_release(*, model, pk: int) -> None:
+    """The backend refused the send (an exception): free the claim so that the retry sends
+    at once. (An error after the provider took the message, e.g. a timeout waiting for
+    SMTP's final reply, is the same can't-tell window: the retry may send a second copy.)"""
+    model.objects.filter(pk=pk, sent_at__isnull=True).update(claimed_at=None)
+
+
+# --- emails ------------------------------------------------------------------------------
+
+def outbox_email_record(*, kind: str, to_address: str, subject: str, body_text: str,
+                        body_html: str = "", headers: dict | None = None,
+                        from_email: str = "", keep_body: bool = True) -> OutboxEmail:
+    """Record one rendered email in the caller's transaction; sent after commit by
+    `outbox.tasks.outbox_email_send`, exactly once (see the module's docstring)."""
+    email = OutboxEmail.objects.create(
+        kind=kind, to_address=to_address, subject=" ".join(subject.split())[:500],
+        body_text=body_text, body_html=body_html, headers=dict(headers or {}),
+        from_email=from_email, keep_body=keep_body,
+        header_message_id=make_msgid(domain=settings.MAIL_MESSAGE_ID_DOMAIN))
+    outbox_task_record(name="outbox.tasks.outbox_email_send", kwargs={"email_id": email.pk},
+                       idempotency_key=f"outbox-email:{email.pk}")
+    return email
+
+
+def _email_build(email: OutboxEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.body_text,
+        from_email=email.from_email or settings.DEFAULT_FROM_EMAIL, to=[email.to_address],
+        headers={**email.headers, "Message-ID": email.header_message_id})
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def _body_fields(email: OutboxEmail) -> dict:
+    return {} if email.keep_body else {"body_text": "", "body_html": ""}
+
+
+def outbox_email_send(*, email_id: int) -> str:
+    """Send one recorded email unless it was sent or given up: SENT, FAILED or GONE;
+    SendInProgress while another run holds it. A backend error propagates (the task
+    retries it with the same Message-ID)."""
+    email = OutboxEmail.objects.filter(pk=email_id).first()
+    if email is None:
+        return GONE
+    if email.sent_at is not None:
+        return SENT
+    if email.failed_at is not None:
+        return FAILED
+    claimed = send_claim(model=OutboxEmail, pk=email_id)
+    if claimed != CLAIMED:
+        return claimed
+    try:
+        _email_build(email).send(fail_silently=False)
+    except Exception:
+        send_release(model=OutboxEmail, pk=email_id)
+        raise
+    OutboxEmail.objects.filter(pk=email_id).update(sent_at=timezone.now(), failure_reason="",
+                                                   **_body_fields(email))
+    return SENT
+
+
+def outbox_email_give_up(*, email_id: int, reason: str) -> None:
+    """The last attempt failed: record it (and drop a body that must not be kept)."""
+    email = OutboxEmail.objects.filter(pk=email_id, sent_at__isnull=True).first()
+    if email is None:
+        return
+    logger.error("outbox email %s (%s to %s) given up: %s", email.pk, email.kind,
+                 email.to_address, reason)
+    OutboxEmail.objects.filter(pk=email_id).update(failed_at=timezone.now(),
+                                                   failure_reason=reason[:500],
+                                                   **_body_fields(email))
+
+
+# --- retention and heartbeat ---------------------------------------------------------------
+
+def _delete_in_chunks(queryset) -> int:
+    deleted = 0
+    while True:
+        ids = list(queryset.order_by("id").values_list("id", flat=True)[:PRUNE_CHUNK])
+        if not ids:
+            return deleted
+        deleted += queryset.model.objects.filter(pk__in=ids).delete()[0]
+
+
+def outbox_prune(*, older_than_days: int | None = None) -> dict[str, int]:
+    """Delete outbox rows done more than N days ago (OUTBOX_RETENTION_DAYS): tasks handed to
+    the broker, emails sent or given up. Pending rows are never pruned; a pending email
+    whose body must not be kept (a reset link) is given up once the link has expired
+    (PASSWORD_RESET_TIMEOUT). Idempotent."""
+    if older_than_days is None:
+        older_than_days = settings.OUTBOX_RETENTION_DAYS
+    now = timezone.now()
+    cutoff = now - dt.timedelta(days=older_than_days)
+    expired = now - dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    OutboxEmail.objects.filter(keep_body=False, sent_at__isnull=True, failed_at__isnull=True,
+                               created_at__lt=expired).update(
+        failed_at=now, failure_reason="expired", body_text="", body_html="")
+    return {
+        "tasks": _delete_in_chunks(OutboxTask.objects.filter(dispatched_at__lt=cutoff)),
+        "emails": _delete_in_chunks(OutboxEmail.objects.filter(
+            Q(sent_at__lt=cutoff) | Q(failed_at__lt=cutoff))),
+    }
+
+
+def heartbeat_record(*, name: str = WORKER) -> Heartbeat:
+    row, _created = Heartbeat.objects.update_or_create(name=name,
+                                                       defaults={"beat_at": timezone.now()})
+    return row

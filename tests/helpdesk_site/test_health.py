@@ -1,0 +1,116 @@
+"""/healthz (the process answers, nothing else touched) and /readyz (each dependency named;
+503 with what failed), against real failures: closed ports, a stale heartbeat, old mail."""
+
+import datetime as dt
+import json
+import os
+import urllib.error
+import urllib.request
+
+import pytest
+from django.utils import timezone
+
+from mailgateway.models import OutboundMessage
+from outbox import services as outbox_services
+from outbox.models import Heartbeat, OutboxEmail
+from tests.factories import TicketFactory
+from tests.support.procs import Processes, free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def ready(client):
+    response = client.get("/readyz")
+    return response.status_code, response.json()
+
+
+def test_healthz_answers_without_database_session_or_cache(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert not response.cookies and "no-cache" in response["Cache-Control"]
+
+
+def test_readyz_names_every_check_and_is_200_when_all_pass(client, settings):
+    settings.REDIS_URL = ""  # the embedded default has no Redis and runs tasks in-process
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    status, body = ready(client)
+    assert status == 200 and body["status"] == "ok" and body["failed"] == []
+    assert set(body["checks"]) == {"database", "redis", "worker_heartbeat", "pending_mail"}
+    assert body["checks"]["redis"]["skipped"] and body["checks"]["worker_heartbeat"]["skipped"]
+
+
+def test_readyz_fails_when_redis_is_unreachable(client, settings):
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    status, body = ready(client)
+    assert status == 503 and body["failed"] == ["redis"]
+    assert "Connection" in body["checks"]["redis"]["error"]
+
+
+@pytest.fixture
+def with_worker(settings):
+    settings.REDIS_URL = ""
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a worker is expected to beat
+    settings.READY_HEARTBEAT_MAX_AGE_SECONDS = 180
+    return settings
+
+
+def test_readyz_fails_without_a_worker_heartbeat(client, with_worker):
+    status, body = ready(client)
+    assert status == 503 and body["failed"] == ["worker_heartbeat"]
+    assert body["checks"]["worker_heartbeat"]["error"] == "no worker heartbeat recorded"
+
+
+def test_readyz_fails_when_the_heartbeat_is_too_old(client, with_worker):
+    Heartbeat.objects.create(name="worker", beat_at=timezone.now() - dt.timedelta(seconds=181))
+    status, body = ready(client)
+    assert status == 503 and body["failed"] == ["worker_heartbeat"]
+    assert body["checks"]["worker_heartbeat"]["age_seconds"] >= 181
+    outbox_services.heartbeat_record()
+    assert ready(client)[0] == 200
+
+
+def test_readyz_fails_on_mail_pending_longer_than_the_limit(client, with_worker, two_orgs):
+    with_worker.READY_PENDING_MAIL_MINUTES = 15
+    outbox_services.heartbeat_record()
+    TicketFactory.create(requester=two_orgs.maria)  # its confirmation: recorded, unsent
+    assert ready(client)[0] == 200  # young: on its way
+    old = timezone.now() - dt.timedelta(minutes=16)
+    OutboundMessage.objects.update(created_at=old)
+    status, body = ready(client)
+    assert status == 503 and body["failed"] == ["pending_mail"]
+    assert body["checks"]["pending_mail"]["ticket_emails"] == 1
+    assert body["checks"]["pending_mail"]["outbox_tasks"] == 0  # its task is young
+    OutboundMessage.objects.update(sent_at=timezone.now())
+    outbox_services.outbox_email_record(kind="t", to_address="a@b.example", subject="s",
+                                        body_text="b")
+    OutboxEmail.objects.update(created_at=old)
+    status, body = ready(client)
+    assert status == 503 and body["checks"]["pending_mail"]["outbox_emails"] == 1
+
+
+def _get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_server_whose_database_and_redis_are_down_is_alive_but_not_ready(tmp_path):
+    """A real gunicorn whose PostgreSQL and Redis addresses are closed ports."""
+    processes = Processes(tmp_path / "logs")
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/down",
+           "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "CELERY_TASK_ALWAYS_EAGER": "false",
+           "HELPDESK_VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "ERROR"}
+    port = free_port()
+    try:
+        processes.gunicorn(env=env, port=port, workers=1)
+        assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
+        status, body = _get(f"http://127.0.0.1:{port}/readyz")
+        assert status == 503, processes.logs()
+        assert {"database", "redis", "worker_heartbeat", "pending_mail"} == set(body["failed"])
+        assert "OperationalError" in body["checks"]["database"]["error"]
+    finally:
+        processes.stop_all()
