@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
@@ -166,6 +167,15 @@ class Browser:
                 response.read().decode(), response.headers
 
 
+def readyz(browser: Browser) -> dict | None:
+    """/readyz's body when it answers 200; None while a check still fails (503)."""
+    try:
+        status, _, body, _ = browser.open("/readyz")
+    except urllib.error.HTTPError:
+        return None
+    return json.loads(body) if status == 200 else None
+
+
 class FormParser(HTMLParser):
     """The fields of the page's POST form: hidden and text inputs, textareas, selects."""
 
@@ -224,6 +234,8 @@ def production_env(*, tmp_path: Path, database_url: str, redis_url: str, web_por
         "WEB_BIND": f"127.0.0.1:{web_port}", "WEB_CONCURRENCY": "2",
         "WORKER_CONCURRENCY": "1", "WORKER_NAME": f"smoke-{secrets.token_hex(4)}@%h",
         "BEAT_SCHEDULE_FILE": str(tmp_path / "var" / "celerybeat-schedule"),
+        # The worker heartbeat /readyz reads: sooner than the production 30 s.
+        "WORKER_HEARTBEAT_SECONDS": "3",
     }
 
 
@@ -315,8 +327,12 @@ def test_production_deploy_serves_a_ticket_and_the_worker_sends_its_confirmation
         result = subprocess.run(["deploy/bin/healthcheck", name], cwd=ROOT, env=check_env,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, (name, result.stderr)
-    # TODO(lead): once /healthz and /readyz land (engineer outbox), assert here:
-    #   deploy/bin/healthcheck web exits 0 with web_env, and GET /readyz answers 200.
+    result = subprocess.run(["deploy/bin/healthcheck", "web"], cwd=ROOT, env=web_env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, ("web", result.stderr)
+    ready = wait_until(lambda: readyz(browser), timeout=START_SECONDS, interval=0.5,
+                       what="/readyz answering 200 (database, Redis, worker heartbeat, mail)")
+    assert ready["status"] == "ok" and ready["failed"] == [], ready
 
     # A warm shutdown finishes whatever the worker holds; then count.
     procs.stop(beat)
