@@ -12,14 +12,12 @@ of skipping when CI=true and redis-server is missing."""
 
 from __future__ import annotations
 
-import email
 import os
 import shutil
 import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from mailgateway.models import OutboundMessage
 from outbox import services as outbox_services
 from outbox.models import Heartbeat, OutboxTask
 from tests.factories import TicketFactory
+from tests.support.mail_backends import sent_message_ids
 from tests.support.procs import IN_CI, PrivateRedis, Processes, TcpProxy, wait_until
 from tests.tickets.agent_setup import make_agent
 from tickets.models import Ticket
@@ -95,14 +94,6 @@ def worker_env(tmp_path: Path, broker_url: str, **extra) -> dict:
            "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING", **extra}
     env.pop("TEST_DATABASE_NAME", None)
     return env
-
-
-def sent_message_ids(outbox_dir: Path) -> Counter:
-    ids = Counter()
-    for path in outbox_dir.glob("*.eml"):
-        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        ids[parsed["Message-ID"].strip()] += 1
-    return ids
 
 
 def _catalogue_seed():

@@ -1,7 +1,12 @@
-"""Email backends for tests that need a slow provider (to be caught mid-send)."""
+"""Email backends for tests that need a slow provider (to be caught mid-send), and what an
+.eml outbox holds."""
 
+import email
 import os
 import time
+from collections import Counter
+from email import policy
+from pathlib import Path
 
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
@@ -26,3 +31,11 @@ class SlowEmlFileBackend(EmlFileBackend):
     def send_messages(self, email_messages):
         time.sleep(float(os.environ.get("TEST_MAIL_DELAY_SECONDS", "0.3")))
         return super().send_messages(email_messages)
+
+
+def sent_message_ids(outbox_dir: Path) -> Counter:
+    ids = Counter()
+    for path in outbox_dir.glob("*.eml"):
+        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        ids[parsed["Message-ID"].strip()] += 1
+    return ids
