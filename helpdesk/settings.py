@@ -201,7 +201,8 @@ SESSION_COOKIE_HTTPONLY = True
 # Redis restart); without it, the cache is itself the database, so sessions stay there.
 # Each user's permission set kept in Redis between requests (accounts.permission_cache).
 PERMISSION_CACHE = env.bool("PERMISSION_CACHE", default=bool(REDIS_URL))
-# accounts.sessions: Django's cached_db, guarded against Redis being down (database instead).
+# accounts.sessions: Django's database store with our Redis read-through/write-through cache in
+# front, guarded against Redis being down (the database answers instead).
 SESSION_ENGINE = "accounts.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_CACHE_MAX_AGE_SECONDS = 3600
 SESSION_COOKIE_SAMESITE = "Lax"

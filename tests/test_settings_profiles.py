@@ -53,7 +53,7 @@ def test_sessions_are_read_from_redis_when_there_is_one():
     with_redis = subprocess.run([sys.executable, "-c", SESSIONS], cwd=settings.BASE_DIR,
                                 env={**base, "REDIS_URL": "redis://127.0.0.1:6379/15"},
                                 capture_output=True, text=True)
-    assert with_redis.stdout.split() == ["accounts.sessions",  # cached_db, guarded
+    assert with_redis.stdout.split() == ["accounts.sessions",  # db + Redis cache, guarded
                                          "django.core.cache.backends.redis.RedisCache"]
     without = subprocess.run([sys.executable, "-c", SESSIONS], cwd=settings.BASE_DIR,
                              env=base, capture_output=True, text=True)
