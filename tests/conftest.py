@@ -81,3 +81,27 @@ def s3_bucket(s3_server, settings) -> str:
         region_name=s3_server.region, connect_timeout_seconds=2, read_timeout_seconds=5,
         max_attempts=1)}
     return bucket
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """Child processes of the test (tests/support/procs.py Processes), logs under
+    tmp_path/logs; every one still running is stopped at the end."""
+    from tests.support.procs import Processes
+
+    group = Processes(tmp_path / "logs")
+    yield group
+    group.stop_all()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A started redis-server of the test's own that it may stop and start (PrivateRedis);
+    skips, or fails under CI=true, without redis-server."""
+    from tests.support.procs import PrivateRedis, require_redis_server
+
+    require_redis_server()
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()

@@ -1,17 +1,13 @@
 """The agent's story in a real Chromium against the live server: claim, reply, log time,
 move to a free department (refund), resolve."""
 
-import os
-import shutil
-
 import pytest
 from django.core import mail
 
 from credits.selectors import credit_balance_minutes
+from tests.support.procs import require_chromium
 from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
 from tickets.models import Message, Ticket
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -24,16 +20,14 @@ def submit(page, selector: str) -> None:
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI")
-        pytest.skip("Chromium is not installed")
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    chromium = require_chromium()
+    import playwright.sync_api as playwright_api
+
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
     # (not of the server) are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
+        browser = p.chromium.launch(executable_path=chromium)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         yield page
         browser.close()

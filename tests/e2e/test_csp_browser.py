@@ -2,15 +2,12 @@
 workspace (Django's admin included) load with no violation, and what moved out of inline
 scripts into static/js still works (canned reply insertion, overdraw warning)."""
 
-import os
-import shutil
-
 import pytest
 
+from tests.support.procs import require_chromium
 from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
 from tickets.models import CannedReply
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 # Records every violation the page reports (init scripts are not subject to the page's CSP).
@@ -25,14 +22,12 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI")
-        pytest.skip("Chromium is not installed")
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    chromium = require_chromium()
+    import playwright.sync_api as playwright_api
+
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
+        browser = p.chromium.launch(executable_path=chromium)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.add_init_script(LISTEN_FOR_VIOLATIONS)
         console: list[str] = []

@@ -3,13 +3,13 @@ live server: María submits a SIPStation ticket with two attachments, finds the 
 confirmation, replies, resolves, replies again and sees it reopened; Juan is led to
 confirm his details; Ana gets 404 on every URL of María's ticket and its attachments."""
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.support.procs import require_chromium
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 NUMBER = re.compile(r"^[A-Z]{3}-\d{3}-\d{5}$")
@@ -23,17 +23,14 @@ pytestmark = [
 
 @pytest.fixture
 def browser(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing and CI=true")
-        pytest.skip(f"{CHROMIUM} is not installed")
+    chromium = require_chromium()
     # Playwright's sync API runs an event loop in this thread; Django's ORM (used by the
     # test itself between browser steps) refuses that unless told it is safe here.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

@@ -5,18 +5,10 @@ listener subprocess, smtplib. Runs when DATABASE_URL is PostgreSQL and REDIS_URL
 from __future__ import annotations
 
 import os
-import signal
 import smtplib
-import socket
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from helpdesk.celery import app as celery_app
 from mailgateway.models import InboundMessage
@@ -24,134 +16,67 @@ from mailgateway.sources import inbound_accept
 from mailgateway.tasks import requeue_stale_inbound
 from tests.factories import TicketFactory
 from tests.factories.mailgateway import raw_email
-from tests.support.procs import free_port, wait_until  # noqa: F401 (re-exported)
+from tests.support.procs import (
+    broker_clean,
+    free_port,
+    host_env,
+    require_postgres,
+    require_redis,
+    wait_until,
+)
 from tickets.models import Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI") == "true"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 REDIS_URL = os.environ.get("REDIS_URL", "")
-
-
-def _redis_reachable() -> bool:
-    if not REDIS_URL:
-        return False
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
-    except Exception:
-        return False
-
-
-if not ON_POSTGRES:
-    pytest.skip("end-to-end worker tests need DATABASE_URL=postgres://… (the CI PostgreSQL "
-                "pass runs them); SQLite in memory is not shared with a worker process",
-                allow_module_level=True)
-if not _redis_reachable():
-    if IN_CI:
-        raise RuntimeError(f"CI=true on PostgreSQL but Redis is unreachable: {REDIS_URL!r}")
-    pytest.skip("REDIS_URL unset or Redis unreachable", allow_module_level=True)
-
-
-def _broker_clean() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    celery_app.control.purge()
-    client.delete("unacked", "unacked_index", "unacked_mutex")
+require_postgres()  # SQLite in memory is not shared with a worker process
+require_redis(REDIS_URL)
 
 
 @pytest.fixture
 def child_env(tmp_path, settings):
     """Environment for the worker and listener: the same test database and broker."""
-    db = connection.settings_dict
-    url = (f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:"
-           f"{db['PORT'] or 5432}/{db['NAME']}")
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "CELERY_TASK_ALWAYS_EAGER": "false", "HELPDESK_VAR_DIR": str(tmp_path / "var"),
-           "MAIL_OUTBOX_DIR": str(settings.MAIL_OUTBOX_DIR), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-           "CONN_MAX_AGE": "0", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
-    env.pop("TEST_DATABASE_NAME", None)
-    return env
+    return host_env(tmp_path, REDIS_URL=REDIS_URL, CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+                    MAIL_OUTBOX_DIR=str(settings.MAIL_OUTBOX_DIR),
+                    MEDIA_ROOT=str(settings.MEDIA_ROOT))
 
 
 @pytest.fixture
-def broker():
+def broker(settings):
     """This process queues to Redis too (not eagerly), on a clean queue."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
-    _broker_clean()
+    broker_clean(settings.CELERY_BROKER_URL)
     yield
-    _broker_clean()
+    broker_clean(settings.CELERY_BROKER_URL)
     celery_app.conf.task_always_eager = eager
 
 
 class Workers:
-    def __init__(self, env: dict, log_dir: Path):
-        self.env, self.log_dir, self.processes = env, log_dir, []
+    """Celery workers on the test's broker and database (killed or stopped at the end)."""
 
-    def start(self, concurrency: int = 2) -> subprocess.Popen:
-        name = f"e2e-{uuid.uuid4().hex[:8]}@%h"
-        log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-P", "prefork",
-             "-c", str(concurrency), "-n", name, "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-l", "WARNING"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        self.processes.append(process)
-        return process
+    def __init__(self, env: dict, processes):
+        self.env, self.processes = env, processes
 
-    def kill(self, process: subprocess.Popen) -> None:
+    def start(self, concurrency: int = 2):
+        return self.processes.celery_worker(env=self.env, concurrency=concurrency,
+                                            extra=("--without-heartbeat",))
+
+    def kill(self, process) -> None:
         """SIGKILL the worker and its pool children at once (no warm shutdown)."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+        self.processes.kill(process)
 
 
 @pytest.fixture
-def workers(child_env, broker, tmp_path):
-    group = Workers(child_env, tmp_path)
-    yield group
-    group.stop_all()
+def workers(child_env, broker, processes):
+    return Workers(child_env, processes)
 
 
 @pytest.fixture
-def smtp_listener(child_env, tmp_path):
+def smtp_listener(child_env, processes):
     port = free_port()
-    log = open(tmp_path / "smtp.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "smtp_inbound", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def listening():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            assert process.poll() is None, (tmp_path / "smtp.log").read_text()
-            return False
-
-    wait_until(listening, timeout=30, what="the SMTP listener")
-    yield port
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    processes.smtp_listener(env=child_env, port=port)
+    return port
 
 
 def email_replies(ticket) -> int:

@@ -12,8 +12,6 @@ of skipping when CI=true and redis-server is missing."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
 from collections import Counter
@@ -22,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 
 from helpdesk.celery import app as celery_app
@@ -31,20 +28,21 @@ from outbox import services as outbox_services
 from outbox.models import Heartbeat, OutboxTask
 from tests.factories import TicketFactory
 from tests.support.mail_backends import sent_message_ids
-from tests.support.procs import IN_CI, PrivateRedis, Processes, TcpProxy, wait_until
+from tests.support.procs import (
+    TcpProxy,
+    host_env,
+    require_postgres,
+    require_redis_server,
+    wait_until,
+)
 from tests.tickets.agent_setup import make_agent
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    pytest.skip("needs DATABASE_URL=postgres://… (a worker process must see the test "
-                "database); the CI PostgreSQL pass runs it", allow_module_level=True)
-if shutil.which("redis-server") is None:
-    if IN_CI:
-        raise RuntimeError("CI=true but redis-server is missing (apt-get install redis-server)")
-    pytest.skip("redis-server not installed", allow_module_level=True)
+require_postgres()  # a worker process must see the test database
+require_redis_server()
 
 
 @contextmanager
@@ -67,33 +65,17 @@ def celery_broker(url: str):
 
 
 @pytest.fixture
-def broker(tmp_path):
-    redis = PrivateRedis(tmp_path / "redis")
-    redis.start()
-    proxy = TcpProxy("127.0.0.1", redis.port).start()
+def broker(private_redis):
+    proxy = TcpProxy("127.0.0.1", private_redis.port).start()
     yield proxy
     proxy.close()
-    redis.stop()
-
-
-@pytest.fixture
-def processes(tmp_path):
-    group = Processes(tmp_path / "logs")
-    yield group
-    group.stop_all()
 
 
 def worker_env(tmp_path: Path, broker_url: str, **extra) -> dict:
-    db = connection.settings_dict
-    url = (f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:"
-           f"{db['PORT'] or 5432}/{db['NAME']}")
-    env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": broker_url,
-           "CELERY_TASK_ALWAYS_EAGER": "false", "HELPDESK_VAR_DIR": str(tmp_path / "var"),
-           "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-           "EMAIL_BACKEND": "helpdesk.mail_backends.EmlFileBackend", "CONN_MAX_AGE": "0",
-           "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING", **extra}
-    env.pop("TEST_DATABASE_NAME", None)
-    return env
+    return host_env(tmp_path, **{"CELERY_BROKER_URL": broker_url,
+                                 "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+                                 "EMAIL_BACKEND": "helpdesk.mail_backends.EmlFileBackend",
+                                 **extra})
 
 
 def _catalogue_seed():

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import os
 import smtplib
-import sys
 
 import pytest
 from django.conf import settings
 
 from mailgateway.models import InboundMessage
-from tests.support.procs import Processes, TcpProxy, free_port, port_open, wait_until
+from tests.support.procs import (
+    TcpProxy,
+    database_url,
+    free_port,
+    host_env,
+    require_postgres,
+    wait_until,
+)
 from tests.support.web import WebClient
 from tests.tickets.agent_setup import make_agent
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-if not ON_POSTGRES:
-    pytest.skip("outage tests run gunicorn on PostgreSQL (the CI PostgreSQL pass)",
-                allow_module_level=True)
-
-from tests.e2e.test_redis_outage import database_url, server_env  # noqa: E402
+require_postgres()
 
 RAW = (b"From: Maria <maria@acme.example>\r\nTo: support@helpdesk.example\r\n"
        b"Subject: Hello while the database is down\r\nMessage-ID: <pg-down-1@acme.example>\r\n"
@@ -34,18 +35,15 @@ RAW = (b"From: Maria <maria@acme.example>\r\nTo: support@helpdesk.example\r\n"
 
 
 @pytest.fixture
-def site(tmp_path, two_orgs):
+def site(tmp_path, two_orgs, processes):
     db = settings.DATABASES["default"]
     proxy = TcpProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)).start()
-    processes = Processes(tmp_path / "logs")
-    env = server_env(tmp_path, DATABASE_URL=database_url(port=proxy.port),
-                     CONN_MAX_AGE="60", REDIS_URL=os.environ.get("REDIS_URL", ""))
+    env = host_env(tmp_path, DATABASE_URL=database_url(port=proxy.port), CONN_MAX_AGE="60",
+                   REDIS_URL=os.environ.get("REDIS_URL", ""))
     web_port, smtp_port = free_port(), free_port()
     try:
         processes.gunicorn(env=env, port=web_port, workers=2)
-        processes.start([sys.executable, "manage.py", "smtp_inbound", "--host", "127.0.0.1",
-                         "--port", str(smtp_port)], env=env, name="smtp")
-        wait_until(lambda: port_open(smtp_port), timeout=30, what="SMTP listener")
+        processes.smtp_listener(env=env, port=smtp_port)
         yield f"http://127.0.0.1:{web_port}", smtp_port, proxy, processes
     finally:
         processes.stop_all()

@@ -11,16 +11,20 @@ never skips."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from mailgateway.models import OutboundMessage
 from tests.support.mail_backends import sent_message_ids
-from tests.support.procs import IN_CI, PrivateRedis, Processes, free_port, port_open, wait_until
+from tests.support.procs import (
+    free_port,
+    host_env,
+    port_open,
+    require_postgres,
+    require_redis_server,
+    wait_until,
+)
 from tests.support.web import WebClient
 from tests.tickets.agent_setup import make_agent
 from tickets.models import Ticket
@@ -28,54 +32,23 @@ from tickets.models import Ticket
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-if not ON_POSTGRES:
-    pytest.skip("outage tests run gunicorn on PostgreSQL (the CI PostgreSQL pass)",
-                allow_module_level=True)
-if not shutil.which("redis-server"):
-    if IN_CI:
-        raise RuntimeError("CI=true but redis-server is not installed")
-    pytest.skip("redis-server not installed", allow_module_level=True)
+require_postgres()
+require_redis_server()
 
 DEPARTMENT = "sipstation-general"
 QUEUE = "/admin/tickets/ticket/"
 
 
-def database_url(*, port: int | None = None) -> str:
-    db = connection.settings_dict
-    return (f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:"
-            f"{port or db['PORT'] or 5432}/{db['NAME']}")
-
-
-def server_env(tmp_path, **extra) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_ALWAYS_EAGER": "false",
-           "HELPDESK_VAR_DIR": str(tmp_path / "var"),
-           "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "MEDIA_ROOT": str(tmp_path / "media"),
-           "CONN_MAX_AGE": "0", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
-           "PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
-           "WHITENOISE_USE_FINDERS": "true", **extra}
-    for name in ("TEST_DATABASE_NAME", "CELERY_BROKER_URL"):  # the broker: REDIS_URL
-        env.pop(name, None)
-    return env
-
-
 @pytest.fixture
-def site(tmp_path, two_orgs):
-    redis = PrivateRedis(tmp_path / "redis")
-    redis.start()
-    processes = Processes(tmp_path / "logs")
+def site(tmp_path, two_orgs, private_redis, processes):
     port = free_port()
     # The sweep hands pending mail to the broker within seconds (production: a minute).
-    env = server_env(tmp_path, REDIS_URL=redis.url, CACHE_RETRY_SECONDS="1",
-                     OUTBOX_DISPATCH_AFTER_SECONDS="2", OUTBOX_SWEEP_SECONDS="1")
-    try:
-        processes.gunicorn(env=env, port=port, workers=2)
-        processes.celery_worker(env=env, concurrency=1)
-        processes.celery_beat(env=env, schedule=tmp_path / "var" / "beat-schedule")
-        yield f"http://127.0.0.1:{port}", redis, processes
-    finally:
-        processes.stop_all()
-        redis.stop()
+    env = host_env(tmp_path, REDIS_URL=private_redis.url, CACHE_RETRY_SECONDS="1",
+                   OUTBOX_DISPATCH_AFTER_SECONDS="2", OUTBOX_SWEEP_SECONDS="1")
+    processes.gunicorn(env=env, port=port, workers=2)
+    processes.celery_worker(env=env, concurrency=1)
+    processes.celery_beat(env=env, schedule=tmp_path / "var" / "beat-schedule")
+    return f"http://127.0.0.1:{port}", private_redis, processes
 
 
 def _browse_and_submit(customer: WebClient, agent: WebClient, *, subjects: list[str]) -> None:

@@ -9,29 +9,30 @@ import json
 import os
 
 import pytest
-from django.conf import settings
 
-from tests.support.procs import Processes, free_port, wait_until
+from tests.support.procs import (
+    broker_clean,
+    free_port,
+    host_env,
+    require_postgres,
+    require_redis,
+    wait_until,
+)
 from tests.support.web import WebClient
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if not ON_POSTGRES:
-    pytest.skip("needs DATABASE_URL=postgres://… (the CI PostgreSQL pass)",
-                allow_module_level=True)
-if not REDIS_URL:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true on PostgreSQL but REDIS_URL is unset")
-    pytest.skip("REDIS_URL unset", allow_module_level=True)
+require_postgres()
+require_redis(REDIS_URL)
 
-from tests.e2e.test_mail_worker import _broker_clean, _redis_reachable  # noqa: E402
-from tests.e2e.test_redis_outage import server_env  # noqa: E402
 
-if not _redis_reachable():
-    raise RuntimeError(f"Redis unreachable: {REDIS_URL!r}")
+@pytest.fixture
+def broker():
+    broker_clean(REDIS_URL)
+    yield REDIS_URL
+    broker_clean(REDIS_URL)
 
 
 def json_lines(path) -> list[dict]:
@@ -45,27 +46,22 @@ def json_lines(path) -> list[dict]:
     return lines
 
 
-def test_the_worker_logs_the_request_id_of_the_request_that_queued_the_task(tmp_path, two_orgs):
-    _broker_clean()
-    env = server_env(tmp_path, REDIS_URL=REDIS_URL, CELERY_BROKER_URL=REDIS_URL,
-                     CELERY_TASK_ALWAYS_EAGER="false", LOG_FORMAT="json", LOG_LEVEL="INFO")
-    processes = Processes(tmp_path / "logs")
+def test_the_worker_logs_the_request_id_of_the_request_that_queued_the_task(
+        tmp_path, two_orgs, broker, processes):
+    env = host_env(tmp_path, REDIS_URL=broker, CELERY_BROKER_URL=broker, LOG_FORMAT="json",
+                   LOG_LEVEL="INFO")
     port = free_port()
-    try:
-        processes.gunicorn(env=env, port=port, workers=1)
-        worker = processes.celery_worker(env=env, concurrency=1, extra=("-l", "INFO"))
-        customer = WebClient(f"http://127.0.0.1:{port}")
-        assert customer.login(two_orgs.maria.email, two_orgs.password).status_code == 302
-        response = customer.submit_ticket(department_code="sipstation-general",
-                                          subject="Echo on calls", message="Since Monday.")
-        assert response.status_code == 302
-        request_id = response.headers["X-Request-ID"]
-        task_lines = wait_until(
-            lambda: [line for line in json_lines(worker.log_path)
-                     if line.get("request_id") == request_id],
-            timeout=60, interval=0.3, what="the task's log line with the request id")
-        assert any("succeeded" in line["message"] for line in task_lines), task_lines
-        assert all(line["logger"].startswith("celery") for line in task_lines)
-    finally:
-        processes.stop_all()
-        _broker_clean()
+    processes.gunicorn(env=env, port=port, workers=1)
+    worker = processes.celery_worker(env=env, concurrency=1, extra=("-l", "INFO"))
+    customer = WebClient(f"http://127.0.0.1:{port}")
+    assert customer.login(two_orgs.maria.email, two_orgs.password).status_code == 302
+    response = customer.submit_ticket(department_code="sipstation-general",
+                                      subject="Echo on calls", message="Since Monday.")
+    assert response.status_code == 302
+    request_id = response.headers["X-Request-ID"]
+    task_lines = wait_until(
+        lambda: [line for line in json_lines(worker.log_path)
+                 if line.get("request_id") == request_id],
+        timeout=60, interval=0.3, what="the task's log line with the request id")
+    assert any("succeeded" in line["message"] for line in task_lines), task_lines
+    assert all(line["logger"].startswith("celery") for line in task_lines)

@@ -3,7 +3,6 @@
 
 import datetime as dt
 import json
-import os
 import urllib.error
 import urllib.request
 
@@ -14,7 +13,7 @@ from mailgateway.models import OutboundMessage
 from outbox import services as outbox_services
 from outbox.models import Heartbeat, OutboxEmail
 from tests.factories import TicketFactory
-from tests.support.procs import Processes, free_port
+from tests.support.procs import free_port, host_env
 
 pytestmark = pytest.mark.django_db
 
@@ -98,19 +97,15 @@ def _get(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def test_a_server_whose_database_and_redis_are_down_is_alive_but_not_ready(tmp_path):
+def test_a_server_whose_database_and_redis_are_down_is_alive_but_not_ready(
+        tmp_path, processes):
     """A real gunicorn whose PostgreSQL and Redis addresses are closed ports."""
-    processes = Processes(tmp_path / "logs")
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/down",
-           "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "CELERY_TASK_ALWAYS_EAGER": "false",
-           "HELPDESK_VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "ERROR"}
+    env = host_env(tmp_path, DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/down",
+                   REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", LOG_LEVEL="ERROR")
     port = free_port()
-    try:
-        processes.gunicorn(env=env, port=port, workers=1)
-        assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
-        status, body = _get(f"http://127.0.0.1:{port}/readyz")
-        assert status == 503, processes.logs()
-        assert {"database", "redis", "worker_heartbeat", "pending_mail"} == set(body["failed"])
-        assert "OperationalError" in body["checks"]["database"]["error"]
-    finally:
-        processes.stop_all()
+    processes.gunicorn(env=env, port=port, workers=1)
+    assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
+    status, body = _get(f"http://127.0.0.1:{port}/readyz")
+    assert status == 503, processes.logs()
+    assert {"database", "redis", "worker_heartbeat", "pending_mail"} == set(body["failed"])
+    assert "OperationalError" in body["checks"]["database"]["error"]

@@ -17,62 +17,27 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-from django.conf import settings
-from django.db import connection
-
 from helpdesk.celery import app as celery_app
-from tests.support.procs import IN_CI, ROOT, Processes, S3Server, free_port, wait_until
+from tests.support import procs
+from tests.support.procs import ROOT, Processes, S3Server, free_port, host_env, wait_until
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 SHARED_SECRET_KEY = "scale-out-test-secret-key-shared-by-every-host-0123456789"
 WORKER_CONCURRENCY = 2
 TASK_SUCCEEDED = re.compile(rb"Task (?P<name>[\w.]+)\[[0-9a-f-]+\] succeeded")
 
 
-def _redis_reachable() -> bool:
-    if not REDIS_URL:
-        return False
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
-    except Exception:
-        return False
-
-
-def _moto_server_installed() -> bool:
-    try:
-        import moto.server  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def require_services() -> None:
     """Skip the calling test module without PostgreSQL, Redis or moto's server (the SQLite
     pass); under CI=true on PostgreSQL a missing Redis or S3 server is an error."""
-    if not ON_POSTGRES:
-        pytest.skip("the scale-out test needs DATABASE_URL=postgres://… (the CI PostgreSQL "
-                    "pass runs it): every host shares one PostgreSQL", allow_module_level=True)
-    if not _redis_reachable():
-        if IN_CI:
-            raise RuntimeError(f"CI=true on PostgreSQL but Redis is unreachable: {REDIS_URL!r}")
-        pytest.skip("REDIS_URL unset or Redis unreachable", allow_module_level=True)
-    if not _moto_server_installed():
-        if IN_CI:
-            raise RuntimeError("CI=true but moto's S3 server (moto[server]) is not installed")
-        pytest.skip("moto[server] is not installed", allow_module_level=True)
+    procs.require_postgres()
+    procs.require_redis(REDIS_URL)
+    procs.require_moto_server()
 
 
 def broker_clean() -> None:
     """Empty the queue and forget unacknowledged deliveries (a killed worker's)."""
-    import redis
-
-    celery_app.control.purge()
-    redis.Redis.from_url(celery_app.conf.broker_url).delete(
-        "unacked", "unacked_index", "unacked_mutex")
+    procs.broker_clean(celery_app.conf.broker_url)
 
 
 def broker_redeliver_unacked() -> int:
@@ -174,29 +139,13 @@ class Cluster:
         self.others: list[Host] = []
 
     def _child_env(self, directory: Path) -> dict:
-        db = connection.settings_dict
-        database_url = (f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@"
-                        f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("AWS_", "HELPDESK_", "CELERY_", "TEST_DATABASE"))}
-        env.update({
-            "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
-            "CELERY_BROKER_URL": celery_app.conf.broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": "false", "SECRET_KEY": SHARED_SECRET_KEY,
-            # The test's users are made with the fast MD5 hasher (tests/conftest.py).
-            "PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
-            "HELPDESK_VAR_DIR": str(directory / "var"), "MEDIA_ROOT": str(directory / "media"),
-            "MAIL_OUTBOX_DIR": str(directory / "outbox"),
-            "STATIC_ROOT": str(directory / "static"),
-            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
-            **self.s3.env(self.bucket),
-        })
-        return env
+        return host_env(directory, REDIS_URL=REDIS_URL,
+                        CELERY_BROKER_URL=celery_app.conf.broker_url,
+                        SECRET_KEY=SHARED_SECRET_KEY, **self.s3.env(self.bucket),
+                        CONN_MAX_AGE=None)  # persistent connections, as in production
 
     def _host(self, name: str) -> Host:
         directory = self.root / name
-        for sub in ("var", "media", "outbox", "static"):
-            (directory / sub).mkdir(parents=True, exist_ok=True)
         return Host(name=name, directory=directory, env=self._child_env(directory))
 
     def start_worker(self, host: Host | None = None) -> Host:
@@ -205,16 +154,8 @@ class Cluster:
         if host is None:
             host = self._host(f"worker{len(self.workers) + 1}")
             self.workers.append(host)
-        process = self.processes.celery_worker(env=host.env, cwd=host.directory,
-                                               concurrency=WORKER_CONCURRENCY,
-                                               extra=("-l", "INFO"))
-        host.processes.append(process)
-
-        def ready() -> bool:
-            assert process.poll() is None, process.log_path.read_text()[-3000:]
-            return b" ready." in process.log_path.read_bytes()
-
-        wait_until(ready, timeout=60, interval=0.1, what=f"the worker on {host.name}")
+        host.processes.append(self.processes.celery_worker(
+            env=host.env, cwd=host.directory, concurrency=WORKER_CONCURRENCY, wait_ready=True))
         return host
 
     def start_web(self) -> Host:
@@ -229,16 +170,8 @@ class Cluster:
     def start_smtp_listener(self) -> Host:
         host = self._host(f"mx{len(self.others) + 1}")
         host.port = free_port()
-        process = self.processes.start(
-            [sys.executable, str(ROOT / "manage.py"), "smtp_inbound", "--host", "127.0.0.1",
-             "--port", str(host.port)], env=host.env, name="smtp", cwd=host.directory)
-        host.processes.append(process)
-
-        def listening() -> bool:
-            assert process.poll() is None, process.log_path.read_text()[-3000:]
-            return b"SMTP listener on" in process.log_path.read_bytes()
-
-        wait_until(listening, timeout=60, interval=0.1, what="the SMTP listener")
+        host.processes.append(self.processes.smtp_listener(env=host.env, port=host.port,
+                                                           cwd=host.directory))
         self.others.append(host)
         return host
 

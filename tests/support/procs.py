@@ -1,11 +1,16 @@
 """Real processes for integration tests: servers, workers, private Redis instances and a
 TCP proxy that can be cut (an outage of PostgreSQL or Redis without touching the shared
-services of the machine). Used by the end-to-end, outage, production and scale-out tests."""
+services of the machine). Used by the end-to-end, outage, production and scale-out tests.
+
+Also the one rule for the services a test needs (`require_*`: skip outside CI, fail under
+CI=true), the environment of a child process (`host_env`, `database_url`) and the broker's
+clean-up between tests (`broker_clean`)."""
 
 from __future__ import annotations
 
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,9 +19,145 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI") == "true"
+CHROMIUM_PATHS = ("chromium", "/usr/bin/chromium")
+# What a child process must not inherit from the test run: the test database's name, the
+# run's S3, Celery and HELPDESK_* settings (host_env sets its own).
+CHILD_ENV_DROPPED = ("AWS_", "CELERY_", "HELPDESK_", "TEST_DATABASE")
+MD5_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"  # tests/conftest.py's users
+
+
+# --- the services a test needs: skip outside CI, fail under CI=true ------------------------
+
+def service_missing(reason: str) -> NoReturn:
+    """The one rule for a missing service: the calling test (or module, at import) skips,
+    except under CI=true, where it fails."""
+    import pytest
+
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def on_postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def require_postgres() -> None:
+    """Only on the PostgreSQL pass. The SQLite pass skips, also in CI (its PostgreSQL pass
+    runs the test); a PostgreSQL DATABASE_URL the tests do not run on is a failure under
+    CI=true."""
+    import pytest
+
+    if on_postgres():
+        return
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        service_missing("DATABASE_URL is PostgreSQL and the tests do not run on it")
+    pytest.skip("needs DATABASE_URL=postgres://… (the PostgreSQL pass runs it: child "
+                "processes must share the test database)", allow_module_level=True)
+
+
+def redis_answers(url: str) -> bool:
+    if not url:
+        return False
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except Exception:  # noqa: BLE001 (any failure: not reachable)
+        return False
+
+
+def require_redis(url: str) -> None:
+    """Redis at `url` (REDIS_URL, usually) answers."""
+    if not redis_answers(url):
+        service_missing(f"Redis is unset or unreachable: {url!r}")
+
+
+def require_redis_server() -> None:
+    """redis-server is installed (for a PrivateRedis of the test's own)."""
+    if not shutil.which("redis-server"):
+        service_missing("redis-server is not installed")
+
+
+def require_moto_server() -> None:
+    """moto's standalone S3 server (moto[server]) is installed."""
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        service_missing("moto's S3 server (moto[server]) is not installed")
+
+
+def require_chromium() -> str:
+    """Chromium and Playwright are installed; Chromium's path."""
+    path = next((found for found in map(shutil.which, CHROMIUM_PATHS) if found), None)
+    if path is None:
+        service_missing("Chromium is not installed")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        service_missing("Playwright is not installed")
+    return path
+
+
+# --- a child process's environment, the broker -------------------------------------------
+
+def database_url(port: int | None = None) -> str:
+    """The URL of the test database (PostgreSQL) for a child process; through `port` (a
+    TcpProxy's) when given."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    assert db["ENGINE"].endswith("postgresql"), "child processes need the PostgreSQL pass"
+    auth = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    return (f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{port or db['PORT'] or 5432}/"
+            f"{db['NAME']}")
+
+
+def host_env(directory: Path, **overrides: str | None) -> dict[str, str]:
+    """The environment of a child process on a "host" of its own: this environment less
+    CHILD_ENV_DROPPED, the test database (`database_url()`), its own var, media, outbox and
+    static directories under `directory` (created), tasks queued rather than eager, the
+    fast hasher the test users are made with; then `overrides` (None: unset the name)."""
+    for sub in ("var", "media", "outbox", "static"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(CHILD_ENV_DROPPED)}
+    env.update({
+        "CELERY_TASK_ALWAYS_EAGER": "false", "HELPDESK_VAR_DIR": str(directory / "var"),
+        "MEDIA_ROOT": str(directory / "media"), "MAIL_OUTBOX_DIR": str(directory / "outbox"),
+        "STATIC_ROOT": str(directory / "static"), "WHITENOISE_USE_FINDERS": "true",
+        "CONN_MAX_AGE": "0", "PASSWORD_HASHERS": MD5_HASHER, "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"})
+    if "DATABASE_URL" not in overrides:
+        env["DATABASE_URL"] = database_url()
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def broker_clean(url: str) -> None:
+    """Empty the Celery queue on the Redis at `url` and forget its unacknowledged deliveries
+    (a killed worker's)."""
+    import redis
+
+    from helpdesk.celery import app as celery_app
+
+    with celery_app.connection_for_write(url) as connection:
+        celery_app.control.purge(connection=connection)
+    redis.Redis.from_url(url).delete("unacked", "unacked_index", "unacked_mutex")
+
+
+# --- processes ---------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -53,20 +194,45 @@ class Processes:
 
     def start(self, args: list[str], *, env: dict, name: str, cwd: Path = ROOT,
               **popen) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}-{len(self.processes)}.log", "wb")
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True, **popen)
-        process.log_path = Path(log.name)
+        log_path = self.log_dir / f"{name}-{len(self.processes)}.log"
+        with open(log_path, "wb") as log:  # the child holds its own copy of the descriptor
+            process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True,
+                                       **popen)
+        process.log_path = log_path
         self.processes.append(process)
         return process
 
     def celery_worker(self, *, env: dict, concurrency: int = 2, cwd: Path = ROOT,
-                      extra: tuple[str, ...] = ()) -> subprocess.Popen:
+                      extra: tuple[str, ...] = (), wait_ready: bool = False
+                      ) -> subprocess.Popen:
+        """`wait_ready`: log at INFO and return once the worker says it is ready."""
         name = f"t-{uuid.uuid4().hex[:8]}@%h"
-        return self.start(
+        level = "INFO" if wait_ready else "WARNING"
+        process = self.start(
             [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-P", "prefork",
              "-c", str(concurrency), "-n", name, "--without-gossip", "--without-mingle",
-             "-l", "WARNING", *extra], env=env, name="worker", cwd=cwd)
+             "-l", level, *extra], env=env, name="worker", cwd=cwd)
+        if wait_ready:
+            self.wait_for_log(process, b" ready.", what="the Celery worker")
+        return process
+
+    def smtp_listener(self, *, env: dict, port: int, cwd: Path = ROOT) -> subprocess.Popen:
+        """`manage.py smtp_inbound` on 127.0.0.1:`port`; returns once it listens."""
+        process = self.start([sys.executable, str(ROOT / "manage.py"), "smtp_inbound",
+                              "--host", "127.0.0.1", "--port", str(port)],
+                             env=env, name="smtp", cwd=cwd)
+        self.wait_for_log(process, b"SMTP listener on", what="the SMTP listener")
+        return process
+
+    @staticmethod
+    def wait_for_log(process: subprocess.Popen, marker: bytes, *, what: str,
+                     timeout: float = 60) -> None:
+        def seen() -> bool:
+            assert process.poll() is None, process.log_path.read_text()[-3000:]
+            return marker in process.log_path.read_bytes()
+
+        wait_until(seen, timeout=timeout, interval=0.1, what=what)
 
     def celery_beat(self, *, env: dict, schedule: Path, cwd: Path = ROOT) -> subprocess.Popen:
         return self.start([sys.executable, "-m", "celery", "-A", "helpdesk", "beat",
@@ -256,16 +422,17 @@ class S3Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> S3Server:
-        log = open(self.log_dir / f"moto-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "AWS_ACCESS_KEY_ID": self.access_key,
-                 "AWS_SECRET_ACCESS_KEY": self.secret_key})
+        log_path = self.log_dir / f"moto-{self.port}.log"
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "AWS_ACCESS_KEY_ID": self.access_key,
+                     "AWS_SECRET_ACCESS_KEY": self.secret_key})
         wait_until(lambda: port_open(self.port) or self.process.poll() is not None,
                    timeout=30, what="moto_server")
         if self.process.poll() is not None:
-            raise AssertionError(f"moto_server exited: {log.name}")
+            raise AssertionError(f"moto_server exited: {log_path.read_text()[-3000:]}")
         return self
 
     def stop(self) -> None:
