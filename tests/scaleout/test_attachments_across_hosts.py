@@ -16,11 +16,11 @@ import pytest
 
 from mailgateway.models import OutboundMessage
 from tests.support.procs import wait_until
+from tests.support.web import WebClient
 from tests.tickets.agent_setup import make_agent
 from tickets.models import Attachment, Message, Ticket
 
 from .cluster import require_services
-from .http import Browser
 
 require_services()
 
@@ -41,18 +41,22 @@ def attached_files(message: email.message.EmailMessage) -> list[tuple[str, bytes
     return [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
 
 
-def customer_submits_with_a_file(web, browser: Browser, content: bytes) -> Ticket:
-    form_url = f"{web.base_url}/tickets/new/sipstation-general/"
-    form = browser.get(form_url)
-    assert form.status == 200, form.text[:2000]
-    page = browser.post(form_url, {
-        "submission_key": form.hidden("submission_key"),
-        "subject": "Calls drop after 30 seconds",
-        "message": "The capture of one dropped call is attached.",
-    }, files=[("attachments", "capture.pcap", content)])
-    assert page.status == 200 and re.search(rf"/tickets/{NUMBER}/submitted/$", page.url), \
-        (page.status, page.url, page.text[:2000])
+def customer_submits_with_a_file(browser: WebClient, content: bytes) -> Ticket:
+    page = browser.submit_ticket(department_code="sipstation-general",
+                                 subject="Calls drop after 30 seconds",
+                                 message="The capture of one dropped call is attached.",
+                                 files=[("attachments", "capture.pcap", content)])
+    assert page.status_code == 200 and re.search(rf"/tickets/{NUMBER}/submitted/$", page.url), \
+        (page.status_code, page.url, page.text[:2000])
     return Ticket.objects.get(number=page.url.rstrip("/").split("/")[-2])
+
+
+def logged_in(base_url: str, email: str, password: str, *, path: str = "/accounts/login/",
+              **extra: str) -> WebClient:
+    browser = WebClient(base_url, follow=True)
+    page = browser.login(email, password, path=path, **extra)
+    assert page.status_code == 200 and "/login/" not in page.url, (page.status_code, page.url)
+    return browser
 
 
 def test_a_file_uploaded_on_one_host_downloads_on_another_and_a_worker_mails_one(
@@ -62,35 +66,33 @@ def test_a_file_uploaded_on_one_host_downloads_on_another_and_a_worker_mails_one
     make_agent(two_orgs.agent)
     uploaded, replied = os.urandom(150_000), os.urandom(90_000)
 
-    maria = Browser()
-    maria.log_in(f"{web1.base_url}/accounts/login/", email=two_orgs.maria.email,
-                 password=two_orgs.password)
-    ticket = customer_submits_with_a_file(web1, maria, uploaded)
+    maria = logged_in(web1.base_url, two_orgs.maria.email, two_orgs.password)
+    ticket = customer_submits_with_a_file(maria, uploaded)
     attachment = Attachment.objects.get(message__ticket=ticket)
     assert (attachment.original_name, attachment.size_bytes) == ("capture.pcap", len(uploaded))
 
     # The same browser through the other web process (a load balancer's next pick).
     detail = maria.get(f"{web2.base_url}/tickets/{ticket.number}/")
     link = f"/tickets/{ticket.number}/attachments/{attachment.pk}/"
-    assert detail.status == 200 and link in detail.text
+    assert detail.status_code == 200 and link in detail.text
     download = maria.get(web2.base_url + link)
-    assert download.status == 200
-    assert download.body == uploaded
+    assert download.status_code == 200
+    assert download.content == uploaded
 
-    agent = Browser()
-    agent.log_in(f"{web2.base_url}/admin/login/", email=two_orgs.agent.email,
-                 password=two_orgs.password, next="/admin/")
-    workspace = f"{web2.base_url}/admin/tickets/ticket/{ticket.pk}/change/"
-    page = agent.post(workspace, {"action": "reply", "kind": "reply",
-                                  "body": "Please try the firmware attached."},
-                      files=[("files", "firmware.bin", replied)])
-    assert page.status == 200 and page.url == workspace, (page.status, page.url)
+    agent = logged_in(web2.base_url, two_orgs.agent.email, two_orgs.password,
+                      path="/admin/login/", next="/admin/")
+    workspace = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    page = agent.post_form(workspace, {"action": "reply", "kind": "reply",
+                                       "body": "Please try the firmware attached."},
+                           files=[("files", "firmware.bin", replied)])
+    assert page.status_code == 200 and page.url == web2.base_url + workspace, \
+        (page.status_code, page.url)
     reply = Message.objects.get(ticket=ticket, kind=Message.Kind.AGENT)
     [reply_file] = reply.attachments.all()
     assert reply_file.original_name == "firmware.bin"
     # ... and the customer downloads it through web process 1.
     download = maria.get(f"{web1.base_url}/tickets/{ticket.number}/attachments/{reply_file.pk}/")
-    assert (download.status, download.body) == (200, replied)
+    assert (download.status_code, download.content) == (200, replied)
 
     # A worker (on its own host) sends the confirmation and the reply with its file.
     def both_sent() -> bool:
