@@ -5,6 +5,7 @@ listener subprocess, smtplib. Runs when DATABASE_URL is PostgreSQL and REDIS_URL
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import time
 
@@ -29,6 +30,7 @@ from tickets.models import Message
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+SUCCEEDED = re.compile(rb"Task mailgateway\.tasks\.process_inbound\[[0-9a-f-]+\] succeeded")
 require_postgres()  # SQLite in memory is not shared with a worker process
 require_redis(REDIS_URL)
 
@@ -133,3 +135,52 @@ def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(two_orgs, 
     assert len(bodies) == 100
     assert sorted(bodies) == sorted(f"Update number {n}." for n in range(100))
     assert InboundMessage.objects.filter(status=InboundMessage.Status.THREADED).count() == 100
+
+
+def test_a_killed_workers_tasks_come_back_through_the_broker_alone(
+        two_orgs, broker, child_env, processes, settings):
+    """R6: what a SIGKILLed worker held (acks_late: running or prefetched, unacknowledged)
+    is handed out again by the broker itself once the visibility timeout has passed, and
+    the surviving worker runs it: no beat, no re-queue, no manual restore. Visibility
+    timeout 5 s and a restore check every second (production: 120 s and 10 s)."""
+    import redis
+
+    count = 100
+    env = {**child_env, "CELERY_VISIBILITY_TIMEOUT_SECONDS": "5",
+           "CELERY_UNACKED_RESTORE_SECONDS": "1"}
+    broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    for n in range(count):
+        inbound_accept(raw=raw_email(subject=f"Re: {ticket.subject_tag} update {n}",
+                                     body=f"Update number {n}."),
+                       source=InboundMessage.Source.SMTP)
+
+    victim = processes.celery_worker(env=env, concurrency=2)
+    wait_until(lambda: email_replies(ticket) >= 15, timeout=90, interval=0.01,
+               what="the first worker to be mid-batch")
+    processes.kill(victim)
+    killed_at = time.monotonic()
+    held_by_victim = broker_redis.hlen("unacked")  # the only worker so far: all its own
+    pending_at_kill = InboundMessage.objects.filter(status=InboundMessage.Status.PENDING).count()
+    assert held_by_victim > 0, "the victim held nothing at the kill: the test proved nothing"
+
+    survivor = processes.celery_worker(env=env, concurrency=2, wait_ready=True)
+    wait_until(lambda: not InboundMessage.objects.filter(
+        status=InboundMessage.Status.PENDING).exists(), timeout=120, interval=0.2,
+        what=f"all {count} processed\n{processes.logs()}")
+    redone_seconds = time.monotonic() - killed_at
+    wait_until(lambda: broker_redis.hlen("unacked") == 0 and broker_redis.llen("celery") == 0,
+               timeout=60, interval=0.2, what="every delivery acknowledged")
+
+    bodies = list(Message.objects.filter(ticket=ticket, source=Message.Source.EMAIL)
+                  .values_list("body", flat=True))
+    assert sorted(bodies) == sorted(f"Update number {n}." for n in range(count))
+    assert InboundMessage.objects.filter(status=InboundMessage.Status.THREADED).count() == count
+    survivor_runs = len(SUCCEEDED.findall(survivor.log_path.read_bytes()))
+    # Each message pending at the kill once; at most once more each message the victim had
+    # finished but not acknowledged (a no-op then).
+    assert pending_at_kill <= survivor_runs <= pending_at_kill + held_by_victim, \
+        (survivor_runs, pending_at_kill, held_by_victim)
+    print(f"\nSIGKILL with {held_by_victim} deliveries unacknowledged and {pending_at_kill} of "
+          f"{count} pending; the survivor ran {survivor_runs} tasks; all processed "
+          f"{redone_seconds:.1f} s after the kill (visibility timeout 5 s)")
