@@ -8,6 +8,7 @@ clean-up between tests (`broker_clean`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import shutil
@@ -474,3 +475,19 @@ def file_size_limit(limit_bytes: int):
         hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, hard))
     return apply
+
+
+@contextlib.contextmanager
+def file_size_limited(limit_bytes: int):
+    """The same limit on this process for the block (`file_size_limit`'s), then the
+    previous limit and SIGXFSZ handler back."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.getsignal(signal.SIGXFSZ)
+    file_size_limit(limit_bytes)()
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)

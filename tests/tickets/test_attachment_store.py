@@ -8,8 +8,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import resource
-import signal
 
 import pytest
 from django.db import transaction
@@ -20,6 +18,7 @@ from mailgateway import tasks
 from mailgateway.models import InboundMessage
 from tests.factories import TicketFactory, department, upload
 from tests.factories.mailgateway import raw_email
+from tests.support.procs import file_size_limited
 from tickets import attachment_store, services
 from tickets import exceptions as exc
 from tickets.models import Attachment, Message, Ticket
@@ -31,26 +30,13 @@ SMALL = os.urandom(10 * 1024)
 BIG = os.urandom(600 * 1024)  # over the limit: written in part, then EFBIG
 
 
-@contextlib.contextmanager
-def file_size_limit(limit_bytes: int = LIMIT_BYTES):
-    """Files this process writes may not grow past limit_bytes (the kernel says EFBIG)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
-
-
 def media_files(settings) -> list:
     root = settings.MEDIA_ROOT
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def test_the_limit_is_a_real_write_failure(tmp_path):
-    with file_size_limit(), pytest.raises(OSError) as error:
+    with file_size_limited(LIMIT_BYTES), pytest.raises(OSError) as error:
         (tmp_path / "probe").write_bytes(BIG)
     assert error.value.errno == errno.EFBIG
     assert (tmp_path / "probe").stat().st_size == LIMIT_BYTES  # the partial file a disk leaves
@@ -62,7 +48,7 @@ def test_failed_write_on_submit_keeps_the_form_saves_nothing_leaves_no_file(clie
     data = {"submission_key": "7d1c2a4e-5b8f-4c3d-9e2f-1a0b3c4d5e6f",
             "subject": "Audio cortado", "message": "Se corta a los 30 segundos.",
             "attachments": [upload("ok.txt", SMALL), upload("trace.pcap", BIG)]}
-    with file_size_limit():
+    with file_size_limited(LIMIT_BYTES):
         response = client.post(reverse("tickets:submit_details",
                                        args=["sipstation-general"]), data)
     html = response.content.decode()
@@ -77,7 +63,7 @@ def test_failed_write_on_submit_keeps_the_form_saves_nothing_leaves_no_file(clie
 def test_failed_write_on_reply_keeps_the_text_and_saves_nothing(client, two_orgs, settings):
     ticket = TicketFactory.create(requester=two_orgs.maria)
     client.force_login(two_orgs.maria)
-    with file_size_limit():
+    with file_size_limited(LIMIT_BYTES):
         response = client.post(reverse("tickets:reply", args=[ticket.number]), {
             "message": "Adjunto la captura.", "attachments": [upload("c.pcap", BIG)]})
     html = response.content.decode()
@@ -141,7 +127,7 @@ def test_inbound_mail_whose_file_fails_stays_pending_and_is_retried(two_orgs, se
                   attachments=[("big.pcap", BIG, "application/octet-stream")]),
     ], source=InboundMessage.Source.PIPE)
 
-    with file_size_limit():
+    with file_size_limited(LIMIT_BYTES):
         # The batch: the second message's write fails after the first one's file was written.
         with pytest.raises(exc.AttachmentStoreFailed):
             mail_services.inbound_messages_process(inbound_ids=ids)
