@@ -5,7 +5,6 @@ import pytest
 from django.core import mail
 
 from credits.selectors import credit_balance_minutes
-from tests.support.procs import require_chromium
 from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
 from tickets.models import Message, Ticket
 
@@ -19,18 +18,8 @@ def submit(page, selector: str) -> None:
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    chromium = require_chromium()
-    import playwright.sync_api as playwright_api
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-    # (not of the server) are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        yield page
-        browser.close()
+def browser_page(browser):
+    return browser.new_page(viewport={"width": 1500, "height": 1100})
 
 
 def test_agent_story_in_the_browser(live_server, transactional_db, browser_page, two_orgs):

@@ -4,7 +4,6 @@ scripts into static/js still works (canned reply insertion, overdraw warning).""
 
 import pytest
 
-from tests.support.procs import require_chromium
 from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
 from tickets.models import CannedReply
 
@@ -21,20 +20,13 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    chromium = require_chromium()
-    import playwright.sync_api as playwright_api
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.add_init_script(LISTEN_FOR_VIOLATIONS)
-        console: list[str] = []
-        page.on("console", lambda msg: console.append(msg.text))
-        page.console_messages = console
-        yield page
-        browser.close()
+def browser_page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(LISTEN_FOR_VIOLATIONS)
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    page.console_messages = console
+    return page
 
 
 def visit(page, url: str, status: int = 200) -> None:

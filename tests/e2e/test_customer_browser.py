@@ -8,10 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.procs import require_chromium
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 NUMBER = re.compile(r"^[A-Z]{3}-\d{3}-\d{5}$")
 
 pytestmark = [
@@ -19,22 +15,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    chromium = require_chromium()
-    # Playwright's sync API runs an event loop in this thread; Django's ORM (used by the
-    # test itself between browser steps) refuses that unless told it is safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.demo import DEMO_PASSWORD
-from tests.e2e.test_customer_browser import _log_in, browser  # noqa: F401  (fixture)
+from tests.e2e.test_customer_browser import _log_in
 from tickets.models import Ticket
 
 pytestmark = [
@@ -32,7 +32,7 @@ def _reasons(page, code: str) -> str:
     return page.locator(f'li[data-department="{code}"]').inner_text()
 
 
-def test_ana_of_globex(browser, live_server, demo):  # noqa: F811
+def test_ana_of_globex(browser, live_server, demo):
     page = browser.new_page(locale="en-US")
     _log_in(page, live_server.url, "ana@globex.example", DEMO_PASSWORD)
     available = _availability(page, live_server.url)
@@ -42,7 +42,7 @@ def test_ana_of_globex(browser, live_server, demo):  # noqa: F811
     assert _codes(page, "pbxact-ucc-configuration") == {"no_credits"}
 
 
-def test_maria_of_acme(browser, live_server, demo):  # noqa: F811
+def test_maria_of_acme(browser, live_server, demo):
     base = live_server.url
     page = browser.new_page(locale="en-US")
     _log_in(page, base, "maria@acme.example", DEMO_PASSWORD)
