@@ -20,6 +20,13 @@ def _clean_name(name: str) -> str:
     return (name or "").strip()
 
 
+def _extension(name: str) -> str:
+    """The extension the customer's system sees: Windows drops trailing dots and spaces,
+    so "page.html." and "page.html " are saved as page.html."""
+    stem = name.rstrip(". ")
+    return stem.rsplit(".", 1)[-1].lower() if "." in stem else ""
+
+
 def attachment_problems(*, files: Iterable, existing_bytes: int = 0) -> list[str]:
     """Every reason these files may not be attached; empty when they may."""
     problems: list[str] = []
@@ -32,7 +39,7 @@ def attachment_problems(*, files: Iterable, existing_bytes: int = 0) -> list[str
         if not name or base != name or name in {".", ".."} or "\x00" in name:
             problems.append(str(exc.FILE_NAME_INVALID % {"name": name}))
             continue
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        ext = _extension(name)
         if ext in refused:
             problems.append(str(exc.FILE_TYPE_REFUSED % {"ext": ext}))
         size = f.size or 0
