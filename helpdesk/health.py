@@ -1,4 +1,7 @@
-"""Health endpoints for load balancers and orchestrators.
+"""Health endpoints for load balancers and orchestrators, answered by HealthCheckMiddleware
+(helpdesk.middleware), first in MIDDLEWARE: before the Host check, the SSL redirect, the
+session or the CSP, so a probe by IP address (Host: 127.0.0.1:8000) works with any
+ALLOWED_HOSTS.
 
 `GET /healthz`: the process answers (no database, cache or session work).
 `GET /readyz`: every dependency, each check named in the JSON body; 503 naming what failed:
@@ -12,13 +15,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+logger = logging.getLogger("helpdesk.health")
 REDIS_TIMEOUT_SECONDS = 2
+PATHS = {"/healthz", "/healthz/", "/readyz", "/readyz/"}
 
 
 @never_cache
@@ -88,3 +95,11 @@ def readyz(request):
     failed = [name for name, result in results.items() if not result["ok"]]
     body = {"status": "fail" if failed else "ok", "failed": failed, "checks": results}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+VIEWS = {"/healthz": healthz, "/readyz": readyz}
+
+
+def view_for(path: str):
+    """The health view answering this path (with or without a trailing slash), else None."""
+    return VIEWS[path.rstrip("/")] if path in PATHS else None

@@ -1,5 +1,5 @@
-"""Project middleware: the request id (helpdesk.request_id) and the Content-Security-Policy.
-Neither makes a database or cache query."""
+"""Project middleware: the health checks (helpdesk.health), the request id
+(helpdesk.request_id) and the Content-Security-Policy. Only /readyz makes a database query."""
 
 from __future__ import annotations
 
@@ -8,9 +8,24 @@ from csp.middleware import CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 
+from . import health
 from .request_id import new_request_id, request_id_from_header, request_id_var
 
 RESPONSE_HEADER = "X-Request-ID"
+
+
+class HealthCheckMiddleware:
+    """First in the stack: /healthz and /readyz are answered here, before SecurityMiddleware
+    and CommonMiddleware, so a probe by IP address (Host: 127.0.0.1:8000, a load balancer's
+    or the container's health check) is never refused by ALLOWED_HOSTS nor redirected to
+    https, and opens no session. Any other path goes on through the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = health.view_for(request.path_info)
+        return view(request) if view else self.get_response(request)
 
 
 class RequestIdMiddleware:

@@ -49,8 +49,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Security, every setting from the environment (documented values: README, Production).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# Health checks answer over plain HTTP (load balancers, container probes).
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -93,6 +91,8 @@ INSTALLED_APPS = [
 
 # Lean: none of our middleware makes a database or cache query of its own.
 MIDDLEWARE = [
+    # /healthz and /readyz: before any Host check, SSL redirect or session (helpdesk/health.py)
+    "helpdesk.middleware.HealthCheckMiddleware",
     "helpdesk.middleware.RequestIdMiddleware",  # first: every log line of the request has it
     "django.middleware.security.SecurityMiddleware",
     "helpdesk.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once

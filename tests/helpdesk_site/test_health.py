@@ -4,10 +4,13 @@
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from mailgateway.models import OutboundMessage
@@ -29,6 +32,21 @@ def test_healthz_answers_without_database_session_or_cache(client, django_assert
         response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
     assert not response.cookies and "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/healthz/", "/readyz/"])
+def test_probes_by_ip_address_answer_whatever_allowed_hosts_says(client, settings, path):
+    """A container or load-balancer probe sends Host: 127.0.0.1:8000; production's
+    ALLOWED_HOSTS names only the public host. The probe is answered (no 400, no https
+    redirect); every other page still refuses that Host."""
+    settings.ALLOWED_HOSTS = ["helpdesk.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.REDIS_URL = ""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert client.get(path, HTTP_HOST="127.0.0.1:8000").status_code == 200
+    for other in ("/accounts/login/", "/", "/nope/", "/healthzz"):
+        assert client.get(other, HTTP_HOST="127.0.0.1:8000").status_code == 400, other
+    assert client.get("/accounts/login/", HTTP_HOST="helpdesk.example.com").status_code == 301
 
 
 def test_readyz_names_every_check_and_is_200_when_all_pass(client, settings):
@@ -101,13 +119,20 @@ def _get(url: str) -> tuple[int, dict]:
 def test_a_server_whose_database_and_redis_are_down_is_alive_but_not_ready(tmp_path):
     """A real gunicorn whose PostgreSQL and Redis addresses are closed ports."""
     processes = Processes(tmp_path / "logs")
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/down",
+    env = {**os.environ, "ALLOWED_HOSTS": "helpdesk.example.com",
+           "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/down",
            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "CELERY_TASK_ALWAYS_EAGER": "false",
            "HELPDESK_VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "ERROR"}
     port = free_port()
     try:
         processes.gunicorn(env=env, port=port, workers=1)
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
+        # The container's health check, by IP address, with a public ALLOWED_HOSTS.
+        check = subprocess.run(["deploy/bin/healthcheck", "web"], cwd=settings.BASE_DIR,
+                               env={**env, "PYTHON": sys.executable,
+                                    "WEB_BIND": f"127.0.0.1:{port}"},
+                               capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0, check.stderr
         status, body = _get(f"http://127.0.0.1:{port}/readyz")
         assert status == 503, processes.logs()
         assert {"database", "redis", "worker_heartbeat", "pending_mail"} == set(body["failed"])
