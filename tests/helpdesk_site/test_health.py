@@ -54,16 +54,23 @@ def test_readyz_names_every_check_and_is_200_when_all_pass(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     status, body = ready(client)
     assert status == 200 and body["status"] == "ok" and body["failed"] == []
-    assert set(body["checks"]) == {"database", "redis", "worker_heartbeat", "pending_mail"}
-    assert body["checks"]["redis"]["skipped"] and body["checks"]["worker_heartbeat"]["skipped"]
+    assert body["checks"] == {"database": "ok", "redis": "ok", "worker_heartbeat": "ok",
+                              "pending_mail": "ok"}
 
 
-def test_readyz_fails_when_redis_is_unreachable(client, settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+def test_readyz_fails_when_redis_is_unreachable(client, settings, caplog):
+    """The body names the failed check only; the exception (host, port) is logged."""
+    port = free_port()
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"  # nothing listens there
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    status, body = ready(client)
-    assert status == 503 and body["failed"] == ["redis"]
-    assert "Connection" in body["checks"]["redis"]["error"]
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503 and body["failed"] == ["redis"]
+    assert body["checks"]["redis"] == "failed" and body["checks"]["database"] == "ok"
+    assert str(port) not in response.content.decode()
+    assert "Connection" not in response.content.decode()
+    logged = [r for r in caplog.records if r.name == "helpdesk.health"]
+    assert logged and "redis" in logged[0].getMessage() and logged[0].exc_info
 
 
 @pytest.fixture
@@ -77,19 +84,20 @@ def with_worker(settings):
 def test_readyz_fails_without_a_worker_heartbeat(client, with_worker):
     status, body = ready(client)
     assert status == 503 and body["failed"] == ["worker_heartbeat"]
-    assert body["checks"]["worker_heartbeat"]["error"] == "no worker heartbeat recorded"
+    assert body["checks"]["worker_heartbeat"] == "failed"
 
 
-def test_readyz_fails_when_the_heartbeat_is_too_old(client, with_worker):
+def test_readyz_fails_when_the_heartbeat_is_too_old(client, with_worker, caplog):
     Heartbeat.objects.create(name="worker", beat_at=timezone.now() - dt.timedelta(seconds=181))
     status, body = ready(client)
     assert status == 503 and body["failed"] == ["worker_heartbeat"]
-    assert body["checks"]["worker_heartbeat"]["age_seconds"] >= 181
+    assert "'age_seconds': 18" in caplog.text  # the detail is in the log
     outbox_services.heartbeat_record()
     assert ready(client)[0] == 200
 
 
-def test_readyz_fails_on_mail_pending_longer_than_the_limit(client, with_worker, two_orgs):
+def test_readyz_fails_on_mail_pending_longer_than_the_limit(client, with_worker, two_orgs,
+                                                            caplog):
     with_worker.READY_PENDING_MAIL_MINUTES = 15
     outbox_services.heartbeat_record()
     TicketFactory.create(requester=two_orgs.maria)  # its confirmation: recorded, unsent
@@ -98,14 +106,14 @@ def test_readyz_fails_on_mail_pending_longer_than_the_limit(client, with_worker,
     OutboundMessage.objects.update(created_at=old)
     status, body = ready(client)
     assert status == 503 and body["failed"] == ["pending_mail"]
-    assert body["checks"]["pending_mail"]["ticket_emails"] == 1
-    assert body["checks"]["pending_mail"]["outbox_tasks"] == 0  # its task is young
+    assert "'ticket_emails': 1, 'outbox_tasks': 0" in caplog.text  # its task is young
     OutboundMessage.objects.update(sent_at=timezone.now())
     outbox_services.outbox_email_record(kind="t", to_address="a@b.example", subject="s",
                                         body_text="b")
     OutboxEmail.objects.update(created_at=old)
+    caplog.clear()
     status, body = ready(client)
-    assert status == 503 and body["checks"]["pending_mail"]["outbox_emails"] == 1
+    assert status == 503 and "'outbox_emails': 1" in caplog.text
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -122,7 +130,7 @@ def test_a_server_whose_database_and_redis_are_down_is_alive_but_not_ready(tmp_p
     env = {**os.environ, "ALLOWED_HOSTS": "helpdesk.example.com",
            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/down",
            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "CELERY_TASK_ALWAYS_EAGER": "false",
-           "HELPDESK_VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "ERROR"}
+           "HELPDESK_VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "WARNING"}
     port = free_port()
     try:
         processes.gunicorn(env=env, port=port, workers=1)
@@ -136,6 +144,7 @@ def test_a_server_whose_database_and_redis_are_down_is_alive_but_not_ready(tmp_p
         status, body = _get(f"http://127.0.0.1:{port}/readyz")
         assert status == 503, processes.logs()
         assert {"database", "redis", "worker_heartbeat", "pending_mail"} == set(body["failed"])
-        assert "OperationalError" in body["checks"]["database"]["error"]
+        assert set(body["checks"].values()) == {"failed"}
+        assert "OperationalError" in processes.logs()  # logged, not shown
     finally:
         processes.stop_all()
