@@ -24,7 +24,9 @@ ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     HELPDESK_PROFILE=production \
     HELPDESK_VAR_DIR=/var/lib/helpdesk \
-    STATIC_ROOT=/app/staticfiles
+    STATIC_ROOT=/app/staticfiles \
+    WEB_BIND=0.0.0.0:8000 \
+    SMTP_BIND_HOST=0.0.0.0
 RUN groupadd --system helpdesk \
  && useradd --system --gid helpdesk --home-dir /var/lib/helpdesk --shell /usr/sbin/nologin helpdesk
 COPY --from=builder /build/requirements.txt /tmp/requirements.txt

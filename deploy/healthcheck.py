@@ -25,7 +25,7 @@ TIMEOUT_SECONDS = 5
 
 
 def _web() -> str | None:
-    port = os.environ.get("WEB_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
+    port = os.environ.get("WEB_BIND", "127.0.0.1:8000").rsplit(":", 1)[-1]
     url = f"http://127.0.0.1:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:

@@ -8,6 +8,8 @@ from csp.middleware import CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 
+from accounts.client_ip import proxy_headers_believed
+
 from . import health
 from .request_id import new_request_id, request_id_from_header, request_id_var
 
@@ -28,9 +30,29 @@ class HealthCheckMiddleware:
         return view(request) if view else self.get_response(request)
 
 
+class ProxyHeadersMiddleware:
+    """Before SecurityMiddleware reads the scheme: the headers only a proxy may write about
+    the request (SECURE_PROXY_SSL_HEADER's, e.g. X-Forwarded-Proto, and X-Request-ID) are
+    dropped when TRUSTED_PROXIES is set and the peer is not one of them
+    (accounts.client_ip.proxy_headers_believed): a client reaching gunicorn directly cannot
+    claim https (skipping SECURE_SSL_REDIRECT) nor choose its request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        scheme_header = (settings.SECURE_PROXY_SSL_HEADER or (None,))[0]
+        self.names = tuple(name for name in (scheme_header,) if name)
+
+    def __call__(self, request):
+        if not proxy_headers_believed(request):
+            for name in self.names:
+                request.META.pop(name, None)
+        return self.get_response(request)
+
+
 class RequestIdMiddleware:
-    """First in the stack: every log record of the request, the error pages and the response
-    carry one id, the trusted proxy's X-Request-ID or a new one."""
+    """Early in the stack: every log record of the request, the error pages and the response
+    carry one id, the trusted proxy's X-Request-ID (REQUEST_ID_TRUST_HEADER, and from a peer
+    in TRUSTED_PROXIES when it is set: ProxyHeadersMiddleware) or a new one."""
 
     def __init__(self, get_response):
         self.get_response = get_response

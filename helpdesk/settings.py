@@ -59,7 +59,8 @@ SECURE_PROXY_SSL_HEADER = startup.proxy_ssl_header(env.list(
     default=["HTTP_X_FORWARDED_PROTO", "https"] if PRODUCTION else []))
 # The client's address: X-Forwarded-For is read only when REMOTE_ADDR is one of these proxies
 # (addresses or CIDRs); the rightmost hop that is not a trusted proxy is the client
-# (accounts/client_ip.py). Empty: REMOTE_ADDR is the client.
+# (accounts/client_ip.py). Empty: REMOTE_ADDR is the client. When set, the scheme header
+# (SECURE_PROXY_SSL_HEADER) and X-Request-ID are believed only from these peers too.
 TRUSTED_PROXIES = startup.networks(env.list("TRUSTED_PROXIES", default=[]),
                                    name="TRUSTED_PROXIES")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
@@ -93,7 +94,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz: before any Host check, SSL redirect or session (helpdesk/health.py)
     "helpdesk.middleware.HealthCheckMiddleware",
-    "helpdesk.middleware.RequestIdMiddleware",  # first: every log line of the request has it
+    # X-Forwarded-Proto and X-Request-ID only from TRUSTED_PROXIES (accounts/client_ip.py)
+    "helpdesk.middleware.ProxyHeadersMiddleware",
+    "helpdesk.middleware.RequestIdMiddleware",  # early: every log line of the request has it
     "django.middleware.security.SecurityMiddleware",
     "helpdesk.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
