@@ -40,7 +40,7 @@ class ProxyHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         scheme_header = (settings.SECURE_PROXY_SSL_HEADER or (None,))[0]
-        self.names = tuple(name for name in (scheme_header,) if name)
+        self.names = tuple(name for name in (scheme_header, "HTTP_X_REQUEST_ID") if name)
 
     def __call__(self, request):
         if not proxy_headers_believed(request):

@@ -439,7 +439,8 @@ LOGGING = {
 }
 # The worker logs through LOGGING above (its records carry the task's request id).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# A request id sent by the proxy in front (X-Request-ID) is used only when it is trusted.
+# A request id sent by the proxy in front (X-Request-ID) is used only when it is trusted, and
+# with TRUSTED_PROXIES set only from one of those peers (helpdesk.middleware).
 REQUEST_ID_TRUST_HEADER = env.bool("REQUEST_ID_TRUST_HEADER", default=False)
 
 # Content-Security-Policy (django-csp) on every response: no inline script or style anywhere
