@@ -19,7 +19,34 @@ from helpdesk import startup
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+
+class Env(environ.Env):
+    """django-environ's Env, except that a value it cannot parse (a number, a JSON, a
+    DATABASE_URL of an unknown scheme) stops the start-up with one line naming the variable,
+    not a traceback (helpdesk/startup.py)."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as error:
+            startup.refuse(startup.INVALID.format(name=var, problem=str(error)[:200]))
+
+    def db_url(self, var="DATABASE_URL", default=environ.Env.NOTSET, engine=None):
+        try:
+            config = super().db_url(var, default=default, engine=engine)
+        except (ValueError, TypeError) as error:  # e.g. a port that is not a number
+            startup.refuse(startup.INVALID.format(name=var, problem=type(error).__name__))
+        if config.get("ENGINE") not in set(self.DB_SCHEMES.values()):
+            startup.refuse(startup.INVALID.format(
+                name=var, problem=f"unknown scheme {config.get('ENGINE')!r}, e.g. "
+                                  "postgres://user:password@host:5432/helpdesk"))
+        return config
+
+    db = db_url
+
+
+env = Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 

@@ -33,6 +33,7 @@ BUILD_REFUSAL = ("helpdesk: HELPDESK_BUILD_STATIC=1 is only for `manage.py colle
 UNKNOWN_PROFILE = ("helpdesk: HELPDESK_PROFILE={profile!r} is not a profile (embedded or "
                    "production); refusing to start rather than guess")
 TRUE_WORDS = ("1", "true", "yes", "on")
+INVALID = "helpdesk: {name} is not a valid value ({problem}); see the README's production section"
 # gunicorn's Arbiter.APP_LOAD_ERROR: a worker exiting with it halts the whole server.
 REFUSAL_EXIT_STATUS = 4
 

@@ -70,6 +70,21 @@ def test_webhooks_enabled_without_a_secret_refuse_to_start():
     assert_refused(result, "ANYMAIL WEBHOOK_SECRET")
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", "postgress://helpdesk@127.0.0.1:5432/helpdesk"),
+    ("DATABASE_URL", "postgres://helpdesk@127.0.0.1:port/helpdesk"),
+    ("ANYMAIL", '{"POSTMARK_SERVER_TOKEN": "t"'),
+    ("CONN_MAX_AGE", "a minute"),
+    ("READY_PENDING_MAIL_MINUTES", "15m"),
+])
+def test_a_malformed_value_is_one_line_naming_it(name, value):
+    result = manage_check({**DOCUMENTED, name: value})
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"helpdesk: {name} is not a valid value")
+
+
 def test_the_documented_environment_starts():
     result = manage_check(DOCUMENTED)
     assert result.returncode == 0, result.stderr
