@@ -82,7 +82,9 @@ def build_static(environ: Mapping[str, str]) -> bool:
 def refusal(environ: Mapping[str, str], argv: Sequence[str]) -> str | None:
     """The one line the process exits with, or None when it may start."""
     if build_static(environ):
-        return None if any(cmd in argv for cmd in BUILD_STATIC_COMMANDS) else BUILD_REFUSAL
+        # The command itself (argv[1]), not a word anywhere on the line.
+        command = argv[1] if len(argv) > 1 else ""
+        return None if command in BUILD_STATIC_COMMANDS else BUILD_REFUSAL
     missing = production_missing(environ)
     return REFUSAL.format(names=", ".join(missing)) if missing else None
 

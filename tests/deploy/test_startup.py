@@ -151,3 +151,14 @@ def test_bare_gunicorn_halts_on_the_refusal_instead_of_re_forking(tmp_path):
     refusals = [line for line in err.splitlines() if line.startswith("helpdesk: ")]
     assert len(refusals) == 1 and "missing SECRET_KEY" in refusals[0], err
     assert "App failed to load" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "refused"), [
+    (["manage.py", "collectstatic", "--noinput"], False),
+    (["manage.py", "check", "--tag", "collectstatic"], True),
+    (["manage.py", "shell", "-c", "print('collectstatic')"], True),
+    (["manage.py"], True),
+])
+def test_the_build_switch_allows_only_the_collectstatic_command(argv, refused):
+    line = startup.refusal({"HELPDESK_BUILD_STATIC": "1"}, argv)
+    assert (line == startup.BUILD_REFUSAL) if refused else line is None
