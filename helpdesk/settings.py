@@ -329,7 +329,7 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
 ANYMAIL = env.json("ANYMAIL", default={})
 # The ESP inbound webhooks (/mail/anymail/…) are mounted only when enabled AND ANYMAIL has a
 # WEBHOOK_SECRET (basic auth): an unset secret never means "accept anyone". Enabled by default
@@ -381,7 +381,6 @@ OUTBOX_DISPATCH_AFTER_SECONDS = env.int("OUTBOX_DISPATCH_AFTER_SECONDS", default
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 OUTBOX_DISPATCH_PAUSE_SECONDS = env.float("OUTBOX_DISPATCH_PAUSE_SECONDS", default=15.0)
 OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=180)

@@ -117,3 +117,11 @@ def test_web_and_smtp_listen_on_loopback_unless_told_otherwise(tmp_path):
     served = [line for line in record.read_text().splitlines() if "check" not in line]
     assert "--bind 127.0.0.1:8000" in served[0]
     assert "--host 127.0.0.1" in served[1]
+
+
+def test_no_setting_is_assigned_twice_in_settings_py():
+    """One definition each: a second one silently wins (EMAIL_TIMEOUT once had two)."""
+    tree = ast.parse((settings.BASE_DIR / "helpdesk" / "settings.py").read_text())
+    names = [target.id for node in tree.body if isinstance(node, ast.Assign)
+             for target in node.targets if isinstance(target, ast.Name) and target.id.isupper()]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
