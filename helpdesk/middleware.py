@@ -1,11 +1,9 @@
-"""Project middleware: the health checks (helpdesk.health), the request id
-(helpdesk.request_id) and the Content-Security-Policy. Only /readyz makes a database query."""
+"""Project middleware: the health checks (helpdesk.health), the proxy headers believed
+(accounts.client_ip) and the request id (helpdesk.request_id). Only /readyz makes a database
+query. The Content-Security-Policy is django-csp's own middleware (settings.MIDDLEWARE)."""
 
 from __future__ import annotations
 
-from csp.constants import HEADER as CSP_HEADER
-from csp.middleware import CSPMiddleware
-from csp.utils import build_policy
 from django.conf import settings
 
 from accounts.client_ip import proxy_headers_believed
@@ -69,31 +67,4 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
         response[RESPONSE_HEADER] = request.request_id
-        return response
-
-
-# Per-response attributes set by django-csp's view decorators (csp_exempt, csp_update, …).
-CSP_VIEW_OVERRIDES = tuple(f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace",
-                                                               "exempt") for suffix in ("", "_ro"))
-
-
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware with the site's fixed policy (settings.CONTENT_SECURITY_POLICY)
-    built once rather than on every response (about 45 µs a response); a response that asks
-    for something else (a view decorator, a nonce, a report-only policy, excluded prefixes)
-    goes through django-csp's own code."""
-
-    def __init__(self, get_response):
-        super().__init__(get_response)
-        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
-        self.simple = (not getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
-                       and not policy.get("EXCLUDE_URL_PREFIXES"))
-        self.header = build_policy()
-
-    def process_response(self, request, response):
-        if (not self.simple or settings.DEBUG or getattr(request, "_csp_nonce", None)
-                or any(hasattr(response, name) for name in CSP_VIEW_OVERRIDES)):
-            return super().process_response(request, response)
-        if self.header and CSP_HEADER not in response:
-            response[CSP_HEADER] = self.header
         return response

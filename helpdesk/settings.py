@@ -125,7 +125,7 @@ MIDDLEWARE = [
     "helpdesk.middleware.ProxyHeadersMiddleware",
     "helpdesk.middleware.RequestIdMiddleware",  # early: every log line of the request has it
     "django.middleware.security.SecurityMiddleware",
-    "helpdesk.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once
+    "csp.middleware.CSPMiddleware",  # settings.CONTENT_SECURITY_POLICY
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
