@@ -24,7 +24,9 @@ ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     HELPDESK_PROFILE=production \
     HELPDESK_VAR_DIR=/var/lib/helpdesk \
-    STATIC_ROOT=/app/staticfiles
+    STATIC_ROOT=/app/staticfiles \
+    WEB_BIND=0.0.0.0:8000 \
+    SMTP_BIND_HOST=0.0.0.0
 RUN groupadd --system helpdesk \
  && useradd --system --gid helpdesk --home-dir /var/lib/helpdesk --shell /usr/sbin/nologin helpdesk
 COPY --from=builder /build/requirements.txt /tmp/requirements.txt
@@ -37,7 +39,7 @@ WORKDIR /app
 COPY . .
 # The build-time switch: production settings without secrets or services, for collectstatic
 # only (the manifest of the production static storage is written here, into the image).
-RUN python -m compileall -q helpdesk accounts catalog credits entitlements tickets mailgateway \
+RUN python -m compileall -q helpdesk accounts catalog credits entitlements tickets mailgateway outbox \
  && HELPDESK_BUILD_STATIC=1 deploy/bin/collectstatic \
  && test -s "$STATIC_ROOT/staticfiles.json" \
  && mkdir -p /var/lib/helpdesk \

@@ -26,16 +26,32 @@ def contact_language_set(*, user: User, language: str) -> User:
     return user
 
 
+class OrganizationNotFound(Exception):
+    """contact_create: no organization of that name (and creating one was not asked for)."""
+
+
 def contact_create(*, email: str, password: str | None, organization_name: str,
                    full_name: str = "", role: str = User.Role.CONTACT,
-                   details_confirmed: bool = False) -> User:
-    """A customer contact in the named organization (created when new). No password: an
-    unusable one (the contact sets theirs through "forgot password"). Not confirmed: the
-    contact confirms their details on first login."""
+                   details_confirmed: bool = False, create_organization: bool = False) -> User:
+    """A customer contact in the named organization, which must exist unless
+    create_organization (a mistyped name must not silently make a new tenant:
+    OrganizationNotFound). The password must pass AUTH_PASSWORD_VALIDATORS (ValidationError);
+    no password: an unusable one (the contact sets theirs through "forgot password"). Not
+    confirmed: the contact confirms their details on first login."""
+    from django.contrib.auth.password_validation import validate_password
+
     from .models import Organization
 
+    name = organization_name.strip()
+    if password is not None:
+        validate_password(password, user=User(email=email, full_name=full_name.strip()))
     with transaction.atomic():
-        organization, _ = Organization.objects.get_or_create(name=organization_name.strip())
+        if create_organization:
+            organization, _ = Organization.objects.get_or_create(name=name)
+        else:
+            organization = Organization.objects.filter(name=name).first()
+            if organization is None:
+                raise OrganizationNotFound(name)
         user = User.objects.create_user(
             email=email, password=password, organization=organization, role=role,
             full_name=full_name.strip(),

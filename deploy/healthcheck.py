@@ -7,6 +7,13 @@ worker itself through the broker (celery inspect ping).
   worker  the worker named WORKER_NAME (celery@<hostname>) answers a ping
   beat    the schedule file (BEAT_SCHEDULE_FILE) was written within BEAT_STALE_SECONDS (900)
   smtp    the listener on SMTP_PORT greets with 220
+
+Why it reads the environment itself (the one exception to "settings are read once, in
+helpdesk/settings.py"): these are the deploy/bin processes' own settings (gunicorn's bind,
+the worker's node name, beat's schedule file, the SMTP port), which Django never reads; and a
+health check must not import the Django settings (slow, and a refused start-up would make
+the check fail for the wrong reason). Their defaults live in one place, deploy/bin/_common.sh,
+which exports them: run this through deploy/bin/healthcheck, not on its own.
 """
 
 from __future__ import annotations
@@ -24,8 +31,21 @@ from pathlib import Path
 TIMEOUT_SECONDS = 5
 
 
+class Unset(Exception):
+    pass
+
+
+def _env(name: str) -> str:
+    """A value exported by deploy/bin/_common.sh (no second copy of its defaults here)."""
+    value = os.environ.get(name, "")
+    if not value:
+        raise Unset(f"{name} is not set: run deploy/bin/healthcheck, which sets the defaults "
+                    "(deploy/bin/_common.sh)")
+    return value
+
+
 def _web() -> str | None:
-    port = os.environ.get("WEB_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
+    port = _env("WEB_BIND").rsplit(":", 1)[-1]
     url = f"http://127.0.0.1:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
@@ -38,7 +58,7 @@ def _web() -> str | None:
 
 
 def _worker() -> str | None:
-    name = os.environ.get("WORKER_NAME", "celery@%h").replace("%h", socket.gethostname())
+    name = _env("WORKER_NAME").replace("%h", socket.gethostname())
     result = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "helpdesk", "inspect", "ping",
          "--destination", name, "--timeout", str(TIMEOUT_SECONDS)],
@@ -49,9 +69,8 @@ def _worker() -> str | None:
 
 
 def _beat() -> str | None:
-    var_dir = os.environ.get("HELPDESK_VAR_DIR", "var")
-    schedule = Path(os.environ.get("BEAT_SCHEDULE_FILE", f"{var_dir}/celerybeat-schedule"))
-    stale_seconds = int(os.environ.get("BEAT_STALE_SECONDS", "900"))
+    schedule = Path(_env("BEAT_SCHEDULE_FILE"))
+    stale_seconds = int(_env("BEAT_STALE_SECONDS"))
     candidates = [p for p in schedule.parent.glob(schedule.name + "*") if p.is_file()]
     if not candidates:
         return f"beat: no schedule file {schedule}"
@@ -60,7 +79,7 @@ def _beat() -> str | None:
 
 
 def _smtp() -> str | None:
-    port = int(os.environ.get("SMTP_PORT", "2525"))
+    port = int(_env("SMTP_PORT"))
     try:
         with smtplib.SMTP(timeout=TIMEOUT_SECONDS) as client:
             code, _ = client.connect("127.0.0.1", port)
@@ -77,7 +96,11 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in CHECKS:
         print(f"usage: deploy/bin/healthcheck {'|'.join(CHECKS)}", file=sys.stderr)
         return 2
-    problem = CHECKS[argv[0]]()
+    try:
+        problem = CHECKS[argv[0]]()
+    except Unset as error:
+        print(f"{argv[0]}: {error}", file=sys.stderr)
+        return 2
     if problem:
         print(problem, file=sys.stderr)
         return 1

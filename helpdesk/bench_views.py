@@ -3,7 +3,8 @@
 
 - /bench/trivial/ answers through the project's whole middleware stack (anonymous or
   signed in, as the client comes);
-- /bench/bare/ is the same view served by `helpdesk.bench_wsgi` without any middleware:
+- /bench/bare/ is the same view served by `helpdesk.bench_wsgi` without any middleware
+  (resolve + the view, public API only):
   the ceiling of a Django view on this server.
 """
 

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
-from django.http.request import validate_host
 
 NOT_DELIVERING_BACKENDS = (
     "django.core.mail.backends.console.EmailBackend",
@@ -20,6 +19,18 @@ NOT_DELIVERING_BACKENDS = (
     "helpdesk.mail_backends.EmlFileBackend",
     "anymail.backends.test.EmailBackend",
 )
+
+
+def host_allowed(host: str, allowed_hosts: list[str]) -> bool:
+    """ALLOWED_HOSTS' matching, for a host name without port: "*" allows any, ".example.com"
+    example.com and its subdomains, anything else that exact name (case and a trailing dot
+    ignored)."""
+    host = host.lower().rstrip(".")
+    for pattern in (p.lower().rstrip(".") for p in allowed_hosts):
+        if pattern == "*" or host == pattern.lstrip(".") or (
+                pattern.startswith(".") and host.endswith(pattern)):
+            return True
+    return False
 
 
 @register(Tags.security, deploy=True)
@@ -33,7 +44,7 @@ def site_url_check(app_configs, **kwargs):
             "customers to the site over plain HTTP.",
             hint="Set SITE_URL to the public https:// address of the site.",
             id="helpdesk.W001"))
-    if not parts.hostname or not validate_host(parts.hostname, settings.ALLOWED_HOSTS):
+    if not parts.hostname or not host_allowed(parts.hostname, settings.ALLOWED_HOSTS):
         issues.append(Error(
             f"SITE_URL's host ({parts.hostname!r}) is not in ALLOWED_HOSTS "
             f"({', '.join(settings.ALLOWED_HOSTS)}): links in emails would be refused.",

@@ -3,8 +3,10 @@
 Rendered without the request's context (no context processor, so no user, session or
 message lookup) and so without any database query, in the language already chosen by the
 middleware (the contact's, else the cookie's or the browser's, else Spanish). A database
-that cannot be reached (OperationalError / InterfaceError, wherever it was raised: a view or
-a middleware) is a 503 with Retry-After rather than a 500."""
+error (OperationalError / InterfaceError, wherever it was raised: a view or a middleware) is
+a 503 with Retry-After rather than a 500: an unreachable database, but also a deadlock, a
+serialization failure or a statement timeout, so the page claims neither the cause nor that
+what was sent is safe (it asks to send it again)."""
 
 from __future__ import annotations
 

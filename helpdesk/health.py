@@ -1,7 +1,12 @@
-"""Health endpoints for load balancers and orchestrators.
+"""Health endpoints for load balancers and orchestrators, answered by HealthCheckMiddleware
+(helpdesk.middleware), first in MIDDLEWARE: before the Host check, the SSL redirect, the
+session or the CSP, so a probe by IP address (Host: 127.0.0.1:8000) works with any
+ALLOWED_HOSTS.
 
 `GET /healthz`: the process answers (no database, cache or session work).
-`GET /readyz`: every dependency, each check named in the JSON body; 503 naming what failed:
+`GET /readyz`: every dependency, each check named in the JSON body as "ok" or "failed" (the
+detail of a failure, e.g. an exception naming a host or a user, is logged, never shown);
+503 naming what failed:
 - database: a query on the default database;
 - redis: PING on REDIS_URL (skipped in the embedded default, which has no Redis);
 - worker_heartbeat: a worker ran the beat task `outbox.tasks.worker_heartbeat` less than
@@ -12,13 +17,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+logger = logging.getLogger("helpdesk.health")
 REDIS_TIMEOUT_SECONDS = 2
+PATHS = {"/healthz", "/healthz/", "/readyz", "/readyz/"}
 
 
 @never_cache
@@ -74,17 +83,31 @@ CHECKS = {"database": _database, "redis": _redis, "worker_heartbeat": _worker_he
           "pending_mail": _pending_mail}
 
 
-def _run(check) -> dict:
+def _run(name: str, check) -> bool:
+    """Whether the check passed; a failure's detail goes to the log only."""
     try:
-        return check()
-    except Exception as error:  # a check that cannot run has failed
-        return {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
+        result = check()
+    except Exception:  # a check that cannot run has failed
+        logger.warning("readyz: check %s could not run", name, exc_info=True)
+        return False
+    if not result["ok"]:
+        logger.warning("readyz: check %s failed: %s", name, result)
+    return result["ok"]
 
 
 @never_cache
 @require_GET
 def readyz(request):
-    results = {name: _run(check) for name, check in CHECKS.items()}
-    failed = [name for name, result in results.items() if not result["ok"]]
-    body = {"status": "fail" if failed else "ok", "failed": failed, "checks": results}
+    passed = {name: _run(name, check) for name, check in CHECKS.items()}
+    failed = [name for name, ok in passed.items() if not ok]
+    body = {"status": "fail" if failed else "ok", "failed": failed,
+            "checks": {name: "ok" if ok else "failed" for name, ok in passed.items()}}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+VIEWS = {"/healthz": healthz, "/readyz": readyz}
+
+
+def view_for(path: str):
+    """The health view answering this path (with or without a trailing slash), else None."""
+    return VIEWS[path.rstrip("/")] if path in PATHS else None

@@ -1,21 +1,56 @@
-"""Project middleware: the request id (helpdesk.request_id) and the Content-Security-Policy.
-Neither makes a database or cache query."""
+"""Project middleware: the health checks (helpdesk.health), the proxy headers believed
+(accounts.client_ip) and the request id (helpdesk.request_id). Only /readyz makes a database
+query. The Content-Security-Policy is django-csp's own middleware (settings.MIDDLEWARE)."""
 
 from __future__ import annotations
 
-from csp.constants import HEADER as CSP_HEADER
-from csp.middleware import CSPMiddleware
-from csp.utils import build_policy
 from django.conf import settings
 
+from accounts.client_ip import proxy_headers_believed
+
+from . import health
 from .request_id import new_request_id, request_id_from_header, request_id_var
 
 RESPONSE_HEADER = "X-Request-ID"
 
 
+class HealthCheckMiddleware:
+    """First in the stack: /healthz and /readyz are answered here, before SecurityMiddleware
+    and CommonMiddleware, so a probe by IP address (Host: 127.0.0.1:8000, a load balancer's
+    or the container's health check) is never refused by ALLOWED_HOSTS nor redirected to
+    https, and opens no session. Any other path goes on through the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = health.view_for(request.path_info)
+        return view(request) if view else self.get_response(request)
+
+
+class ProxyHeadersMiddleware:
+    """Before SecurityMiddleware reads the scheme: the headers only a proxy may write about
+    the request (SECURE_PROXY_SSL_HEADER's, e.g. X-Forwarded-Proto, and X-Request-ID) are
+    dropped when TRUSTED_PROXIES is set and the peer is not one of them
+    (accounts.client_ip.proxy_headers_believed): a client reaching gunicorn directly cannot
+    claim https (skipping SECURE_SSL_REDIRECT) nor choose its request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        scheme_header = (settings.SECURE_PROXY_SSL_HEADER or (None,))[0]
+        self.names = tuple(name for name in (scheme_header, "HTTP_X_REQUEST_ID") if name)
+
+    def __call__(self, request):
+        if not proxy_headers_believed(request):
+            for name in self.names:
+                request.META.pop(name, None)
+        return self.get_response(request)
+
+
 class RequestIdMiddleware:
-    """First in the stack: every log record of the request, the error pages and the response
-    carry one id, the trusted proxy's X-Request-ID or a new one."""
+    """Early in the stack: every log record of the request, the error pages and the response
+    carry one id, the trusted proxy's X-Request-ID (REQUEST_ID_TRUST_HEADER, and from a peer
+    in TRUSTED_PROXIES when it is set: ProxyHeadersMiddleware) or a new one."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -32,31 +67,4 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
         response[RESPONSE_HEADER] = request.request_id
-        return response
-
-
-# Per-response attributes set by django-csp's view decorators (csp_exempt, csp_update, …).
-CSP_VIEW_OVERRIDES = tuple(f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace",
-                                                               "exempt") for suffix in ("", "_ro"))
-
-
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware with the site's fixed policy (settings.CONTENT_SECURITY_POLICY)
-    built once rather than on every response (about 45 µs a response); a response that asks
-    for something else (a view decorator, a nonce, a report-only policy, excluded prefixes)
-    goes through django-csp's own code."""
-
-    def __init__(self, get_response):
-        super().__init__(get_response)
-        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
-        self.simple = (not getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
-                       and not policy.get("EXCLUDE_URL_PREFIXES"))
-        self.header = build_policy()
-
-    def process_response(self, request, response):
-        if (not self.simple or settings.DEBUG or getattr(request, "_csp_nonce", None)
-                or any(hasattr(response, name) for name in CSP_VIEW_OVERRIDES)):
-            return super().process_response(request, response)
-        if self.header and CSP_HEADER not in response:
-            response[CSP_HEADER] = self.header
         return response

@@ -1,7 +1,8 @@
 """A request id on every log record of a request, and of the Celery tasks it queues.
 
 RequestIdMiddleware (helpdesk.middleware) sets it for the request: the X-Request-ID of a
-trusted proxy (settings.REQUEST_ID_TRUST_HEADER) or a new one; the response carries it back.
+trusted proxy (settings.REQUEST_ID_TRUST_HEADER; with TRUSTED_PROXIES set, only from one of
+them: ProxyHeadersMiddleware) or a new one; the response carries it back.
 RequestIdFilter puts it on every log record (as `request_id`, "-" outside a request). A task
 published during the request carries it in its message headers (before_task_publish), and
 the worker sets it while the task runs (task_prerun / task_postrun); tasks run eagerly in

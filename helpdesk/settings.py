@@ -19,7 +19,34 @@ from helpdesk import startup
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+
+class Env(environ.Env):
+    """django-environ's Env, except that a value it cannot parse (a number, a JSON, a
+    DATABASE_URL of an unknown scheme) stops the start-up with one line naming the variable,
+    not a traceback (helpdesk/startup.py)."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as error:
+            startup.refuse(startup.INVALID.format(name=var, problem=str(error)[:200]))
+
+    def db_url(self, var="DATABASE_URL", default=environ.Env.NOTSET, engine=None):
+        try:
+            config = super().db_url(var, default=default, engine=engine)
+        except (ValueError, TypeError) as error:  # e.g. a port that is not a number
+            startup.refuse(startup.INVALID.format(name=var, problem=type(error).__name__))
+        if config.get("ENGINE") not in set(self.DB_SCHEMES.values()):
+            startup.refuse(startup.INVALID.format(
+                name=var, problem=f"unknown scheme {config.get('ENGINE')!r}, e.g. "
+                                  "postgres://user:password@host:5432/helpdesk"))
+        return config
+
+    db = db_url
+
+
+env = Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
@@ -49,8 +76,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Security, every setting from the environment (documented values: README, Production).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# Health checks answer over plain HTTP (load balancers, container probes).
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -61,7 +86,8 @@ SECURE_PROXY_SSL_HEADER = startup.proxy_ssl_header(env.list(
     default=["HTTP_X_FORWARDED_PROTO", "https"] if PRODUCTION else []))
 # The client's address: X-Forwarded-For is read only when REMOTE_ADDR is one of these proxies
 # (addresses or CIDRs); the rightmost hop that is not a trusted proxy is the client
-# (accounts/client_ip.py). Empty: REMOTE_ADDR is the client.
+# (accounts/client_ip.py). Empty: REMOTE_ADDR is the client. When set, the scheme header
+# (SECURE_PROXY_SSL_HEADER) and X-Request-ID are believed only from these peers too.
 TRUSTED_PROXIES = startup.networks(env.list("TRUSTED_PROXIES", default=[]),
                                    name="TRUSTED_PROXIES")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
@@ -93,9 +119,13 @@ INSTALLED_APPS = [
 
 # Lean: none of our middleware makes a database or cache query of its own.
 MIDDLEWARE = [
-    "helpdesk.middleware.RequestIdMiddleware",  # first: every log line of the request has it
+    # /healthz and /readyz: before any Host check, SSL redirect or session (helpdesk/health.py)
+    "helpdesk.middleware.HealthCheckMiddleware",
+    # X-Forwarded-Proto and X-Request-ID only from TRUSTED_PROXIES (accounts/client_ip.py)
+    "helpdesk.middleware.ProxyHeadersMiddleware",
+    "helpdesk.middleware.RequestIdMiddleware",  # early: every log line of the request has it
     "django.middleware.security.SecurityMiddleware",
-    "helpdesk.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once
+    "csp.middleware.CSPMiddleware",  # settings.CONTENT_SECURITY_POLICY
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -299,7 +329,7 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
 ANYMAIL = env.json("ANYMAIL", default={})
 # The ESP inbound webhooks (/mail/anymail/…) are mounted only when enabled AND ANYMAIL has a
 # WEBHOOK_SECRET (basic auth): an unset secret never means "accept anyone". Enabled by default
@@ -351,7 +381,6 @@ OUTBOX_DISPATCH_AFTER_SECONDS = env.int("OUTBOX_DISPATCH_AFTER_SECONDS", default
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 OUTBOX_DISPATCH_PAUSE_SECONDS = env.float("OUTBOX_DISPATCH_PAUSE_SECONDS", default=15.0)
 OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=180)
@@ -436,7 +465,8 @@ LOGGING = {
 }
 # The worker logs through LOGGING above (its records carry the task's request id).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# A request id sent by the proxy in front (X-Request-ID) is used only when it is trusted.
+# A request id sent by the proxy in front (X-Request-ID) is used only when it is trusted, and
+# with TRUSTED_PROXIES set only from one of those peers (helpdesk.middleware).
 REQUEST_ID_TRUST_HEADER = env.bool("REQUEST_ID_TRUST_HEADER", default=False)
 
 # Content-Security-Policy (django-csp) on every response: no inline script or style anywhere

@@ -3,8 +3,10 @@
 Imported by helpdesk/settings.py before anything else is configured: plain Python, no Django.
 The production profile (HELPDESK_PROFILE=production) never falls back to the embedded
 default's SQLite database, in-process tasks or .eml files: a variable it needs that is unset
-(or empty) stops the process with one line on stderr naming every missing variable, and a
-non-zero exit status (no traceback).
+(or empty) stops the process with one line on stderr naming every missing variable, and
+exit status 4 (no traceback): gunicorn's APP_LOAD_ERROR, so a bare `gunicorn
+helpdesk.wsgi` halts ("App failed to load") instead of re-forking workers forever;
+manage.py, celery and the deploy/bin scripts exit 4 too.
 
 HELPDESK_BUILD_STATIC=1 is the image build's switch: production settings without secrets or
 services, for `collectstatic` only (any other command is refused, so the switch left set at
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
                           "SITE_URL", "EMAIL_BACKEND")
@@ -30,6 +33,15 @@ BUILD_REFUSAL = ("helpdesk: HELPDESK_BUILD_STATIC=1 is only for `manage.py colle
 UNKNOWN_PROFILE = ("helpdesk: HELPDESK_PROFILE={profile!r} is not a profile (embedded or "
                    "production); refusing to start rather than guess")
 TRUE_WORDS = ("1", "true", "yes", "on")
+INVALID = "helpdesk: {name} is not a valid value ({problem}); see the README's production section"
+# gunicorn's Arbiter.APP_LOAD_ERROR: a worker exiting with it halts the whole server.
+REFUSAL_EXIT_STATUS = 4
+
+
+def refuse(line: str) -> NoReturn:
+    """Stop the start-up: the line on stderr, exit status 4, no traceback."""
+    print(line, file=sys.stderr, flush=True)
+    raise SystemExit(REFUSAL_EXIT_STATUS)
 
 
 def _set(environ: Mapping[str, str], name: str) -> bool:
@@ -70,7 +82,9 @@ def build_static(environ: Mapping[str, str]) -> bool:
 def refusal(environ: Mapping[str, str], argv: Sequence[str]) -> str | None:
     """The one line the process exits with, or None when it may start."""
     if build_static(environ):
-        return None if any(cmd in argv for cmd in BUILD_STATIC_COMMANDS) else BUILD_REFUSAL
+        # The command itself (argv[1]), not a word anywhere on the line.
+        command = argv[1] if len(argv) > 1 else ""
+        return None if command in BUILD_STATIC_COMMANDS else BUILD_REFUSAL
     missing = production_missing(environ)
     return REFUSAL.format(names=", ".join(missing)) if missing else None
 
@@ -79,15 +93,15 @@ def profile_checked(profile: str) -> str:
     """The profile; a misspelt one (e.g. "prod") stops the start-up instead of silently
     running the embedded default."""
     if profile not in PROFILES:
-        raise SystemExit(UNKNOWN_PROFILE.format(profile=profile))
+        refuse(UNKNOWN_PROFILE.format(profile=profile))
     return profile
 
 
 def refuse_or_continue(environ: Mapping[str, str], argv: Sequence[str] | None = None) -> None:
-    """Exit with the refusal line (status 1, no traceback) when production cannot start."""
+    """Exit with the refusal line (status 4, no traceback) when production cannot start."""
     line = refusal(environ, sys.argv if argv is None else argv)
     if line:
-        raise SystemExit(line)
+        refuse(line)
 
 
 def networks(items: Sequence[str], *, name: str) -> list:
@@ -99,8 +113,8 @@ def networks(items: Sequence[str], *, name: str) -> list:
         try:
             parsed.append(ip_network(item.strip(), strict=False))
         except ValueError:
-            raise SystemExit(f"helpdesk: {name}: {item!r} is not an IP address or network "
-                             "(e.g. 10.0.0.0/8, 192.0.2.10)") from None
+            refuse(f"helpdesk: {name}: {item!r} is not an IP address or network "
+                   "(e.g. 10.0.0.0/8, 192.0.2.10)")
     return parsed
 
 
@@ -111,6 +125,6 @@ def proxy_ssl_header(items: Sequence[str]) -> tuple[str, str] | None:
     if not items:
         return None
     if len(items) != 2 or not items[0].startswith("HTTP_"):
-        raise SystemExit("helpdesk: SECURE_PROXY_SSL_HEADER must be HEADER,value "
-                         f"(e.g. HTTP_X_FORWARDED_PROTO,https), not {','.join(items)!r}")
+        refuse("helpdesk: SECURE_PROXY_SSL_HEADER must be HEADER,value "
+               f"(e.g. HTTP_X_FORWARDED_PROTO,https), not {','.join(items)!r}")
     return items[0], items[1]

@@ -8,18 +8,24 @@ No file outlives a rolled-back request. How:
    under a new random key (attachments/YYYY/MM/<128 random bits>: not guessable). A write
    that fails midway deletes what this call wrote, the partial file included, and raises
    `AttachmentStoreFailed` (shown on the form; an OSError, so the mail tasks retry it).
-2. `rows_create` inserts the rows and registers, with `transaction.on_commit`, a marker that
-   keeps the files once the transaction that holds their rows has committed.
+2. `rows_create` inserts the rows and registers, with `transaction.on_commit(robust=True)`,
+   a marker that keeps the files once the transaction that holds their rows has committed.
 3. When the outermost `files_guard` exits — after the transaction committed or rolled
-   back — every file whose marker did not run is deleted: an exception anywhere in the
-   request, a rolled-back savepoint (Django drops its on_commit callbacks), a failed COMMIT.
-   A guard nested in another one hands its files to the outer guard; the mail tasks open
-   one around their own transaction.
+   back — the files whose marker did not run are looked up again (a fresh query on their
+   keys) and only those no row names are deleted: an exception anywhere in the request, a
+   rolled-back savepoint (Django drops its on_commit callbacks). The marker alone cannot
+   decide: Django stops running on_commit callbacks at the first non-robust one that
+   raises, and that exception leaves `atomic()` AFTER the COMMIT; a COMMIT that succeeds on
+   the server but whose acknowledgement is lost raises too. So a committed row always keeps
+   its file. A guard nested in another one hands its files to the outer guard; the mail
+   tasks open one around their own transaction.
 
-If a delete fails too (the store went away at that moment) the file is logged and left for
-`manage.py attachments_orphans --delete`, the operator's safety net. The same holds for
-the one case a guard cannot decide: it exits inside a transaction it does not own with no
-outer guard (tests wrapped in a transaction; no production path does this).
+If that query fails (the database went away at that moment) nothing is deleted, and if a
+delete fails (the store went away), the files are logged and left for
+`manage.py attachments_orphans --delete`, the operator's safety net. A guard that exits
+inside a transaction it does not own (tests wrapped in a transaction; no production path
+does this) deletes only the files whose rows are gone (a rolled-back savepoint) and leaves
+the others, which that transaction may still commit, to the same command.
 """
 
 from __future__ import annotations
@@ -61,10 +67,25 @@ class StoredFile:
 class _Guard:
     files: list[StoredFile] = field(default_factory=list)
 
-    def discard_unkept(self) -> None:
+    def discard_uncommitted(self) -> None:
+        """Delete the files no row names (once their transaction is over)."""
         unkept = [f.key for f in self.files if not f.kept]
         self.files = []
-        keys_delete(keys=unkept)
+        if not unkept:
+            return
+        try:  # a fresh query: the keep marker may not have run although the rows committed
+            named = set(Attachment.objects.filter(file__in=unkept)
+                        .values_list("file", flat=True))
+        except Exception as error:
+            logger.error("attachment files %s not checked against their rows, so not deleted "
+                         "(left for attachments_orphans): %r", unkept, error, exc_info=True)
+            return
+        if named and transaction.get_connection().in_atomic_block:
+            logger.debug("attachment files left to an outer transaction: %s", sorted(named))
+        elif named:
+            logger.warning("attachment files kept: their rows committed but the keep marker "
+                           "did not run: %s", sorted(named))
+        keys_delete(keys=[key for key in unkept if key not in named])
 
 
 _current: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar(
@@ -73,25 +94,18 @@ _current: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def files_guard() -> Iterator[_Guard]:
-    """Delete, on the way out, every file written inside that was not committed."""
+    """Delete, on the way out, every file written inside whose row did not commit."""
     parent = _current.get()
     guard = _Guard()
     token = _current.set(guard)
     try:
         yield guard
-    except BaseException:
-        guard.discard_unkept()  # the service's transaction did not commit
-        raise
-    else:
-        if parent is not None:
-            parent.files.extend(guard.files)
-        elif not transaction.get_connection().in_atomic_block:
-            guard.discard_unkept()
-        elif guard.files:
-            logger.debug("attachment files left to an outer transaction: %s",
-                         [f.key for f in guard.files])
     finally:
         _current.reset(token)
+        if parent is not None:  # the outer guard decides once its transaction is over
+            parent.files.extend(guard.files)
+        else:
+            guard.discard_uncommitted()
 
 
 def attachment_key_new() -> str:
@@ -143,7 +157,7 @@ def rows_create(*, message: Message, stored: list[StoredFile]) -> list[Attachmen
         for s in stored:
             s.kept = True
 
-    transaction.on_commit(keep)
+    transaction.on_commit(keep, robust=True)
     return rows
 
 

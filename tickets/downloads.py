@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpResponse,
-    HttpResponseRedirect,
-    StreamingHttpResponse,
-)
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +26,8 @@ from .models import Attachment
 logger = logging.getLogger(__name__)
 
 SAFE_CONTENT_TYPE = "application/octet-stream"
-CHUNK_BYTES = 64 * 1024
+# What a store that is down or refuses raises (a programming error is not one: it is a 500).
+STORE_ERRORS = (BotoCoreError, ClientError, OSError)
 STORE_UNAVAILABLE = _("This file cannot be downloaded right now. Please try again in a few "
                       "minutes.")
 
@@ -60,10 +56,8 @@ def attachment_response(attachment: Attachment):
         if settings.ATTACHMENT_DOWNLOAD == "redirect":
             return _redirect_response(attachment, storage)
         return _object_stream_response(attachment, storage)
-    except Http404:
-        raise
-    except Exception as error:  # the store is down or refuses: say so, no 500
-        logger.error("attachment %s unreadable: %r", attachment.pk, error)
+    except STORE_ERRORS:  # the store is down or refuses: say so, no 500
+        logger.error("attachment %s unreadable", attachment.pk, exc_info=True)
         return _secure(HttpResponse(str(STORE_UNAVAILABLE), status=503,
                                     content_type="text/plain; charset=utf-8"))
 
@@ -79,27 +73,24 @@ def _file_response(attachment: Attachment) -> FileResponse:
 
 
 def _object_key(storage, name: str) -> str:
-    from storages.utils import clean_name
+    """The object's key in the bucket: the storage's location joined to the file name."""
+    from storages.utils import clean_name, safe_join
 
-    return storage._normalize_name(clean_name(name))
+    return safe_join(storage.location, clean_name(name))
 
 
-def _object_stream_response(attachment: Attachment, storage) -> StreamingHttpResponse:
-    from botocore.exceptions import ClientError
-
+def _object_stream_response(attachment: Attachment, storage) -> FileResponse:
     try:
         obj = storage.bucket.Object(_object_key(storage, attachment.file.name)).get()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             raise Http404 from error
         raise
-    body = obj["Body"]
-    response = StreamingHttpResponse(body.iter_chunks(CHUNK_BYTES),
-                                     content_type=SAFE_CONTENT_TYPE)
+    # FileResponse streams the body and closes it; it cannot size a stream itself.
+    response = FileResponse(obj["Body"], as_attachment=True,
+                            filename=download_name(attachment.original_name),
+                            content_type=SAFE_CONTENT_TYPE)
     response["Content-Length"] = str(obj["ContentLength"])
-    response["Content-Disposition"] = content_disposition_header(
-        True, download_name(attachment.original_name))
-    response._resource_closers.append(body.close)
     return _secure(response)
 
 

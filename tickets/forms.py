@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import DepartmentField
 
-from . import customer_selectors, services
+from . import attachments, customer_selectors
 from . import exceptions as exc
 from .models import Ticket
 
@@ -45,7 +45,7 @@ class MultipleFileField(forms.FileField):
 
 
 def _attachment_errors(files, existing_bytes: int = 0) -> None:
-    problems = services.attachment_problems(files=files, existing_bytes=existing_bytes)
+    problems = attachments.attachment_problems(files=files, existing_bytes=existing_bytes)
     if problems:
         raise ValidationError(problems)
 

@@ -11,9 +11,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Iterable, Mapping
-from pathlib import PurePosixPath, PureWindowsPath
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,7 +19,8 @@ from entitlements import engine
 
 from . import attachment_store, signals
 from . import exceptions as exc
-from .models import Attachment, Message, Ticket, TicketEvent, TicketFieldValue
+from .attachments import attachment_problems, attachments_write, ticket_attachment_bytes
+from .models import Message, Ticket, TicketEvent, TicketFieldValue
 
 NUMBER_ATTEMPTS = 20
 
@@ -40,52 +39,6 @@ def _notify(kind: str, ticket: Ticket, message: Message | None = None) -> None:
     signals.ticket_notification.send(sender=Ticket, kind=kind, ticket=ticket,
                                      ticket_id=ticket.pk,
                                      message_id=message.pk if message else None)
-
-
-# --- attachments -------------------------------------------------------------------------
-
-def _clean_name(name: str) -> str:
-    return (name or "").strip()
-
-
-def attachment_problems(*, files: Iterable, existing_bytes: int = 0) -> list[str]:
-    """Every reason these files may not be attached; empty when they may."""
-    problems: list[str] = []
-    max_file = settings.ATTACHMENT_MAX_FILE_BYTES
-    total = existing_bytes
-    refused = {e.lower().lstrip(".") for e in settings.ATTACHMENT_REFUSED_EXTENSIONS}
-    for f in files:
-        name = _clean_name(getattr(f, "name", ""))
-        base = PureWindowsPath(PurePosixPath(name).name).name
-        if not name or base != name or name in {".", ".."} or "\x00" in name:
-            problems.append(str(exc.FILE_NAME_INVALID % {"name": name}))
-            continue
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if ext in refused:
-            problems.append(str(exc.FILE_TYPE_REFUSED % {"ext": ext}))
-        size = f.size or 0
-        if size == 0:
-            problems.append(str(exc.FILE_EMPTY % {"name": name}))
-        elif size > max_file:
-            problems.append(str(exc.FILE_TOO_LARGE % {"name": name, "limit": max_file // 2**20}))
-        total += size
-    if total > settings.ATTACHMENT_MAX_TICKET_BYTES:
-        problems.append(str(exc.FILES_TOO_LARGE % {
-            "limit": settings.ATTACHMENT_MAX_TICKET_BYTES // 2**20}))
-    return problems
-
-
-def _attachments_write(*, files: list) -> list[attachment_store.StoredFile]:
-    """Write the files before their rows (see tickets/attachment_store.py: the caller's
-    files_guard deletes them unless the rows commit)."""
-    return attachment_store.files_write(files=files) if files else []
-
-
-def ticket_attachment_bytes(*, ticket: Ticket) -> int:
-    from django.db.models import Sum
-
-    return Attachment.objects.filter(message__ticket=ticket).aggregate(
-        total=Sum("size_bytes"))["total"] or 0
 
 
 # --- create ------------------------------------------------------------------------------
@@ -119,7 +72,7 @@ def ticket_create(
         if existing is not None:
             return existing
     with attachment_store.files_guard():
-        stored = _attachments_write(files=files)
+        stored = attachments_write(files=files)
         return _ticket_create_atomic(
             requester=requester, department=department, subject=subject, body=body,
             stored=stored, field_values=field_values, deployment=deployment,
@@ -210,7 +163,7 @@ def ticket_reply_create(
     if problems:
         raise exc.AttachmentRejected(*problems)
     with attachment_store.files_guard():
-        stored = _attachments_write(files=files)
+        stored = attachments_write(files=files)
         return _reply_create_atomic(ticket=ticket, author=author, body=body, files=files,
                                     stored=stored, kind=kind, source=source,
                                     author_email=author_email, notify=notify,

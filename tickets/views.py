@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from credits import selectors as credit_selectors
 from entitlements import engine
 
-from . import customer_selectors, selectors, services
+from . import attachments, customer_selectors, selectors, services
 from . import exceptions as exc
 from .downloads import attachment_response
 from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm
@@ -138,7 +138,7 @@ def ticket_detail(request, number: str):
 def ticket_reply(request, number: str):
     ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
     form = ReplyForm(request.POST, request.FILES,
-                     existing_bytes=services.ticket_attachment_bytes(ticket=ticket))
+                     existing_bytes=attachments.ticket_attachment_bytes(ticket=ticket))
     if form.is_valid():
         was_resolved = ticket.is_resolved
         try:

@@ -13,6 +13,7 @@ import re
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext as _
 
+from tickets import attachments as ticket_attachments
 from tickets import services as ticket_services
 from tickets.models import Message, Ticket
 
@@ -41,12 +42,12 @@ def files_split(*, attachments: list[ParsedAttachment], ticket: Ticket | None
     """(files that may be stored, one note per file left out)."""
     if not attachments:
         return [], []
-    existing = ticket_services.ticket_attachment_bytes(ticket=ticket) if ticket else 0
+    existing = ticket_attachments.ticket_attachment_bytes(ticket=ticket) if ticket else 0
     kept, notes = [], []
     for index, attachment in enumerate(attachments, start=1):
         upload = SimpleUploadedFile(attachment_display_name(attachment, index),
                                     attachment.content, content_type=attachment.content_type)
-        problems = ticket_services.attachment_problems(files=[upload], existing_bytes=existing)
+        problems = ticket_attachments.attachment_problems(files=[upload], existing_bytes=existing)
         if problems:
             notes.extend(problems)
             continue

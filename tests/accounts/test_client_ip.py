@@ -91,3 +91,19 @@ def test_an_untrusted_client_cannot_spoof_forwarded_for(client, two_orgs, proxie
     refused = _login(client, email=email, password=two_orgs.password, remote=attacker,
                      forwarded="198.51.100.200")
     assert "Too many failed attempts" in refused.content.decode()
+
+
+def test_proxy_headers_are_believed_only_from_trusted_proxies_when_some_are_set(proxies):
+    from accounts.client_ip import proxy_headers_believed
+
+    assert proxy_headers_believed(request(PROXY))
+    assert proxy_headers_believed(request("2001:db8::1"))
+    assert not proxy_headers_believed(request("203.0.113.9"))
+    assert not proxy_headers_believed(request("not-an-address"))
+
+
+def test_without_trusted_proxies_proxy_headers_are_left_to_their_settings(settings):
+    from accounts.client_ip import proxy_headers_believed
+
+    settings.TRUSTED_PROXIES = []
+    assert proxy_headers_believed(request("203.0.113.9"))

@@ -77,6 +77,22 @@ def test_site_url_host_allowed_by_a_wildcard(production):
     assert ids(checks.site_url_check) == []
 
 
+@pytest.mark.parametrize(("host", "allowed_hosts", "allowed"), [
+    ("helpdesk.example.com", ["helpdesk.example.com"], True),
+    ("Helpdesk.Example.com", ["helpdesk.example.com"], True),
+    ("helpdesk.example.com.", ["helpdesk.example.com"], True),
+    ("helpdesk.example.com", [".example.com"], True),
+    ("example.com", [".example.com"], True),
+    ("badexample.com", [".example.com"], False),
+    ("example.com.evil.example", [".example.com"], False),
+    ("other.example.com", ["helpdesk.example.com"], False),
+    ("anything.example", ["*"], True),
+    ("helpdesk.example.com", [], False),
+])
+def test_host_allowed_matches_like_allowed_hosts(host, allowed_hosts, allowed):
+    assert checks.host_allowed(host, allowed_hosts) is allowed
+
+
 @pytest.mark.parametrize("backend", [
     "helpdesk.mail_backends.EmlFileBackend", "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",

@@ -250,7 +250,8 @@ def test_production_deploy_serves_a_ticket_and_the_worker_sends_its_confirmation
     run_script(["deploy/bin/migrate"], env)
     run_script(["deploy/bin/collectstatic"], env)
     run_script(["deploy/bin/manage", "create_customer", "--email", CUSTOMER_EMAIL,
-                "--organization", "Smoke Test Telecom", "--full-name", "Sam Smoke",
+                "--organization", "Smoke Test Telecom", "--create-organization",
+                "--full-name", "Sam Smoke",
                 "--confirmed"], {**env, "HELPDESK_CUSTOMER_PASSWORD": CUSTOMER_PASSWORD})
     start_listening(processes, "web", env=web_env, port=web_port)
     worker = processes.start(["deploy/bin/worker"], env=env, name="worker")

@@ -74,3 +74,54 @@ def test_health_checks_are_exempt_from_the_ssl_redirect(client, settings, path):
     redirected = client.get("/accounts/login/")
     assert redirected.status_code == 301
     assert redirected["Location"].startswith("https://")
+
+
+@pytest.fixture
+def behind_a_proxy(settings):
+    from ipaddress import ip_network
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = [ip_network("127.0.0.1/32")]
+    return settings
+
+
+@pytest.mark.django_db
+def test_the_scheme_header_is_believed_only_from_a_trusted_proxy(client, behind_a_proxy):
+    """A client reaching gunicorn around the proxy cannot claim https (and so skip the
+    redirect and have credentials sent over plain HTTP)."""
+    login = "/accounts/login/"
+    assert client.get(login, REMOTE_ADDR="127.0.0.1",
+                      HTTP_X_FORWARDED_PROTO="https").status_code == 200
+    direct = client.get(login, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_PROTO="https")
+    assert direct.status_code == 301 and direct["Location"].startswith("https://")
+
+
+@pytest.mark.django_db
+def test_without_trusted_proxies_the_scheme_header_setting_alone_decides(client,
+                                                                         behind_a_proxy):
+    behind_a_proxy.TRUSTED_PROXIES = []
+    assert client.get("/accounts/login/", REMOTE_ADDR="203.0.113.9",
+                      HTTP_X_FORWARDED_PROTO="https").status_code == 200
+
+
+def test_web_and_smtp_listen_on_loopback_unless_told_otherwise(tmp_path):
+    """deploy/bin/web and deploy/bin/smtp run with a PYTHON that only records its arguments."""
+    record = tmp_path / "argv"
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {record}\n')
+    fake.chmod(0o755)
+    env = {"PATH": os.environ["PATH"], "PYTHON": str(fake)}
+    for script in ("deploy/bin/web", "deploy/bin/smtp"):
+        subprocess.run([script], cwd=settings.BASE_DIR, env=env, check=True, timeout=60)
+    served = [line for line in record.read_text().splitlines() if "check" not in line]
+    assert "--bind 127.0.0.1:8000" in served[0]
+    assert "--host 127.0.0.1" in served[1]
+
+
+def test_no_setting_is_assigned_twice_in_settings_py():
+    """One definition each: a second one silently wins (EMAIL_TIMEOUT once had two)."""
+    tree = ast.parse((settings.BASE_DIR / "helpdesk" / "settings.py").read_text())
+    names = [target.id for node in tree.body if isinstance(node, ast.Assign)
+             for target in node.targets if isinstance(target, ast.Name) and target.id.isupper()]
+    assert sorted({name for name in names if names.count(name) > 1}) == []

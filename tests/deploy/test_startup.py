@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from helpdesk import startup
+from tests.support.procs import free_port
 
 DOCUMENTED = {
     "HELPDESK_PROFILE": "production",
@@ -35,7 +36,7 @@ def manage_check(env: dict) -> subprocess.CompletedProcess:
 
 
 def assert_refused(result: subprocess.CompletedProcess, *names: str) -> None:
-    assert result.returncode != 0
+    assert result.returncode == startup.REFUSAL_EXIT_STATUS == 4
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -69,6 +70,21 @@ def test_webhooks_enabled_without_a_secret_refuse_to_start():
     assert_refused(result, "ANYMAIL WEBHOOK_SECRET")
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", "postgress://helpdesk@127.0.0.1:5432/helpdesk"),
+    ("DATABASE_URL", "postgres://helpdesk@127.0.0.1:port/helpdesk"),
+    ("ANYMAIL", '{"POSTMARK_SERVER_TOKEN": "t"'),
+    ("CONN_MAX_AGE", "a minute"),
+    ("READY_PENDING_MAIL_MINUTES", "15m"),
+])
+def test_a_malformed_value_is_one_line_naming_it(name, value):
+    result = manage_check({**DOCUMENTED, name: value})
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"helpdesk: {name} is not a valid value")
+
+
 def test_the_documented_environment_starts():
     result = manage_check(DOCUMENTED)
     assert result.returncode == 0, result.stderr
@@ -100,16 +116,49 @@ def test_webhooks_are_on_by_default_exactly_when_a_secret_is_set():
                                          "MAIL_WEBHOOKS_ENABLED": "no"})
 
 
-def test_a_wrong_trusted_proxy_is_one_line():
+def test_a_wrong_trusted_proxy_is_one_line(capsys):
     with pytest.raises(SystemExit) as exit_info:
         startup.networks(["10.0.0.0/8", "not-an-address"], name="TRUSTED_PROXIES")
-    assert "TRUSTED_PROXIES: 'not-an-address'" in str(exit_info.value)
+    assert exit_info.value.code == 4
+    assert "TRUSTED_PROXIES: 'not-an-address'" in capsys.readouterr().err
 
 
-def test_a_wrong_proxy_ssl_header_is_one_line():
+def test_a_wrong_proxy_ssl_header_is_one_line(capsys):
     assert startup.proxy_ssl_header(["HTTP_X_FORWARDED_PROTO", "https"]) == (
         "HTTP_X_FORWARDED_PROTO", "https")
     assert startup.proxy_ssl_header([]) is None
     with pytest.raises(SystemExit) as exit_info:
         startup.proxy_ssl_header(["X-Forwarded-Proto"])
-    assert "SECURE_PROXY_SSL_HEADER must be HEADER,value" in str(exit_info.value)
+    assert exit_info.value.code == 4
+    assert "SECURE_PROXY_SSL_HEADER must be HEADER,value" in capsys.readouterr().err
+
+
+def test_bare_gunicorn_halts_on_the_refusal_instead_of_re_forking(tmp_path):
+    """`gunicorn helpdesk.wsgi` without deploy/bin/web's preflight: the worker exits 4
+    (APP_LOAD_ERROR) and the arbiter halts, rather than forking a new worker forever."""
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env.update(HELPDESK_PROFILE="production", HELPDESK_VAR_DIR=str(tmp_path / "var"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application", "--workers", "1",
+         "--bind", f"127.0.0.1:{free_port()}", "--no-control-socket"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        _out, err = server.communicate(timeout=60)  # a looping server never gets here
+    finally:
+        server.kill()
+    assert server.returncode != 0
+    refusals = [line for line in err.splitlines() if line.startswith("helpdesk: ")]
+    assert len(refusals) == 1 and "missing SECRET_KEY" in refusals[0], err
+    assert "App failed to load" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "refused"), [
+    (["manage.py", "collectstatic", "--noinput"], False),
+    (["manage.py", "check", "--tag", "collectstatic"], True),
+    (["manage.py", "shell", "-c", "print('collectstatic')"], True),
+    (["manage.py"], True),
+])
+def test_the_build_switch_allows_only_the_collectstatic_command(argv, refused):
+    line = startup.refusal({"HELPDESK_BUILD_STATIC": "1"}, argv)
+    assert (line == startup.BUILD_REFUSAL) if refused else line is None

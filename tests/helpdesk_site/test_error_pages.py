@@ -66,6 +66,19 @@ def test_a_database_error_behind_another_is_still_the_503(browser):
     assert "Service temporarily unavailable" in assert_our_page(response, 503)
 
 
+@pytest.mark.parametrize(("language", "ask_again"), [
+    ("en", "it may not have been saved: please try sending it again"),
+    ("es", "es posible que no se haya guardado: vuelva a enviarlo")])
+def test_the_503_asks_to_send_again_and_claims_nothing_was_lost(browser, language, ask_again):
+    """The POST that got the 503 may well be lost (and a deadlock is not an unreachable
+    database): the page says so."""
+    response = browser.post("/test-errors/database-down/", HTTP_ACCEPT_LANGUAGE=language)
+    html = assert_our_page(response, 503)
+    assert ask_again in html
+    assert "was lost" not in html and "se ha perdido nada" not in html
+    assert "database" not in html and "base de datos" not in html
+
+
 def test_a_bug_is_our_500(browser):
     response = browser.get("/test-errors/bug/", HTTP_ACCEPT_LANGUAGE="en")
     html = assert_our_page(response, 500)

@@ -78,6 +78,19 @@ def test_an_untrusted_or_malformed_id_is_replaced(client, settings, trusted, sen
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
+def test_with_trusted_proxies_only_their_id_is_believed(client, settings):
+    """A client reaching gunicorn directly cannot choose its id (logs, Sentry, task headers)."""
+    from ipaddress import ip_network
+
+    settings.REQUEST_ID_TRUST_HEADER = True
+    settings.TRUSTED_PROXIES = [ip_network("10.0.0.0/8")]
+    kept = client.get("/logs-and-queues/", REMOTE_ADDR="10.0.0.5", HTTP_X_REQUEST_ID="lb-1")
+    assert kept["X-Request-ID"] == "lb-1"
+    forged = client.get("/logs-and-queues/", REMOTE_ADDR="203.0.113.9",
+                        HTTP_X_REQUEST_ID="lb-1")
+    assert re.fullmatch(r"[0-9a-f]{32}", forged["X-Request-ID"])
+
+
 def test_the_log_format_is_json_in_production_and_text_by_default(tmp_path):
     import subprocess
     import sys

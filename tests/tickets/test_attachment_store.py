@@ -146,3 +146,69 @@ def test_inbound_mail_whose_file_fails_stays_pending_and_is_retried(two_orgs, se
     assert sorted(a.original_name for a in Attachment.objects.all()) == ["big.pcap",
                                                                          "small.txt"]
     assert len(media_files(settings)) == 2
+
+
+def _boom() -> None:
+    raise RuntimeError("a later on_commit callback failed")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_raising_on_commit_callback_does_not_cost_a_committed_row_its_file(two_orgs,
+                                                                             settings):
+    """Django stops at the first non-robust on_commit callback that raises, and the error
+    leaves atomic() after COMMIT: the keep marker registered after it never runs."""
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    with pytest.raises(RuntimeError, match="later on_commit"), \
+            attachment_store.files_guard(), transaction.atomic():
+        transaction.on_commit(_boom)  # non-robust, registered before the rows
+        services.ticket_reply_create(ticket=ticket, author=two_orgs.maria, body="kept",
+                                     files=[upload("kept.txt", SMALL)])
+    attachment = Attachment.objects.get()  # committed
+    assert media_files(settings) == [settings.MEDIA_ROOT / attachment.file.name]
+    assert attachment.file.open("rb").read() == SMALL
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_mail_batch_whose_on_commit_callback_raises_keeps_every_committed_file(two_orgs,
+                                                                                 settings):
+    from django.db.models.signals import post_save
+
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    ids = mail_services.inbound_messages_store(raws=[
+        raw_email(subject=f"Re: {ticket.subject_tag}", body=f"Reply {n}.",
+                  attachments=[(f"file{n}.txt", SMALL + bytes([n]), "text/plain")])
+        for n in range(3)], source=InboundMessage.Source.PIPE)
+    registered = []
+
+    def failing_callback_once(sender, instance, created, **kwargs):
+        # Registered when the first reply's row is saved: before every keep marker.
+        if created and not registered:
+            registered.append(instance.pk)
+            transaction.on_commit(_boom)
+
+    post_save.connect(failing_callback_once, sender=Message, dispatch_uid="h2-probe")
+    try:
+        with pytest.raises(RuntimeError, match="later on_commit"):
+            mail_services.inbound_messages_process(inbound_ids=ids)
+    finally:
+        post_save.disconnect(sender=Message, dispatch_uid="h2-probe")
+    assert registered
+    assert set(InboundMessage.objects.filter(pk__in=ids).values_list("status", flat=True)) \
+        == {InboundMessage.Status.THREADED}  # the batch committed
+    attachments = list(Attachment.objects.order_by("original_name"))
+    assert [a.original_name for a in attachments] == ["file0.txt", "file1.txt", "file2.txt"]
+    assert media_files(settings) == sorted(settings.MEDIA_ROOT / a.file.name
+                                           for a in attachments)
+    assert [a.file.open("rb").read() for a in attachments] == [SMALL + bytes([n])
+                                                               for n in range(3)]
+
+
+def test_when_the_rows_cannot_be_checked_no_file_is_deleted(two_orgs, settings, caplog):
+    # A transaction marked for rollback refuses every query: the guard cannot tell whether
+    # a row names the file, so it leaves the file to attachments_orphans and says so.
+    with transaction.atomic():
+        with attachment_store.files_guard():
+            stored = attachment_store.files_write(files=[upload("a.txt", SMALL)])
+            transaction.set_rollback(True)
+    assert media_files(settings) == [settings.MEDIA_ROOT / stored[0].key]
+    assert "left for attachments_orphans" in caplog.text and stored[0].key in caplog.text

@@ -19,6 +19,7 @@ from django.urls import reverse
 from tests.factories import TicketFactory, upload
 from tests.support.procs import S3Server
 from tests.tickets.agent_setup import make_agent
+from tickets import downloads as downloads
 from tickets import exceptions as exc
 from tickets.models import Attachment, Message, Ticket
 
@@ -209,3 +210,41 @@ def test_store_down_when_mail_reads_an_attachment_is_a_retryable_error(two_orgs,
     server.stop()
     with pytest.raises(tasks.RETRYABLE):  # the send task retries it with backoff
         attachment_store.file_read(attachment=Attachment.objects.get())
+
+
+def test_store_down_on_download_is_a_503_logged_with_its_traceback(client, two_orgs, tmp_path,
+                                                                   settings, caplog):
+    from helpdesk.storage_config import s3_storage
+
+    server = S3Server(tmp_path / "s3").start()
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(
+        bucket_name=server.bucket_create(), endpoint_url=server.endpoint_url,
+        access_key=server.access_key, secret_key=server.secret_key, region_name=server.region,
+        connect_timeout_seconds=1, read_timeout_seconds=2, max_attempts=1)}
+    settings.ATTACHMENT_DOWNLOAD = "stream"
+    TicketFactory.create(requester=two_orgs.maria, files=[upload("a.bin", PAYLOAD)])
+    attachment = Attachment.objects.get()
+    server.stop()
+    client.force_login(two_orgs.maria)
+    response = _download(client, attachment)
+    assert response.status_code == 503
+    assert response.content.decode() == str(downloads.STORE_UNAVAILABLE)
+    [record] = [r for r in caplog.records if r.name == "tickets.downloads"]
+    assert record.exc_info is not None  # the traceback is in the log, not only the repr
+
+
+def test_a_programming_error_in_a_download_is_a_500_not_a_503(two_orgs, s3_bucket, settings,
+                                                              monkeypatch):
+    from django.test import Client
+
+    settings.ATTACHMENT_DOWNLOAD = "stream"
+    TicketFactory.create(requester=two_orgs.maria, files=[upload("a.bin", PAYLOAD)])
+    attachment = Attachment.objects.get()
+
+    def broken(name):
+        raise TypeError("a bug, not the store")
+
+    monkeypatch.setattr(downloads, "download_name", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(two_orgs.maria)
+    assert _download(client, attachment).status_code == 500
