@@ -94,6 +94,16 @@ def guarded(operation: Callable[[], T]) -> T:
         raise CacheUnavailable from exc
 
 
+def best_effort(operation: Callable[[], object]) -> bool:
+    """Run a cache write or delete that may be skipped while the cache is down (the reader
+    falls back, and the recovery hooks renew what it would have replaced); whether it ran."""
+    try:
+        guarded(operation)
+    except CacheUnavailable:
+        return False
+    return True
+
+
 def reset_for_tests() -> None:
     with _state.lock:
         _state.retry_at = 0.0

@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .cache_guard import CacheUnavailable, guarded, recovery_hook
+from .cache_guard import CacheUnavailable, best_effort, guarded, recovery_hook
 
 MAX_AGE_SECONDS = 300
 GENERATION_KEY = "accounts:perms:generation"
@@ -54,10 +54,7 @@ def cached_permissions(*, user_id: int, compute: Callable[[], set[str]]) -> set[
     except CacheUnavailable:
         return compute()
     permissions = compute()
-    try:
-        guarded(lambda: cache.set(key, (generation, sorted(permissions)), MAX_AGE_SECONDS))
-    except CacheUnavailable:
-        pass
+    best_effort(lambda: cache.set(key, (generation, sorted(permissions)), MAX_AGE_SECONDS))
     return permissions
 
 
@@ -70,10 +67,7 @@ def _new_generation() -> str:
 
 def _new_generation_guarded() -> None:
     """A new generation, or (cache down) one written by the recovery hook when it is back."""
-    try:
-        guarded(_new_generation)
-    except CacheUnavailable:
-        pass
+    best_effort(_new_generation)
 
 
 def permissions_changed(**_kwargs) -> None:
@@ -103,11 +97,8 @@ def _user_saved(*, instance, **_kwargs) -> None:
     if settings.PERMISSION_CACHE:
         key = _user_key(instance.pk)
 
-        def drop() -> None:
-            try:
-                guarded(lambda: cache.delete(key))
-            except CacheUnavailable:
-                pass  # the recovery hook's new generation drops it
+        def drop() -> None:  # cache down: the recovery hook's new generation drops it
+            best_effort(lambda: cache.delete(key))
 
         drop()
         transaction.on_commit(drop)

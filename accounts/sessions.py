@@ -34,7 +34,7 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.cache import caches
 from django.utils import timezone
 
-from .cache_guard import CacheUnavailable, guarded, recovery_hook
+from .cache_guard import CacheUnavailable, best_effort, guarded, recovery_hook
 
 EPOCH_KEY = "accounts:sessions:epoch"
 # Apart from cached_db's own entries (plain dicts), which processes of an older release may
@@ -115,10 +115,8 @@ class SessionStore(DBStore):
         super().delete(session_key)
         if session_key is None:
             return
-        try:
-            guarded(lambda: _cache().delete(cache_key(session_key)))
-        except CacheUnavailable:
-            pass  # the recovery hook's new epoch makes the cached copy a miss
+        # Cache down: the recovery hook's new epoch makes the cached copy a miss.
+        best_effort(lambda: _cache().delete(cache_key(session_key)))
 
     # The database store's async variants would bypass the cache: the same code, in a thread.
     # (acreate, acycle_key and aflush call these; aexists is the database store's own.)

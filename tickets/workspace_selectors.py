@@ -158,7 +158,7 @@ def queue_overview_cached(*, max_age_seconds: int = 30) -> tuple[list[dict], obj
     the cache (Redis) is down."""
     from django.core.cache import cache
 
-    from accounts.cache_guard import CacheUnavailable, guarded
+    from accounts.cache_guard import CacheUnavailable, best_effort, guarded
 
     try:
         cached = guarded(lambda: cache.get(OVERVIEW_CACHE_KEY))
@@ -166,10 +166,7 @@ def queue_overview_cached(*, max_age_seconds: int = 30) -> tuple[list[dict], obj
         return queue_overview(), timezone.now()
     if cached is None:
         cached = (queue_overview(), timezone.now())
-        try:
-            guarded(lambda: cache.set(OVERVIEW_CACHE_KEY, cached, max_age_seconds))
-        except CacheUnavailable:
-            pass
+        best_effort(lambda: cache.set(OVERVIEW_CACHE_KEY, cached, max_age_seconds))
     return cached
 
 
