@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from outbox.models import SendClaimed
+
 
 class InboundMessage(models.Model):
     class Source(models.TextChoices):
@@ -60,7 +62,7 @@ class InboundMessage(models.Model):
         return f"{self.from_address}: {self.subject}"[:120]
 
 
-class OutboundMessage(models.Model):
+class OutboundMessage(SendClaimed):
     """Every email we send about a ticket, with the Message-ID we generated and signed."""
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE,
@@ -74,10 +76,6 @@ class OutboundMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     is_automatic = models.BooleanField(_("automatic"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    # Claimed (committed) before the email goes to the backend, marked sent after.
-    claimed_at = models.DateTimeField(_("send claimed"), null=True, blank=True)
-    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     delivery_failed_at = models.DateTimeField(_("delivery failed"), null=True, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
 

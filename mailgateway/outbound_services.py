@@ -4,8 +4,9 @@ one ticket email.
 `outbound_message_record` writes the row, with its signed Message-ID, and the outbox task
 in the ticket change's transaction. `outbound_message_send` sends it exactly once: claimed
 (committed) before the backend, marked sent after; only a worker killed between the two
-sends it once more (SMTP and the anymail ESPs cannot tell; same Message-ID). Automatic mail is rate-limited per ticket and address by counting OutboundMessage
-rows, so the limit holds across processes and hosts.
+sends it once more (SMTP and the anymail ESPs cannot tell; same Message-ID). Automatic
+mail is rate-limited per ticket and address by counting OutboundMessage rows, so the limit
+holds across processes and hosts.
 """
 
 from __future__ import annotations
@@ -71,12 +72,17 @@ SEND_TASK = "mailgateway.tasks.send_ticket_notification"
 FINAL_FAILURES = (REASON_RATE_LIMITED, REASON_NO_RECIPIENT)
 
 
+def _row_fields(*, kind: str, ticket: Ticket, message_id: int | None) -> dict:
+    return {"ticket": ticket, "ticket_message_id": message_id, "kind": kind,
+            "to_address": ticket.requester.email or "",
+            "subject": outbound.subject_line(ticket=ticket)[:255],
+            "is_automatic": outbound.is_automatic_kind(kind)}
+
+
 def _row_insert(*, kind: str, ticket: Ticket, message_id: int | None) -> OutboundMessage:
     return OutboundMessage.objects.create(
-        header_message_id=message_id_make(ticket_id=ticket.pk), ticket=ticket,
-        ticket_message_id=message_id, kind=kind, to_address=ticket.requester.email or "",
-        subject=outbound.subject_line(ticket=ticket)[:255],
-        is_automatic=outbound.is_automatic_kind(kind))
+        header_message_id=message_id_make(ticket_id=ticket.pk),
+        **_row_fields(kind=kind, ticket=ticket, message_id=message_id))
 
 
 def outbound_message_record(*, kind: str, ticket_id: int, message_id: int | None = None,
@@ -110,10 +116,7 @@ def _row_for_send(*, kind: str, ticket_id: int, message_id: int | None,
         ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
         row, _created = OutboundMessage.objects.get_or_create(
             header_message_id=header_message_id,
-            defaults={"ticket": ticket, "ticket_message_id": message_id, "kind": kind,
-                      "to_address": ticket.requester.email or "",
-                      "subject": outbound.subject_line(ticket=ticket)[:255],
-                      "is_automatic": outbound.is_automatic_kind(kind)})
+            defaults=_row_fields(kind=kind, ticket=ticket, message_id=message_id))
     return row
 
 

@@ -36,7 +36,19 @@ class OutboxTask(models.Model):
         return f"{self.name} {self.idempotency_key}"
 
 
-class OutboxEmail(models.Model):
+class SendClaimed(models.Model):
+    """The fields `outbox.services.send_claim` works on, for every model of mail sent once:
+    claimed (committed) before the mail goes to the backend, marked sent after."""
+
+    claimed_at = models.DateTimeField(_("send claimed"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxEmail(SendClaimed):
     """One email rendered when it was caused (notices, reminders, password resets) and
     sent once by `outbox.tasks.outbox_email_send`: claimed (committed) before it is handed
     to the backend, marked sent after. `keep_body=False`: the body (e.g. a password-reset
@@ -52,9 +64,6 @@ class OutboxEmail(models.Model):
     header_message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
     keep_body = models.BooleanField(_("keep the body after sending"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    claimed_at = models.DateTimeField(_("send claimed"), null=True, blank=True)
-    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     failed_at = models.DateTimeField(_("given up"), null=True, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
 

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Heartbeat, OutboxEmail, OutboxTask
+from .models import Heartbeat, OutboxEmail, OutboxTask, SendClaimed
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ def outbox_tasks_sweep(*, older_than_seconds: float | None = None, limit: int = 
 
 # --- claims ------------------------------------------------------------------------------
 
-def send_claim(*, model, pk: int) -> str:
-    """Claim one row (fields claimed_at, send_attempts, sent_at) for sending, committed
+def send_claim(*, model: type[SendClaimed], pk: int) -> str:
+    """Claim one row (a SendClaimed model's fields) for sending, committed
     before the caller hands the mail to its backend: CLAIMED, SENT or GONE; raises
     SendInProgress while another run's claim is fresh. Must not run inside the caller's
     transaction (the claim has to survive a kill)."""
@@ -170,7 +170,7 @@ def send_claim(*, model, pk: int) -> str:
     raise SendInProgress(max(1, math.ceil(claim_seconds - held)))
 
 
-def send_release(*, model, pk: int) -> None:
+def send_release(*, model: type[SendClaimed], pk: int) -> None:
     """The backend refused the send (an exception): free the claim so that the retry sends
     at once. (An error after the provider took the message, e.g. a timeout waiting for
     SMTP's final reply, is the same can't-tell window: the retry may send a second copy.)"""
