@@ -134,8 +134,11 @@ class ModuleLicenceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["maintenance_ends_on"].required = False
-        self.fields["maintenance_ends_on"].help_text = _(
+        ends_on = self.fields.get("maintenance_ends_on")
+        if ends_on is None:  # a view-only user: the admin shows the fields read-only
+            return
+        ends_on.required = False
+        ends_on.help_text = _(
             "Leave empty: a purchase includes 12 months of maintenance.")
 
     def clean(self):

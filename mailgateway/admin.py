@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Department
+from tickets import numbers
 from tickets.exceptions import TicketsError
 from tickets.models import Ticket
 
@@ -29,12 +30,12 @@ RAW_REDUCED = _("Reduced by retention on %(date)s: only the headers are kept; th
 
 
 class AttachForm(forms.Form):
-    ticket_number = forms.CharField(label=_("Ticket number"), max_length=13,
-                                    help_text=_("For example KXJ-482-19375"))
+    ticket_number = forms.CharField(label=_("Ticket number"), max_length=40,
+                                    help_text=_("For example KXJ-482-19375 or [#KXJ-482-19375]"))
 
     def clean_ticket_number(self):
-        number = self.cleaned_data["ticket_number"].strip().upper().lstrip("[#").rstrip("]")
-        ticket = Ticket.objects.filter(number=number).first()
+        number = numbers.number_parse(self.cleaned_data["ticket_number"])
+        ticket = Ticket.objects.filter(number=number).first() if number else None
         if ticket is None:
             raise forms.ValidationError(_("There is no ticket with this number."))
         self.cleaned_data["ticket"] = ticket
@@ -75,10 +76,15 @@ class InboundMessageAdmin(admin.ModelAdmin):
               "raw_message")
     readonly_fields = fields
 
+    # Quarantined mail first (what waits for an agent), then the newest. The change list
+    # orders by the admin's ordering, so the rank is an annotation that ordering names.
+    ordering = ("quarantine_rank", "-received_at", "-id")
+
     def get_queryset(self, request):
-        quarantine_first = Case(When(status=InboundMessage.Status.QUARANTINED, then=Value(0)),
-                                default=Value(1), output_field=IntegerField())
-        return super().get_queryset(request).order_by(quarantine_first, "-received_at", "-id")
+        quarantine_rank = Case(When(status=InboundMessage.Status.QUARANTINED, then=Value(0)),
+                               default=Value(1), output_field=IntegerField())
+        queryset = self.model._default_manager.annotate(quarantine_rank=quarantine_rank)
+        return queryset.order_by(*self.get_ordering(request))
 
     def has_add_permission(self, request):
         return False

@@ -8,8 +8,6 @@ are served by indexes.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -28,14 +26,11 @@ from credits.admin import ReadOnlyAdmin
 
 from . import admin_filters as filters
 from . import admin_views as views
-from . import services
+from . import numbers, services
 from . import workspace_selectors as ws
 from .admin_forms import AssignActionForm, DepartmentActionForm, StatusActionForm
 from .admin_rows import QueueRow, queue_rows
 from .models import CannedReply, Ticket, TicketEvent, TimeEntry
-
-NUMBER_RE = re.compile(r"^#?([A-Z]{3}-\d{3}-\d{5})$")
-PARTIAL_NUMBER_RE = re.compile(r"^#?([A-Z]{3}-\d{0,3}(?:-\d{0,5})?)$")
 
 
 class CappedCountPaginator(Paginator):
@@ -58,8 +53,12 @@ class QueueChangeList(ChangeList):
     follows. One query per page, whatever the size of the queue or of the search result;
     the pagination offers the pages seen so far and the next one."""
 
+    MAX_PAGE = 10_000  # deeper than any agent pages; a search finds older tickets
+
     def get_results(self, request):
         per_page = self.list_per_page
+        if not 1 <= self.page_num <= self.MAX_PAGE:  # "?p=-1", "?p=99999999999"
+            raise IncorrectLookupParameters
         offset = (self.page_num - 1) * per_page
         # Plain tuples of the shown columns, not model instances (a fifth of the page's
         # CPU time with fifty rows).
@@ -133,11 +132,10 @@ class TicketAdmin(admin.ModelAdmin):
         term = " ".join(search_term.split())
         if not term:
             return queryset, False
-        upper = term.upper()
-        if match := NUMBER_RE.match(upper):
-            return queryset.filter(number=match.group(1)), False
-        if match := PARTIAL_NUMBER_RE.match(upper):
-            return queryset.filter(number__startswith=match.group(1)), False
+        if number := numbers.number_parse(term):
+            return queryset.filter(number=number), False
+        if prefix := numbers.number_prefix_parse(term):
+            return queryset.filter(number__startswith=prefix), False
         if "@" in term:
             return queryset.filter(requester_id__in=ws.requester_ids_matching(term)), False
         org_ids = ws.organization_ids_matching(term)

@@ -66,6 +66,11 @@ def agent_names() -> list[tuple[str, str]]:
     return cached_choices("agents", lambda: [(str(u.pk), str(u)) for u in ws.agents()])
 
 
+def _is_id(value: str | None) -> bool:
+    """A value that can be a primary key; anything else typed into the URL is ignored."""
+    return bool(value) and value.isascii() and value.isdigit() and len(value) <= 18
+
+
 class ProductFilter(admin.SimpleListFilter):
     title = _("product")
     parameter_name = "product"
@@ -75,7 +80,7 @@ class ProductFilter(admin.SimpleListFilter):
             (str(p.pk), p.name) for p in Product.objects.all()])
 
     def queryset(self, request, queryset):
-        if not self.value():
+        if not _is_id(self.value()):
             return queryset
         ids = list(Department.objects.filter(product_id=self.value()).values_list("pk", flat=True))
         return queryset.filter(department_id__in=ids)
@@ -90,7 +95,7 @@ class DepartmentFilter(admin.SimpleListFilter):
                 for pk, (product, name) in department_names().items()]
 
     def queryset(self, request, queryset):
-        return queryset.filter(department_id=self.value()) if self.value() else queryset
+        return queryset.filter(department_id=self.value()) if _is_id(self.value()) else queryset
 
 
 class AssigneeFilter(admin.SimpleListFilter):
@@ -107,9 +112,9 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee_id=request.user.pk)
         if value == self.NOBODY:
             return queryset.filter(assignee__isnull=True)
-        if value:
+        if _is_id(value):
             return queryset.filter(assignee_id=value)
-        return queryset
+        return queryset  # "all", empty or anything else: every ticket
 
 
 class CreditsRuleFilter(admin.SimpleListFilter):
@@ -157,7 +162,7 @@ class OrganizationFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         # Only the selected one is listed (so the "All" link and the chip show its name).
         value = self.value()
-        if value and value.isdigit():
+        if _is_id(value):
             org = Organization.objects.filter(pk=value).only("name").first()
             if org is not None:
                 return [(value, org.name)]
@@ -170,7 +175,7 @@ class OrganizationFilter(admin.SimpleListFilter):
         value = (self.value() or "").strip()
         if not value:
             return queryset
-        if value.isdigit():
+        if _is_id(value):
             return queryset.filter(organization_id=int(value))
         ids = ws.organization_ids_matching(value)
         return queryset.filter(organization_id__in=ids)

@@ -4,7 +4,7 @@ Agents work tickets (view and change them, reply, add notes, log and reverse tim
 canned replies), read customers, entitlements and the catalogue, read the credit ledger
 and book manual adjustments with a reason (a new entry; entries are never changed).
 They never edit the catalogue, the entitlement rules or contract plans, and nobody edits or
-deletes a ledger entry or an audit event.
+deletes a ledger entry or an audit event. They work the mail quarantine.
 
 `agents_group_sync` is idempotent. The data migration runs it once; a post_migrate handler
 runs it after every migrate so that permissions of models added later (by any app) are
@@ -24,6 +24,9 @@ AGENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "catalog": ("view_product", "view_department", "view_departmentfield"),
     # A manual adjustment is a new ledger entry (with a reason); never a change.
     "credits": ("add_ledgerentry",),
+    # Working the quarantine (attach, open a ticket, discard) needs the change permission;
+    # the stored message itself stays read-only (see mailgateway.admin).
+    "mailgateway": ("change_inboundmessage",),
 }
 # Every permission of these apps whose codename starts so, whatever models the apps
 # define (card batches, purchase orders, contracts…): agents read them all, and may use

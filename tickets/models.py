@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import TICKET_EVENT_IMMUTABLE, TicketEventImmutable
+from .numbers import NUMBER_MAX_CHARS, NUMBER_REGEX, subject_tag
 
 
 class Ticket(models.Model):
@@ -27,7 +28,7 @@ class Ticket(models.Model):
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.ON_HOLD)
 
     # Format KXJ-482-19375: random, unique, never reused (tickets are never deleted).
-    number = models.CharField(_("ticket number"), max_length=13, unique=True)
+    number = models.CharField(_("ticket number"), max_length=NUMBER_MAX_CHARS, unique=True)
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
                                      related_name="tickets", verbose_name=_("organization"))
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -78,7 +79,7 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(number__regex=r"^[A-Z]{3}-[0-9]{3}-[0-9]{5}$"),
+                condition=models.Q(number__regex=rf"^{NUMBER_REGEX}$"),
                 name="tickets_number_format",
             ),
         ]
@@ -117,7 +118,7 @@ class Ticket(models.Model):
 
     @property
     def subject_tag(self) -> str:
-        return f"[#{self.number}]"
+        return subject_tag(self.number)
 
 
 class TicketFieldValue(models.Model):

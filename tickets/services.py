@@ -7,8 +7,6 @@ the mail gateway records the email and its outbox task with the change; sent aft
 
 from __future__ import annotations
 
-import secrets
-import string
 import uuid
 from collections.abc import Iterable, Mapping
 
@@ -17,17 +15,12 @@ from django.utils import timezone
 
 from entitlements import engine
 
-from . import attachment_store, signals
+from . import attachment_store, numbers, signals
 from . import exceptions as exc
 from .attachments import attachment_problems, attachments_write, ticket_attachment_bytes
 from .models import Message, Ticket, TicketEvent, TicketFieldValue
 
 NUMBER_ATTEMPTS = 20
-
-
-def ticket_number_generate() -> str:
-    letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(3))
-    return f"{letters}-{secrets.randbelow(1000):03d}-{secrets.randbelow(100000):05d}"
 
 
 def ticket_event_record(*, ticket: Ticket, actor, kind: str, **data) -> TicketEvent:
@@ -125,7 +118,7 @@ def _ticket_insert(**fields) -> Ticket:
     now = timezone.now()
     requester = fields["requester"]
     for _attempt in range(NUMBER_ATTEMPTS):
-        number = ticket_number_generate()
+        number = numbers.number_generate()
         if Ticket.objects.filter(number=number).exists():
             continue
         try:

@@ -1,8 +1,9 @@
 from django.urls import path, re_path
 
 from . import views
+from .numbers import NUMBER_REGEX
 
-NUMBER = r"(?P<number>[A-Z]{3}-[0-9]{3}-[0-9]{5})"
+NUMBER = rf"(?P<number>{NUMBER_REGEX})"
 
 app_name = "tickets"
 urlpatterns = [

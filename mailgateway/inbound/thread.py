@@ -8,20 +8,17 @@ or a participant (someone who already wrote on the ticket).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db.models import Q
 
+from tickets import numbers
 from tickets.models import Message, Ticket
 
 from ..message_ids import message_id_ticket
 from . import reasons
 from .identify import SenderUser
 from .parse import ParsedMessage
-
-# Encoded words and folded lines are already decoded/unfolded by parse.header_decode.
-_TAG = re.compile(r"\[\s*#\s*([A-Za-z]{3})\s*-\s*(\d{3})\s*-\s*(\d{5})\s*\]")
 
 
 @dataclass
@@ -32,10 +29,8 @@ class ThreadResult:
 
 
 def subject_number(subject: str) -> str | None:
-    match = _TAG.search(subject or "")
-    if not match:
-        return None
-    return f"{match[1].upper()}-{match[2]}-{match[3]}"
+    # Encoded words and folded lines are already decoded/unfolded by parse.header_decode.
+    return numbers.number_in_subject(subject)
 
 
 def signed_ticket_id(ids: list[str]) -> int | None:

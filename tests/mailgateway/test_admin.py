@@ -78,3 +78,39 @@ def test_open_ticket_and_discard_actions(admin_client, two_orgs):
     other.refresh_from_db()
     assert other.status == InboundMessage.Status.DISCARDED and "spam" in other.reason
     assert Ticket.objects.count() == 1
+
+
+def test_quarantine_comes_first_even_when_older(admin_client, two_orgs):
+    bad = _quarantined(subject="Hola", body="help")
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    ok, _ = services.inbound_message_store(
+        raw=raw_email(subject=f"Re: {ticket.subject_tag}"), source="pipe")
+    services.inbound_message_process(inbound_id=ok.pk)
+    rows = list(admin_client.get(reverse(CHANGELIST)).context["cl"].result_list)
+    assert [r.pk for r in rows] == [bad.pk, ok.pk]
+
+
+@pytest.mark.parametrize("typed", ["[#{n}]", "#{n}", "{lower}", " [ # {n} ] "])
+def test_an_agent_attaches_with_the_number_as_pasted(client, two_orgs, typed):
+    from tests.tickets.agent_setup import make_agent
+
+    client.force_login(make_agent(two_orgs.agent))
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    row = _quarantined(subject="no tag here", body="Please add this.")
+    number = typed.format(n=ticket.number, lower=ticket.number.lower())
+    response = client.post(reverse(CHANGELIST), {
+        "action": "attach_to_ticket", "_selected_action": [row.pk], "apply": "1",
+        "ticket_number": number})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.status == InboundMessage.Status.ATTACHED and row.ticket == ticket
+
+
+def test_an_unknown_number_is_a_form_error(admin_client):
+    row = _quarantined(subject="no tag here", body="Please add this.")
+    response = admin_client.post(reverse(CHANGELIST), {
+        "action": "attach_to_ticket", "_selected_action": [row.pk], "apply": "1",
+        "ticket_number": "[#ABC-123-45678]"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["ticket_number"] == [
+        "There is no ticket with this number."]

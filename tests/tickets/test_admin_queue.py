@@ -323,3 +323,12 @@ def test_a_department_added_elsewhere_is_named_at_once(agent_client, two_orgs):
     TicketFactory.create(requester=two_orgs.maria, department_code="sipstation-fax-trunks")
     html = agent_client.get(LIST).content.decode()
     assert f'<td class="field-queue" title="{existing.product.name}">Fax trunks</td>' in html
+
+
+@pytest.mark.parametrize("query", ["assignee=all", "assignee=x", "department=abc",
+                                   "product=1.5", "organization=-3", "p=-1", "p=0",
+                                   "p=99999999999", "credits=nope", "overdrawn=maybe"])
+def test_a_bad_filter_value_never_breaks_the_queue(client, two_orgs, query):
+    client.force_login(make_agent(two_orgs.agent))
+    response = client.get(reverse("admin:tickets_ticket_changelist") + "?" + query)
+    assert response.status_code in (200, 302)
