@@ -220,3 +220,16 @@ def test_local_passwords_off_for_customers_staff_keep_theirs(client, portal, set
     response = client.post("/accounts/login/", {"username": two_orgs.agent.email,
                                                 "password": two_orgs.password})
     assert response.status_code == 302
+
+
+def test_oidc_discover_prints_the_environment_lines(oidc_provider):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("oidc_discover", oidc_provider.issuer, stdout=out)
+    lines = dict(line.split("=", 1) for line in out.getvalue().splitlines())
+    assert lines["OIDC_OP_ISSUER"] == oidc_provider.issuer
+    assert lines["OIDC_OP_JWKS_ENDPOINT"] == f"{oidc_provider.issuer}/.well-known/jwks.json"
+    assert lines["OIDC_OP_END_SESSION_ENDPOINT"] == f"{oidc_provider.issuer}/logout/"
