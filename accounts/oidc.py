@@ -22,6 +22,7 @@ import logging
 import jwt
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -156,7 +157,9 @@ class PortalBackend(OIDCAuthenticationBackend):
         if user.is_staff:
             raise PortalSignInRefused("staff", locale=locale)
         if not user.is_active:
-            raise PortalSignInRefused("inactive", locale=locale)
+            # Created by a first portal sign-in and not activated by staff yet: still pending.
+            waiting = user.last_login is None and not user.has_usable_password()
+            raise PortalSignInRefused("pending" if waiting else "inactive", locale=locale)
         logger.info("Portal sign-in of %s", email)
         return user
 
@@ -170,9 +173,12 @@ class PortalBackend(OIDCAuthenticationBackend):
                            email, reference)
             raise PortalSignInRefused("no_organization", locale=locale)
         active = settings.OIDC_NEW_CONTACTS == "create"
-        user = services.contact_portal_create(
-            email=email, full_name=str(claims.get("name") or ""),
-            organization_id=organization.pk, active=active)
+        try:
+            user = services.contact_portal_create(
+                email=email, full_name=str(claims.get("name") or ""),
+                organization_id=organization.pk, active=active)
+        except IntegrityError:  # the same person's first sign-in in another tab, just now
+            return User.objects.get(email=email)
         logger.info("Portal sign-in created the contact %s in %s%s", email, organization,
                     "" if active else " (waiting for approval)")
         if not active:

@@ -255,6 +255,9 @@ OIDC_LOCAL_PASSWORDS_FOR_CUSTOMERS = env.bool("OIDC_LOCAL_PASSWORDS_FOR_CUSTOMER
 # Leeway for the ID token's exp/iat/nbf against our clock, at most 300 s.
 OIDC_CLOCK_SKEW_SECONDS = max(0, min(300, env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)))
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=5.0)  # each call to the provider
+# The client authenticates at the token endpoint with HTTP Basic (client_secret_basic)
+# rather than in the form (client_secret_post, the default).
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session endpoint

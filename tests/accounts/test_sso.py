@@ -69,6 +69,13 @@ def test_existing_contact_signs_in_through_the_deep_link(client, portal, two_org
     assert page.status_code == 200 and b"My Tickets" in page.content
 
 
+def test_client_secret_basic_at_the_token_endpoint(client, portal, settings, two_orgs):
+    settings.OIDC_TOKEN_USE_BASIC_AUTH = True
+    response = _sign_in(client, portal, "maria.basic", email="maria@acme.example",
+                        email_verified=True)
+    assert response.status_code == 302 and _signed_in(client)
+
+
 def test_deep_link_keeps_next_on_the_site(client, portal, two_orgs):
     response = _sign_in(client, portal, "maria.evil", next_url="https://evil.example/x",
                         email="maria@acme.example", email_verified=True)
@@ -98,7 +105,16 @@ def test_first_sign_in_waits_for_staff_approval_by_setting(client, portal, setti
                         email_verified=True, organization="ACME-1001")
     _problem(response, "pending")
     assert not _signed_in(client)
-    assert User.objects.get(email="olga@acme.example").is_active is False
+    olga = User.objects.get(email="olga@acme.example")
+    assert olga.is_active is False
+    # Signing in again before staff activate her: still waiting; once active: signed in.
+    _problem(_sign_in(client, portal, "olga", email="olga@acme.example", email_verified=True),
+             "pending")
+    olga.is_active = True
+    olga.save()
+    assert _sign_in(client, portal, "olga", email="olga@acme.example",
+                    email_verified=True).status_code == 302
+    assert client.session["_auth_user_id"] == str(olga.pk)
 
 
 def test_unknown_organization_gets_a_page_in_their_language(client, portal):
