@@ -21,6 +21,7 @@ import logging
 
 import jwt
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError
 from django.urls import reverse
@@ -106,6 +107,10 @@ class PortalBackend(OIDCAuthenticationBackend):
                 or request.path != reverse("sso:callback"):
             return None
         return super().authenticate(request, **kwargs)
+
+    def get_user(self, user_id):
+        """Django's rule (the library's would keep a deactivated contact signed in)."""
+        return ModelBackend.get_user(self, user_id)
 
     def get_all_permissions(self, user_obj, obj=None):
         return set()

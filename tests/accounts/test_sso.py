@@ -67,6 +67,9 @@ def test_existing_contact_signs_in_through_the_deep_link(client, portal, two_org
     assert client.session[SSO_SESSION_KEY] is True
     page = client.get("/tickets/")
     assert page.status_code == 200 and b"My Tickets" in page.content
+    # Deactivated by staff: the portal session ends with it.
+    User.objects.filter(pk=two_orgs.maria.pk).update(is_active=False)
+    assert client.get("/tickets/")["Location"].startswith("/accounts/login/")
 
 
 def test_client_secret_basic_at_the_token_endpoint(client, portal, settings, two_orgs):
