@@ -56,7 +56,7 @@ class ContactInline(admin.TabularInline):
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "is_reseller", "balance", "created_at")
     list_select_related = ("credit_account",)
-    search_fields = ("name",)
+    search_fields = ("name", "portal_id")
     list_filter = ("is_reseller",)
     show_full_result_count = False
     filter_horizontal = ("customers",)
@@ -64,7 +64,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     readonly_fields = ("balance", "related_links", "deployments_summary", "hardware_summary",
                        "modules_summary", "recent_ledger")
     fieldsets = (
-        (None, {"fields": ("name", "is_reseller", "customers")}),
+        (None, {"fields": ("name", "portal_id", "is_reseller", "customers")}),
         (_("Credits"), {"fields": ("balance", "recent_ledger")}),
         (_("Entitlements"), {"fields": ("deployments_summary", "hardware_summary",
                                         "modules_summary")}),

@@ -14,6 +14,7 @@ from outbox import services as outbox_services
 from . import throttle
 from .models import User
 
+LOGIN_PORTAL_ONLY = _("Customers sign in through the customer portal: use the button above.")
 LOGIN_THROTTLED = _("Too many failed attempts. Please wait %(minutes)s minutes and try again, "
                     "or reset your password.")
 
@@ -30,7 +31,14 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("Please enter a correct email address and password. Both fields "
                            "may be case-sensitive."),
         "throttled": LOGIN_THROTTLED,
+        "portal_only": LOGIN_PORTAL_ONLY,
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if (settings.OIDC_ENABLED and not settings.OIDC_LOCAL_PASSWORDS_FOR_CUSTOMERS
+                and not user.is_staff):
+            raise ValidationError(self.error_messages["portal_only"], code="portal_only")
 
     def clean(self):
         email = (self.cleaned_data.get("username") or "").strip().lower()

@@ -15,6 +15,14 @@ class Organization(models.Model):
         "self", symmetrical=False, related_name="resellers", blank=True,
         verbose_name=_("customers (when reseller)"),
     )
+    # The organization's identifier in the vendor's customer portal, as its OpenID Connect
+    # organization claim carries it (settings.OIDC_ORGANIZATION_CLAIM). Empty: nobody is
+    # created in this organization on a first sign-in with the portal.
+    portal_id = models.CharField(
+        _("customer portal ID"), max_length=100, unique=True, null=True, blank=True,
+        help_text=_("The organization's identifier in the customer portal. A person of this "
+                    "organization signing in with the portal for the first time becomes "
+                    "its contact."))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -57,3 +57,28 @@ def contact_create(*, email: str, password: str | None, organization_name: str,
             full_name=full_name.strip(),
             details_confirmed_at=timezone.now() if details_confirmed else None)
     return user
+
+
+def contact_portal_create(*, email: str, full_name: str, organization_id: int,
+                          active: bool) -> User:
+    """A contact created on the first sign-in of a person of a known organization through
+    the customer portal (accounts.oidc): no usable password (they sign in with the portal,
+    or set one through "forgot password"), details to confirm on first login. `active`
+    False: waits for staff to activate it in the admin (settings.OIDC_NEW_CONTACTS
+    "approve"). The admin history of the contact records how it was created."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email, password=None, organization_id=organization_id,
+            full_name=full_name.strip()[:200], is_active=active)
+        LogEntry.objects.log_actions(
+            user_id=user.pk, queryset=[user], action_flag=ADDITION,
+            change_message=PORTAL_CREATED if active else PORTAL_CREATED_INACTIVE,
+            single_object=True)
+    return user
+
+
+PORTAL_CREATED = "Created on a first sign-in with the customer portal."
+PORTAL_CREATED_INACTIVE = ("Created on a first sign-in with the customer portal; "
+                           "waits for staff to activate it.")

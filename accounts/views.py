@@ -1,12 +1,13 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from . import services
+from . import oidc, services
 from .forms import ContactDetailsForm, LanguageForm, LoginForm, PasswordResetForm
 
 
@@ -21,9 +22,26 @@ class LoginView(auth_views.LoginView):
         self.request.session.set_expiry(None if form.cleaned_data.get("remember_me") else 0)
         return response
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sso_enabled"] = settings.OIDC_ENABLED
+        return context
+
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Ends the helpdesk session; after a portal sign-in, offers the provider's end-session
+    endpoint too (when it has one)."""
+
+    def post(self, request, *args, **kwargs):
+        id_token = (request.session.get("oidc_id_token", "")
+                    if request.session.get(oidc.SSO_SESSION_KEY) else "")
+        response = super().post(request, *args, **kwargs)
+        end_session = oidc.end_session_url(
+            id_token=id_token,
+            post_logout_redirect_uri=request.build_absolute_uri(reverse("accounts:login")))
+        if end_session:
+            return render(request, "accounts/signed_out.html", {"end_session_url": end_session})
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -104,3 +104,21 @@ def database_check(app_configs, **kwargs):
         return [Error(f"The database is {engine!r}; production runs on PostgreSQL.",
                       hint="Set DATABASE_URL=postgres://…", id="helpdesk.E007")]
     return []
+
+
+@register(Tags.security, deploy=True)
+def oidc_check(app_configs, **kwargs):
+    """Sign-in with the customer portal: every endpoint over https (the code, the client
+    secret and the tokens cross them)."""
+    if not settings.OIDC_ENABLED:
+        return []
+    plain = [name for name in ("OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT",
+                               "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT",
+                               "OIDC_OP_JWKS_ENDPOINT", "OIDC_OP_END_SESSION_ENDPOINT")
+             if getattr(settings, name) and urlsplit(getattr(settings, name)).scheme != "https"]
+    if plain:
+        return [Error(f"{', '.join(plain)} not https: the portal sign-in's code, client "
+                      "secret and tokens would cross the network in clear.",
+                      hint="Use the portal's https:// endpoints (manage.py oidc_discover).",
+                      id="helpdesk.E008")]
+    return []

@@ -206,7 +206,8 @@ THROTTLE_FALLBACK_CACHE = "database"
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+# The portal backend answers only the /sso/callback/ request and only when OIDC_ENABLED.
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend", "accounts.oidc.PortalBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "tickets:my_tickets"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -224,6 +225,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in with the vendor's customer portal (OpenID Connect, authorization code flow with
+# PKCE, through mozilla-django-oidc; accounts/oidc.py). Off (no button, /sso/ answers 404)
+# unless OIDC_RP_CLIENT_ID is set; then the issuer and the four endpoints are required (the
+# provider's /.well-known/openid-configuration lists them). Redirect URI to register at the
+# provider: SITE_URL + /sso/callback/. README: "Sign-in with the customer portal".
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+# Optional: offered after signing out of the helpdesk ("also sign out of the portal").
+OIDC_OP_END_SESSION_ENDPOINT = env("OIDC_OP_END_SESSION_ENDPOINT", default="")
+if OIDC_ENABLED:
+    startup.oidc_check(env.ENVIRON)
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+# The claim that carries the person's organization: matched against Organization.portal_id.
+OIDC_ORGANIZATION_CLAIM = env("OIDC_ORGANIZATION_CLAIM", default="organization")
+# A first sign-in of an unknown person of a known organization: "create" (the contact is
+# created and signed in) or "approve" (created inactive; staff activate it in the admin).
+OIDC_NEW_CONTACTS = startup.choice(env("OIDC_NEW_CONTACTS", default="create"),
+                                   name="OIDC_NEW_CONTACTS", choices=("create", "approve"))
+# False: customers sign in only through the portal (staff keep their passwords).
+OIDC_LOCAL_PASSWORDS_FOR_CUSTOMERS = env.bool("OIDC_LOCAL_PASSWORDS_FOR_CUSTOMERS", default=True)
+# Leeway for the ID token's exp/iat/nbf against our clock, at most 300 s.
+OIDC_CLOCK_SKEW_SECONDS = max(0, min(300, env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)))
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=5.0)  # each call to the provider
+# The client authenticates at the token endpoint with HTTP Basic (client_secret_basic)
+# rather than in the form (client_secret_post, the default).
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session endpoint
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_CREATE_USER = False  # accounts/oidc.py decides (organization claim, OIDC_NEW_CONTACTS)
 # "Remember me" unchecked: the session ends with the browser; checked: two weeks.
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True

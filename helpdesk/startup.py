@@ -128,3 +128,25 @@ def proxy_ssl_header(items: Sequence[str]) -> tuple[str, str] | None:
         refuse("helpdesk: SECURE_PROXY_SSL_HEADER must be HEADER,value "
                f"(e.g. HTTP_X_FORWARDED_PROTO,https), not {','.join(items)!r}")
     return items[0], items[1]
+
+
+OIDC_REQUIRED = ("OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT",
+                 "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+OIDC_REFUSAL = ("helpdesk: sign-in with the customer portal (OIDC_RP_CLIENT_ID is set) needs "
+                "{names} (see the README's \"Sign-in with the customer portal\")")
+
+
+def oidc_check(environ: Mapping[str, str]) -> None:
+    """With OIDC_RP_CLIENT_ID set, the issuer and the provider's endpoints are required: a
+    half-configured sign-in stops the start-up with one line rather than failing at login."""
+    missing = [name for name in OIDC_REQUIRED if not _set(environ, name)]
+    if missing:
+        refuse(OIDC_REFUSAL.format(names=", ".join(missing)))
+
+
+def choice(value: str, *, name: str, choices: Sequence[str]) -> str:
+    """One of `choices`; anything else stops the start-up with one line."""
+    value = value.strip().lower()
+    if value not in choices:
+        refuse(f"helpdesk: {name} must be one of {', '.join(choices)}, not {value!r}")
+    return value

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    path("sso/", include("accounts.sso_urls")),  # 404 unless OIDC_ENABLED
     path("credits/", include("credits.urls")),
     path("mail/", include("mailgateway.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,6 +7,7 @@ import pytest
 from accounts.models import Organization, User
 from tests.factories import OrganizationFactory, StaffFactory, UserFactory
 from tests.factories.accounts import PASSWORD
+from tests.support.oidc_provider import oidc_provider  # noqa: F401 (session fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -59,3 +59,15 @@ def test_sessions_are_read_from_redis_when_there_is_one():
                              env=base, capture_output=True, text=True)
     assert without.stdout.split() == ["django.contrib.sessions.backends.db",
                                       "django.core.cache.backends.db.DatabaseCache"]
+
+
+def test_half_configured_portal_sign_in_does_not_start():
+    result = _run(OIDC_RP_CLIENT_ID="helpdesk", OIDC_OP_ISSUER="https://portal.example.com")
+    assert result.returncode == 4
+    assert result.stderr.strip().splitlines()[-1] == (
+        "helpdesk: sign-in with the customer portal (OIDC_RP_CLIENT_ID is set) needs "
+        "OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT, "
+        "OIDC_OP_JWKS_ENDPOINT (see the README's \"Sign-in with the customer portal\")")
+    result = _run(OIDC_NEW_CONTACTS="sometimes")
+    assert result.returncode == 4 and "OIDC_NEW_CONTACTS must be one of create, approve" \
+        in result.stderr

@@ -16,7 +16,7 @@ from helpdesk import checks
 from tests.deploy.test_startup import CLEARED
 
 OUR_CHECKS = (checks.site_url_check, checks.email_backend_check, checks.webhook_secret_check,
-              checks.debug_check, checks.tasks_check, checks.database_check)
+              checks.debug_check, checks.tasks_check, checks.database_check, checks.oidc_check)
 
 
 def test_check_deploy_is_silent_on_the_documented_environment():
@@ -130,3 +130,13 @@ def test_eager_tasks_or_memory_broker(production):
 def test_sqlite(production, monkeypatch):
     monkeypatch.setitem(production.DATABASES["default"], "ENGINE", "django.db.backends.sqlite3")
     assert ids(checks.database_check) == ["helpdesk.E007"]
+
+
+def test_portal_sign_in_endpoints_must_be_https(production):
+    production.OIDC_ENABLED = True
+    for name in ("OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT",
+                 "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT"):
+        setattr(production, name, f"https://portal.example.com/{name.lower()}")
+    assert ids(checks.oidc_check) == []
+    production.OIDC_OP_TOKEN_ENDPOINT = "http://portal.example.com/token"
+    assert ids(checks.oidc_check) == ["helpdesk.E008"]
