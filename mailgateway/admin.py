@@ -76,9 +76,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
               "raw_message")
     readonly_fields = fields
 
-    # Quarantined mail first (what waits for an agent), then the newest. The change list
-    # orders by the admin's ordering, so the rank is an annotation that ordering names.
-    ordering = ("quarantine_rank", "-received_at", "-id")
+    def get_ordering(self, request):
+        # Quarantined mail first (what waits for an agent), then the newest. The change
+        # list orders by the admin's ordering, so it names the rank annotated below.
+        return ("quarantine_rank", "-received_at", "-id")
 
     def get_queryset(self, request):
         quarantine_rank = Case(When(status=InboundMessage.Status.QUARANTINED, then=Value(0)),
