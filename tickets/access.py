@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Ticket, TicketParticipant
 
@@ -94,9 +94,14 @@ def tickets_visible_to(*, user) -> QuerySet[Ticket]:
     tickets = Ticket.objects.filter(organization_id=user.organization_id)
     if user.is_org_admin:
         return tickets
-    return tickets.filter(Q(requester=user) | Q(participating(user=user)))
+    return tickets.filter(requested_or_followed(user=user))
 
 
-def participating(*, user) -> Exists:
-    """For a Ticket queryset: `user` is one of the ticket's participants."""
-    return Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("pk"), contact_id=user.pk))
+def requested_or_followed(*, user) -> Q:
+    """For a Ticket queryset: `user` is the requester or a participant. Most contacts follow
+    no ticket: then it is the requester alone (the index on requester serves My Tickets at
+    a million tickets; an OR with a subquery would read the organization's tickets)."""
+    followed = TicketParticipant.objects.filter(contact_id=user.pk)
+    if not followed.exists():
+        return Q(requester=user)
+    return Q(requester=user) | Q(pk__in=followed.values("ticket_id"))

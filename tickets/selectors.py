@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from . import access
@@ -17,8 +17,9 @@ def tickets_visible_to(*, user) -> QuerySet[Ticket]:
 
 def tickets_of(*, user) -> QuerySet[Ticket]:
     """"My tickets": those `user` requested or participates in."""
-    return access.tickets_visible_to(user=user).filter(
-        Q(requester=user) | Q(access.participating(user=user)))
+    tickets = access.tickets_visible_to(user=user)
+    return tickets if not user.is_org_admin else tickets.filter(
+        access.requested_or_followed(user=user))
 
 
 def participants_of(*, ticket: Ticket) -> QuerySet[TicketParticipant]:
