@@ -169,3 +169,23 @@ def test_staff_with_an_organization_is_still_refused_on_customer_channels(two_or
     staff = StaffFactory(organization=two_orgs.acme)
     assert access.ticket_may_write(user=staff, ticket=ticket).reason == access.STAFF
     assert not access.tickets_visible_to(user=staff).exists()
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_agents_write_in_the_workspace_under_the_agents_permissions(client, two_orgs, state):
+    """The agent's channel is the workspace: the Agents group may reply in any state; staff
+    without the permission are refused there too, and nothing changes."""
+    from django.contrib.auth.models import Group
+
+    ticket = _ticket_in(state, two_orgs.maria, two_orgs.agent)
+    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    client.force_login(two_orgs.agent)
+    before = _snapshot(ticket)
+    assert client.post(url, {"action": "reply", "kind": "reply",
+                             "body": "Without the group."}).status_code == 403
+    assert _snapshot(ticket) == before
+    two_orgs.agent.groups.add(Group.objects.get(name="Agents"))
+    client.force_login(type(two_orgs.agent).objects.get(pk=two_orgs.agent.pk))
+    response = client.post(url, {"action": "reply", "kind": "reply", "body": "From us."})
+    assert response.status_code == 302
+    assert ticket.messages.filter(kind=Message.Kind.AGENT, body="From us.").exists()
