@@ -88,7 +88,7 @@ def ticket_may_write(*, user, ticket: Ticket) -> Access:
 
 
 def tickets_visible_to(*, user) -> QuerySet[Ticket]:
-    """Every ticket `ticket_may_read` allows `user`, as one query."""
+    """Every ticket `ticket_may_read` allows `user` (one query, after one EXISTS)."""
     if _refusal(user) is not None:
         return Ticket.objects.none()
     tickets = Ticket.objects.filter(organization_id=user.organization_id)
