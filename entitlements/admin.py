@@ -134,12 +134,10 @@ class ModuleLicenceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        ends_on = self.fields.get("maintenance_ends_on")
-        if ends_on is None:  # a view-only user: the admin shows the fields read-only
-            return
-        ends_on.required = False
-        ends_on.help_text = _(
-            "Leave empty: a purchase includes 12 months of maintenance.")
+        field = self.fields.get("maintenance_ends_on")  # absent for a view-only user
+        if field is not None:
+            field.required = False
+            field.help_text = _("Leave empty: a purchase includes 12 months of maintenance.")
 
     def clean(self):
         data = super().clean()

@@ -13,4 +13,6 @@ urlpatterns = [
          name="api-department-decisions"),
     path("tickets/", tickets_api.TicketListView.as_view(), name="api-ticket-list"),
     path("tickets/<str:number>/", tickets_api.TicketDetailView.as_view(), name="api-ticket-detail"),
+    path("tickets/<str:number>/messages/", tickets_api.TicketReplyView.as_view(),
+         name="api-ticket-reply"),
 ]

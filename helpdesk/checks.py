@@ -78,6 +78,44 @@ def webhook_secret_check(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
+def webhook_providers_check(app_configs, **kwargs):
+    """With the webhooks on: at least one provider, and each one's anymail settings present
+    (anymail answers 500 to every request of a provider it has no settings for)."""
+    if not settings.MAIL_WEBHOOKS_ENABLED:
+        return []
+    providers = list(getattr(settings, "MAIL_WEBHOOK_PROVIDERS", []))
+    if not providers:
+        return [Error(
+            "MAIL_WEBHOOKS_ENABLED is on but MAIL_WEBHOOK_PROVIDERS names no provider: no "
+            "inbound webhook is mounted.",
+            hint="Set MAIL_WEBHOOK_PROVIDERS to the ESP(s) in use, e.g. postmark.",
+            id="helpdesk.E030")]
+    return [Error(f"The {provider} inbound webhook is not configured: {problem}",
+                  hint="Add the provider's webhook settings to ANYMAIL (see django-anymail's "
+                       "documentation for the ESP) or remove it from MAIL_WEBHOOK_PROVIDERS.",
+                  id="helpdesk.E031")
+            for provider, problem in webhook_provider_problems(providers)]
+
+
+def webhook_provider_problems(providers) -> list[tuple[str, str]]:
+    """(provider, problem) for each provider whose anymail webhook views cannot be built."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from mailgateway.urls import provider_of, provider_patterns
+
+    problems = []
+    for pattern in provider_patterns(providers):
+        view = pattern.callback
+        try:
+            view.view_class(**view.view_initkwargs)
+        except ImproperlyConfigured as error:
+            problem = (provider_of(pattern), " ".join(str(error).split())[:300])
+            if problem not in problems:
+                problems.append(problem)
+    return problems
+
+
+@register(Tags.security, deploy=True)
 def debug_check(app_configs, **kwargs):
     if settings.DEBUG:
         return [Error("DEBUG is on: error pages would show settings and source code.",

@@ -6,7 +6,8 @@ under var/media/.  DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 
 Production (HELPDESK_PROFILE=production): refuses to start, with one line naming what is
 missing, without SECRET_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS, SITE_URL, EMAIL_BACKEND
-(and ANYMAIL's WEBHOOK_SECRET when the inbound webhooks are mounted): see helpdesk/startup.py.
+(and ANYMAIL's WEBHOOK_SECRET and MAIL_WEBHOOK_PROVIDERS when the inbound webhooks are on):
+see helpdesk/startup.py.
 """
 
 from pathlib import Path
@@ -370,9 +371,12 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP socket operation
 ANYMAIL = env.json("ANYMAIL", default={})
-# The ESP inbound webhooks (/mail/anymail/…) are mounted only when enabled AND ANYMAIL has a
-# WEBHOOK_SECRET (basic auth): an unset secret never means "accept anyone". Enabled by default
-# exactly when the secret is set; production refuses to start when enabled without one.
+# The ESP inbound webhooks (/mail/anymail/<provider>/…) are mounted only when enabled AND
+# ANYMAIL has a WEBHOOK_SECRET (basic auth): an unset secret never means "accept anyone";
+# and only those of the providers in use, MAIL_WEBHOOK_PROVIDERS (e.g. "postmark"; the
+# others answer 404). Enabled by default exactly when a secret or a provider is set;
+# production refuses to start when enabled without both.
+MAIL_WEBHOOK_PROVIDERS = startup.webhook_providers(env.ENVIRON)
 MAIL_WEBHOOKS_ENABLED = startup.webhooks_enabled(env.ENVIRON)
 # Secret for the HMAC that signs our Message-IDs (defaults to a key derived from SECRET_KEY).
 MAIL_MESSAGE_ID_SECRET = env("MAIL_MESSAGE_ID_SECRET", default="")

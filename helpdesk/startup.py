@@ -23,6 +23,14 @@ from typing import NoReturn
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
                           "SITE_URL", "EMAIL_BACKEND")
 WEBHOOK_SECRET_NAME = "ANYMAIL WEBHOOK_SECRET"
+WEBHOOK_PROVIDERS_NAME = "MAIL_WEBHOOK_PROVIDERS"
+# django-anymail's webhook providers (the first path segment of its URLs; a test keeps the
+# list equal to anymail.urls).
+KNOWN_WEBHOOK_PROVIDERS = ("amazon_ses", "brevo", "mailersend", "mailgun", "mailjet",
+                           "mailtrap", "mandrill", "postal", "postmark", "resend", "sendgrid",
+                           "sendinblue", "sparkpost", "unisender_go")
+UNKNOWN_PROVIDER = ("helpdesk: MAIL_WEBHOOK_PROVIDERS: {names} is not an anymail webhook "
+                    "provider (one or more of {known}, comma-separated)")
 BUILD_STATIC_COMMANDS = ("collectstatic",)
 PROFILES = ("embedded", "production")
 
@@ -59,19 +67,43 @@ def webhook_secret(environ: Mapping[str, str]) -> str:
     return secret if isinstance(secret, str) else ",".join(secret or [])
 
 
+def webhook_provider_names(environ: Mapping[str, str]) -> list[str]:
+    """MAIL_WEBHOOK_PROVIDERS as given: lower-cased names, in order, without repeats."""
+    names = [name.strip().lower()
+             for name in environ.get(WEBHOOK_PROVIDERS_NAME, "").split(",") if name.strip()]
+    return list(dict.fromkeys(names))
+
+
+def webhook_providers(environ: Mapping[str, str]) -> list[str]:
+    """The ESPs whose inbound webhooks may be mounted (MAIL_WEBHOOK_PROVIDERS, e.g.
+    "postmark" or "mailgun,postmark"); a name anymail does not know stops the start-up with
+    one line rather than silently mounting nothing."""
+    names = webhook_provider_names(environ)
+    unknown = [name for name in names if name not in KNOWN_WEBHOOK_PROVIDERS]
+    if unknown:
+        refuse(UNKNOWN_PROVIDER.format(names=", ".join(unknown),
+                                       known=", ".join(KNOWN_WEBHOOK_PROVIDERS)))
+    return names
+
+
 def webhooks_enabled(environ: Mapping[str, str]) -> bool:
-    """MAIL_WEBHOOKS_ENABLED when set; otherwise on exactly when a webhook secret is set."""
+    """MAIL_WEBHOOKS_ENABLED when set; otherwise on exactly when a webhook secret or a
+    provider is set."""
     value = environ.get("MAIL_WEBHOOKS_ENABLED", "").strip().lower()
     if value:
         return value in TRUE_WORDS
-    return bool(webhook_secret(environ))
+    return bool(webhook_secret(environ) or webhook_provider_names(environ))
 
 
 def production_missing(environ: Mapping[str, str]) -> list[str]:
-    """The names the production profile needs and does not have, in a stable order."""
+    """The names the production profile needs and does not have, in a stable order. With the
+    webhooks on, a secret (never "accept anyone") and the providers to mount."""
     missing = [name for name in REQUIRED_IN_PRODUCTION if not _set(environ, name)]
-    if webhooks_enabled(environ) and not webhook_secret(environ):
-        missing.append(WEBHOOK_SECRET_NAME)
+    if webhooks_enabled(environ):
+        if not webhook_secret(environ):
+            missing.append(WEBHOOK_SECRET_NAME)
+        if not webhook_provider_names(environ):
+            missing.append(WEBHOOK_PROVIDERS_NAME)
     return missing
 
 

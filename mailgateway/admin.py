@@ -21,7 +21,7 @@ from tickets.models import Ticket
 
 from . import services
 from .exceptions import MailGatewayError
-from .inbound import parse
+from .inbound import parse, reasons
 from .models import InboundMessage
 
 RAW_DISPLAY_MAX_BYTES = 512 * 1024
@@ -63,14 +63,14 @@ class DiscardForm(forms.Form):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "status", "from_address", "subject", "reason",
+    list_display = ("received_at", "status", "from_address", "subject", "reason_label",
                     "ticket_link", "source")
     list_filter = ("status", "is_automatic", "source")
     search_fields = ("from_address", "subject", "header_message_id", "ticket__number")
     list_select_related = ("ticket",)
     date_hierarchy = "received_at"
     actions = ("attach_to_ticket", "open_ticket", "discard")
-    fields = ("status", "reason", "source", "received_at", "processed_at", "from_address",
+    fields = ("status", "reason_label", "source", "received_at", "processed_at", "from_address",
               "subject", "header_message_id", "is_automatic", "attempts", "last_error",
               "ticket_link", "ticket_message", "size_bytes", "raw_reduced_at", "reply_preview",
               "raw_message")
@@ -97,6 +97,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
         # The stored message is evidence: its page is read-only; the list's actions (which
         # need the change permission) are the only way to act on it.
         return obj is None and super().has_change_permission(request)
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_label(self, obj):
+        return reasons.label(obj.reason)
 
     @admin.display(description=_("ticket"))
     def ticket_link(self, obj):

@@ -2,7 +2,7 @@
 
 Every email carries the subject tag [#NUMBER], goes through Django's mail API (a
 django-anymail backend in production, .eml files in the embedded default), in the
-requester's language, with text and HTML alternatives, our signed Message-ID,
+requester's language (participants in Cc), with text and HTML alternatives, our signed Message-ID,
 In-Reply-To/References to the ticket's thread and Reply-To the support inbound address.
 Automatic mail also carries the headers that make auto-responders stay quiet.
 
@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from tickets import attachment_store
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, TicketParticipant
 
 from .message_ids import LOOP_HEADER
 from .models import InboundMessage, OutboundMessage
@@ -75,6 +75,15 @@ def thread_message_ids(*, ticket: Ticket, limit: int = REFERENCES_MAX) -> list[s
     return ids
 
 
+def participant_addresses(*, ticket: Ticket) -> list[str]:
+    """The ticket's participants get its emails in Cc (active accounts only)."""
+    if ticket.pk is None:
+        return []
+    return list(TicketParticipant.objects.filter(ticket=ticket, contact__is_active=True)
+                .exclude(contact_id=ticket.requester_id)
+                .order_by("created_at", "id").values_list("contact__email", flat=True))
+
+
 def _headers(*, kind: str, header_message_id: str, references: list[str],
              language: str) -> dict[str, str]:
     headers = {"Message-ID": header_message_id, LOOP_HEADER: settings.MAIL_MESSAGE_ID_DOMAIN,
@@ -103,7 +112,7 @@ def ticket_notification_build(*, kind: str, ticket: Ticket, message: Message | N
     email = EmailMultiAlternatives(
         subject=subject_line(ticket=ticket), body=text,
         from_email=settings.DEFAULT_FROM_EMAIL, to=[requester.email],
-        reply_to=[settings.SUPPORT_INBOUND_ADDRESS],
+        cc=participant_addresses(ticket=ticket), reply_to=[settings.SUPPORT_INBOUND_ADDRESS],
         headers=_headers(kind=kind, header_message_id=header_message_id,
                          references=references or [], language=language),
     )

@@ -27,7 +27,17 @@ from tickets import services as ticket_services
 from tickets.models import Message, Ticket, TicketEvent
 
 from . import exceptions as exc
-from .inbound import classify, identify, notice, parse, persist, quote, reasons, thread
+from .inbound import (
+    classify,
+    identify,
+    notice,
+    parse,
+    participants,
+    persist,
+    quote,
+    reasons,
+    thread,
+)
 from .models import InboundMessage, OutboundMessage
 
 _HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
@@ -262,13 +272,13 @@ def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch | None) -> 
     found = thread.find_ticket(parsed=parsed, ids=thread.reference_ids(parsed),
                                address=address, user=user, tickets=tickets)
     if found.ticket is None:
-        _quarantine(inbound, found.reason, parsed=parsed, notify=True)
+        # An agent's mail (STAFF_SENDER) would land as a customer message: agents answer
+        # in the workspace.
+        _quarantine(inbound, found.reason, parsed=parsed,
+                    notify=found.reason not in reasons.SILENT)
         return
     author = user.get(found.ticket)
-    if author is not None and author.is_staff:
-        # An agent's mail would land as a customer message: agents answer in the workspace.
-        _quarantine(inbound, reasons.STAFF_SENDER, parsed=parsed, notify=False)
-        return
+    participants.cc_participants_add(ticket=found.ticket, parsed=parsed, author=author)
     message = persist.reply_record(ticket=found.ticket, parsed=parsed, body=reply_body(parsed),
                                    user=author, address=address, kind=Message.Kind.CUSTOMER,
                                    ticket_locked=tickets is not None)

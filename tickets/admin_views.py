@@ -11,12 +11,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from . import admin_filters as filters
-from . import services
+from . import participant_services, selectors, services
 from . import workspace_selectors as ws
 from .admin_forms import ReplyForm, TicketUpdateForm, TimeEntryForm, TimeReverseForm
 from .downloads import attachment_response
-from .exceptions import TicketsError
-from .models import Attachment, Ticket, TimeEntry
+from .exceptions import PARTICIPANT_NOT_FOUND, TicketsError
+from .models import Attachment, Ticket, TicketParticipant, TimeEntry
+
+AGENT_SOURCE = TicketParticipant.Source.AGENT
 
 TICKET_RELATED = ("organization", "requester", "department__product", "assignee")
 # Often empty: prefetched (no query when unset) rather than joined (planning a ten-table
@@ -53,7 +55,9 @@ def _post(model_admin, request, ticket: Ticket) -> dict | None:
     action = request.POST.get("action")
     handlers = {"reply": (_reply, "add_message"), "time": (_time, "add_timeentry"),
                 "reverse": (_reverse, "add_timeentry"), "update": (_update, "change_ticket"),
-                "claim": (_claim, "change_ticket"), "resolve": (_resolve, "change_ticket")}
+                "claim": (_claim, "change_ticket"), "resolve": (_resolve, "change_ticket"),
+                "participant_add": (_participant_add, "change_ticket"),
+                "participant_remove": (_participant_remove, "change_ticket")}
     if action not in handlers:
         raise PermissionDenied
     handler, perm = handlers[action]
@@ -119,6 +123,37 @@ def _claim(request, ticket):
     return None
 
 
+def _posted_contact(request, contacts):
+    try:
+        contact = contacts.filter(pk=int(request.POST.get("contact", ""))).first()
+    except ValueError:
+        contact = None
+    if contact is None:
+        raise TicketsError(PARTICIPANT_NOT_FOUND)
+    return contact
+
+
+def _participant_change(request, ticket, *, add: bool):
+    if add:
+        contacts, change = (selectors.participant_candidates(ticket=ticket),
+                            participant_services.ticket_participant_add)
+    else:
+        contacts, change = (selectors.participant_contacts(ticket=ticket),
+                            participant_services.ticket_participant_remove)
+    change(ticket=ticket, contact=_posted_contact(request, contacts), actor=request.user,
+           source=AGENT_SOURCE)
+    messages.success(request, _("Participant added.") if add else _("Participant removed."))
+    return None
+
+
+def _participant_add(request, ticket):
+    return _participant_change(request, ticket, add=True)
+
+
+def _participant_remove(request, ticket):
+    return _participant_change(request, ticket, add=False)
+
+
 def _resolve(request, ticket):
     services.ticket_resolve(ticket=ticket, actor=request.user)
     messages.success(request, _("Ticket resolved."))
@@ -166,6 +201,8 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         "reply_form": forms.get("reply_form") or ReplyForm(canned_replies=canned),
         "time_form": forms.get("time_form") or TimeEntryForm(),
         "update_form": update_form,
+        "participants": selectors.participants_of(ticket=ticket),
+        "participant_candidates": selectors.participant_candidates(ticket=ticket),
         "can_reply": user.has_perm("tickets.add_message"),
         "can_log_time": user.has_perm("tickets.add_timeentry"),
         "can_change": user.has_perm("tickets.change_ticket"),

@@ -1,8 +1,11 @@
-"""Read-only REST API for a contact's tickets (the same visibility as the site)."""
+"""REST API for a contact's tickets: list, detail and reply, under the site's rule
+(tickets.access: the requester, participants and the organization's admins)."""
 
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
 
-from . import selectors
+from . import exceptions as exc
+from . import selectors, services
 from .models import Attachment, Message, Ticket
 
 
@@ -65,3 +68,26 @@ class TicketDetailView(generics.RetrieveAPIView):
     def get_object(self):
         return selectors.ticket_get_for_contact(user=self.request.user,
                                                 number=self.kwargs["number"])
+
+
+class ReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=100_000, trim_whitespace=True)
+
+
+class TicketReplyView(generics.GenericAPIView):
+    """POST {"body": "…"}: a reply to the ticket (reopens it when resolved). 404 to whoever
+    may not write to it, exactly as for a missing ticket."""
+
+    serializer_class = ReplySerializer
+
+    def post(self, request, number: str):
+        ticket = selectors.ticket_get_for_contact(user=request.user, number=number, write=True)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            message = services.ticket_reply_create(
+                ticket=ticket, author=request.user, body=serializer.validated_data["body"],
+                source=Message.Source.API)
+        except exc.TicketsError as error:
+            raise serializers.ValidationError({"body": error.messages}) from error
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -87,7 +87,7 @@ def contact_records(*, contact, kind: str, department: Department) -> QuerySet:
     raise ValueError(f"Not a record kind: {kind!r}")
 
 
-HISTORY_KINDS = ("created", "resolved", "reopened")
+HISTORY_KINDS = ("created", "resolved", "reopened", "participant_added", "participant_removed")
 
 
 def ticket_history_for_contact(*, ticket) -> QuerySet:

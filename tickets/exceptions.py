@@ -70,3 +70,15 @@ TIME_REVERSAL_NOT_REVERSIBLE = _("A reversing entry cannot itself be reversed.")
 
 class AgentActionRefused(TicketsError):
     pass
+
+# --- participants ---
+PARTICIPANT_ACTOR_REFUSED = _("Only the requester or an agent may change who follows this "
+                              "ticket.")
+PARTICIPANT_OTHER_ORGANIZATION = _("Only contacts of the ticket's organization may follow it.")
+PARTICIPANT_INACTIVE = _("This contact's account is deactivated.")
+PARTICIPANT_IS_REQUESTER = _("The requester already follows the ticket.")
+PARTICIPANT_NOT_FOUND = _("This contact does not follow the ticket.")
+
+
+class ParticipantRefused(TicketsError):
+    pass

@@ -217,6 +217,8 @@ class TicketEvent(models.Model):
         CREDITS_REFUNDED = "credits_refunded", _("Credits refunded")
         MAIL_SENT = "mail_sent", _("Email sent")
         MAIL_FAILED = "mail_failed", _("Email delivery failed")
+        PARTICIPANT_ADDED = "participant_added", _("Participant added")
+        PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events",
                                verbose_name=_("ticket"))
@@ -239,6 +241,41 @@ class TicketEvent(models.Model):
         if not self._state.adding:
             raise TicketEventImmutable(TICKET_EVENT_IMMUTABLE)
         super().save(*args, **kwargs)
+
+
+class TicketParticipant(models.Model):
+    """A contact of the ticket's organization who follows the ticket besides its requester:
+    sees it on the site, may write to it (site, API, mail) and gets its emails. Added by
+    the requester or an agent on the ticket page, or copied (Cc) by the requester on an
+    email to the ticket (tickets.access decides; tickets.services writes)."""
+
+    class Source(models.TextChoices):
+        SITE = "site", _("Added by the requester on the site")
+        AGENT = "agent", _("Added by an agent")
+        EMAIL_CC = "email_cc", _("Copied (Cc) by the requester on an email")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants",
+                               verbose_name=_("ticket"))
+    contact = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="participations", verbose_name=_("contact"))
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name=_("added by"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "created_at", "id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "contact"],
+                                    name="tickets_participant_unique"),
+        ]
+        indexes = [models.Index(fields=["contact", "ticket"], name="tickets_participant_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.contact_id}"
 
 
 class TimeEntry(models.Model):

@@ -5,29 +5,57 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Attachment, Message, Ticket
+from . import access
+from .models import Attachment, Message, Ticket, TicketParticipant
 
 
 def tickets_visible_to(*, user) -> QuerySet[Ticket]:
-    """A contact sees their own tickets; an organization admin every ticket of the
-    organization; nobody else sees any through the customer site."""
-    if not user.is_authenticated or user.organization_id is None:
-        return Ticket.objects.none()
-    qs = Ticket.objects.filter(organization_id=user.organization_id)
-    if not user.is_org_admin:
-        qs = qs.filter(requester=user)
-    return qs
+    """The tickets `user` may read on the customer site and the API (tickets.access: the
+    requester, participants, the organization's admins; nobody else)."""
+    return access.tickets_visible_to(user=user)
 
 
-def ticket_get_for_contact(*, user, number: str) -> Ticket:
-    """The ticket, or 404 exactly as for a ticket that does not exist."""
+def tickets_of(*, user) -> QuerySet[Ticket]:
+    """"My tickets": those `user` requested or participates in."""
+    tickets = access.tickets_visible_to(user=user)
+    return tickets if not user.is_org_admin else tickets.filter(
+        access.requested_or_followed(user=user))
+
+
+def participants_of(*, ticket: Ticket) -> QuerySet[TicketParticipant]:
+    return ticket.participants.select_related("contact", "added_by").order_by("created_at", "id")
+
+
+def participant_contacts(*, ticket: Ticket):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(participations__ticket=ticket)
+
+
+def participant_candidates(*, ticket: Ticket):
+    """Who may be added: active contacts of the ticket's organization, not the requester
+    and not a participant yet."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects
+            .filter(organization_id=ticket.organization_id, is_active=True, is_staff=False)
+            .exclude(pk=ticket.requester_id)
+            .exclude(participations__ticket=ticket).order_by("full_name", "email"))
+
+
+def ticket_get_for_contact(*, user, number: str, write: bool = False) -> Ticket:
+    """The ticket, or 404 exactly as for a ticket that does not exist. `write`: the user
+    is about to write to it (tickets.access.ticket_may_write decides too)."""
     try:
-        return (tickets_visible_to(user=user)
-                .select_related("department__product", "requester", "deployment",
-                                "hardware_item", "module_licence", "billing_responsibility")
-                .get(number=number))
+        ticket = (tickets_visible_to(user=user)
+                  .select_related("department__product", "requester", "deployment",
+                                  "hardware_item", "module_licence", "billing_responsibility")
+                  .get(number=number))
     except Ticket.DoesNotExist as e:
         raise Http404 from e
+    if write and not access.ticket_may_write(user=user, ticket=ticket):
+        raise Http404
+    return ticket
 
 
 def ticket_messages_for_contact(*, ticket: Ticket) -> QuerySet[Message]:

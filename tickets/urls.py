@@ -16,6 +16,10 @@ urlpatterns = [
     re_path(rf"^tickets/{NUMBER}/submitted/$", views.submitted, name="submitted"),
     re_path(rf"^tickets/{NUMBER}/reply/$", views.ticket_reply, name="reply"),
     re_path(rf"^tickets/{NUMBER}/resolve/$", views.ticket_resolve, name="resolve"),
+    re_path(rf"^tickets/{NUMBER}/participants/add/$", views.participant_add,
+            name="participant_add"),
+    re_path(rf"^tickets/{NUMBER}/participants/remove/$", views.participant_remove,
+            name="participant_remove"),
     re_path(rf"^tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
             views.attachment_download, name="attachment"),
 ]

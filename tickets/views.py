@@ -13,18 +13,22 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from credits import selectors as credit_selectors
 from entitlements import engine
 
-from . import attachments, customer_selectors, selectors, services
+from . import attachments, customer_selectors, participant_services, selectors, services
 from . import exceptions as exc
 from .downloads import attachment_response
 from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm
 from .models import Ticket
 
 TICKETS_PER_PAGE = 20
+NO_CONTACT_CHOSEN = gettext_lazy("Choose a colleague to add.")
+PARTICIPANT_ADDED = gettext_lazy("%(name)s now follows this ticket.")
+PARTICIPANT_REMOVED = gettext_lazy("%(name)s no longer follows this ticket.")
 SCOPES = ("mine", "all")
 
 
@@ -37,9 +41,8 @@ def _ticket_list(request, *, resolved: bool):
     user = request.user
     scope = request.GET.get("scope", "all" if user.is_org_admin else "mine")
     scope = scope if user.is_org_admin and scope in SCOPES else "mine"
-    tickets = selectors.tickets_visible_to(user=user)
-    if scope == "mine":
-        tickets = tickets.filter(requester=user)
+    tickets = (selectors.tickets_of(user=user) if scope == "mine"
+               else selectors.tickets_visible_to(user=user))
     tickets = (tickets.filter(status=Ticket.Status.RESOLVED) if resolved
                else tickets.filter(status__in=Ticket.OPEN_STATUSES))
     tickets = tickets.select_related("department__product", "requester")
@@ -122,6 +125,9 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
         "history": customer_selectors.ticket_history_for_contact(ticket=ticket),
         "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
         "reply_form": reply_form, "limits": _limits(),
+        "participants": selectors.participants_of(ticket=ticket),
+        "participant_candidates": (selectors.participant_candidates(ticket=ticket)
+                                   if ticket.requester_id == request.user.pk else None),
         "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",
     }, status=status)
 
@@ -136,7 +142,8 @@ def ticket_detail(request, number: str):
 @require_POST
 @login_required
 def ticket_reply(request, number: str):
-    ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number,
+                                               write=True)
     form = ReplyForm(request.POST, request.FILES,
                      existing_bytes=attachments.ticket_attachment_bytes(ticket=ticket))
     if form.is_valid():
@@ -157,7 +164,8 @@ def ticket_reply(request, number: str):
 @require_POST
 @login_required
 def ticket_resolve(request, number: str):
-    ticket = selectors.ticket_get_for_contact(user=request.user, number=number)
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number,
+                                               write=True)
     try:
         services.ticket_resolve(ticket=ticket, actor=request.user)
     except exc.TicketsError as error:
@@ -176,3 +184,46 @@ def attachment_download(request, number: str, attachment_id: int):
     return attachment_response(attachment)
 
 
+
+
+def _posted_contact(request, contacts):
+    try:
+        return contacts.filter(pk=int(request.POST.get("contact", ""))).first()
+    except ValueError:
+        return None
+
+
+def _participant_change(request, number: str, *, add: bool):
+    ticket = selectors.ticket_get_for_contact(user=request.user, number=number, write=True)
+    if add:
+        contact = _posted_contact(request, selectors.participant_candidates(ticket=ticket))
+        change, done = participant_services.ticket_participant_add, PARTICIPANT_ADDED
+    else:
+        contact = _posted_contact(request, selectors.participant_contacts(ticket=ticket))
+        change, done = participant_services.ticket_participant_remove, PARTICIPANT_REMOVED
+    if contact is None:
+        messages.error(request, exc.PARTICIPANT_NOT_FOUND if not add else NO_CONTACT_CHOSEN)
+        return redirect("tickets:detail", number=ticket.number)
+    try:
+        change(ticket=ticket, contact=contact, actor=request.user,
+               source=participant_services.Source.SITE)
+    except exc.TicketsError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, done % {"name": contact.get_full_name()})
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@require_POST
+@login_required
+def participant_add(request, number: str):
+    """The requester adds a colleague, who then follows the ticket (sees it on the site,
+    may write to it, gets its emails)."""
+    return _participant_change(request, number, add=True)
+
+
+@require_POST
+@login_required
+def participant_remove(request, number: str):
+    return _participant_change(request, number, add=False)

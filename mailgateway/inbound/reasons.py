@@ -1,12 +1,34 @@
 """Why an inbound message ended where it did. Stored on InboundMessage.reason (English,
-for agents and logs); tests assert these constants."""
+for agents and logs); tests assert these constants. `label` gives the reader's language
+for those marked for translation."""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
+
+from tickets import access
 
 # Quarantine (a human message we will not append to any ticket by ourselves).
 NO_SENDER = "no usable sender address"
 NO_REFERENCE = "no ticket tag in the subject and no reply to our mail"
 UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"
+# Which rule of tickets.access refused the sender (only the requester, participants and
+# the organization's admins may write to a ticket).
+SENDER_UNKNOWN = N_("sender refused: the address is no user of ours")
+SENDER_INACTIVE = N_("sender refused: the account is deactivated")
+SENDER_OTHER_ORGANIZATION = N_("sender refused: a contact of another organization")
+SENDER_NOT_PARTICIPANT = N_("sender refused: a colleague who is not the requester, a "
+                            "participant or an organization admin")
 STAFF_SENDER = "sent by an agent (agents answer in the agent workspace)"
+SENDER_REFUSED = {
+    access.NO_USER: SENDER_UNKNOWN,
+    access.INACTIVE: SENDER_INACTIVE,
+    access.OTHER_ORGANIZATION: SENDER_OTHER_ORGANIZATION,
+    access.NOT_PARTICIPANT: SENDER_NOT_PARTICIPANT,
+    access.STAFF: STAFF_SENDER,
+}
+# Quarantined without a notice to the sender.
+SILENT = frozenset({STAFF_SENDER})
 UNREADABLE = "the message could not be read"
 PROCESSING_FAILED = "processing failed repeatedly"
 
@@ -33,3 +55,10 @@ THREADED_BY_MESSAGE_ID = "reply to our signed Message-ID"
 THREADED_BY_TAG = "subject tag"
 BOUNCE_RECORDED = "delivery failure of our mail recorded"
 NOT_THREADED = "not related to any ticket"
+
+
+def label(reason: str) -> str:
+    """The stored reason in the reader's language; what an agent's action appended after
+    " — " (tickets' _by) is kept as it is."""
+    text, separator, rest = (reason or "").partition(" — ")
+    return gettext(text) + separator + rest if text else reason

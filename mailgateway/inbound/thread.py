@@ -2,18 +2,20 @@
 
 Order: our signed Message-IDs in In-Reply-To/References (newest first), then the subject
 tag [#ABC-123-45678], whatever the client put around it. A ticket found either way is
-accepted only when the sender is the requester, a contact of the ticket's organization,
-or a participant (someone who already wrote on the ticket).
+accepted only when tickets.access lets the sender write to it (the requester, a
+participant, an organization admin: the site's rule); otherwise the message is quarantined
+with the reason naming the rule that refused it (reasons.SENDER_REFUSED).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from tickets import numbers
-from tickets.models import Message, Ticket
+from tickets import access, numbers
+from tickets.models import Ticket
 
 from ..message_ids import message_id_ticket
 from . import reasons
@@ -47,18 +49,21 @@ def reference_ids(parsed: ParsedMessage) -> list[str]:
     return list(reversed(parsed.in_reply_to)) + list(reversed(parsed.references))
 
 
-def sender_may_write(*, ticket: Ticket, address: str, user) -> bool:
-    """`user` is the sender's user, or a SenderUser resolving it lazily."""
+def sender_access(*, ticket: Ticket, address: str, user) -> access.Access:
+    """tickets.access's answer for the sender. `user` is the sender's active user, or a
+    SenderUser resolving it lazily; an address with no active user is looked up once more
+    among the deactivated accounts, only to say which rule refused it."""
     if not address:
-        return False
-    if ticket.requester.email.lower() == address and ticket.requester.is_active:
-        return True
+        return access.Access(False, access.NO_USER)
     if isinstance(user, SenderUser):
         user = user.get(ticket)
-    if user is not None and user.organization_id == ticket.organization_id:
-        return True
-    return Message.objects.filter(ticket_id=ticket.pk).filter(
-        Q(author_email__iexact=address) | Q(author__email=address)).exists()
+    if user is None:
+        user = get_user_model().objects.filter(email=address.lower()).first()
+    return access.ticket_may_write(user=user, ticket=ticket)
+
+
+def sender_may_write(*, ticket: Ticket, address: str, user) -> bool:
+    return sender_access(ticket=ticket, address=address, user=user).allowed
 
 
 class LockedTickets:
@@ -97,6 +102,17 @@ def _ticket(tickets: LockedTickets | None, **lookup) -> Ticket | None:
     return Ticket.objects.select_related("requester").filter(**lookup).first()
 
 
+def _checked(ticket: Ticket, via: str, *, address: str, user, check_sender: bool
+             ) -> ThreadResult:
+    if not check_sender:
+        return ThreadResult(ticket=ticket, via=via)
+    answer = sender_access(ticket=ticket, address=address, user=user)
+    if answer.allowed:
+        return ThreadResult(ticket=ticket, via=via)
+    return ThreadResult(reason=reasons.SENDER_REFUSED.get(answer.reason,
+                                                          reasons.SENDER_NOT_ALLOWED))
+
+
 def find_ticket(*, parsed: ParsedMessage, ids: list[str], address: str, user,
                 check_sender: bool = True, tickets: LockedTickets | None = None
                 ) -> ThreadResult:
@@ -105,15 +121,13 @@ def find_ticket(*, parsed: ParsedMessage, ids: list[str], address: str, user,
     if ticket_id is not None:
         ticket = _ticket(tickets, pk=ticket_id)
         if ticket is not None:
-            if not check_sender or sender_may_write(ticket=ticket, address=address, user=user):
-                return ThreadResult(ticket=ticket, via=reasons.THREADED_BY_MESSAGE_ID)
-            return ThreadResult(reason=reasons.SENDER_NOT_ALLOWED)
+            return _checked(ticket, reasons.THREADED_BY_MESSAGE_ID, address=address,
+                            user=user, check_sender=check_sender)
     number = subject_number(parsed.subject)
     if number is None:
         return ThreadResult(reason=reasons.NO_REFERENCE)
     ticket = _ticket(tickets, number=number)
     if ticket is None:
         return ThreadResult(reason=reasons.UNKNOWN_TICKET)
-    if not sender_may_write(ticket=ticket, address=address, user=user):
-        return ThreadResult(reason=reasons.SENDER_NOT_ALLOWED)
-    return ThreadResult(ticket=ticket, via=reasons.THREADED_BY_TAG)
+    return _checked(ticket, reasons.THREADED_BY_TAG, address=address, user=user,
+                    check_sender=True)

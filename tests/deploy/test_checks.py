@@ -114,6 +114,22 @@ def test_webhooks_without_secret(production):
     assert ids(checks.webhook_secret_check) == []
 
 
+def test_webhook_providers_named_and_configured(production):
+    production.MAIL_WEBHOOKS_ENABLED = True
+    production.ANYMAIL = {"WEBHOOK_SECRET": "u:p"}
+    production.MAIL_WEBHOOK_PROVIDERS = []
+    assert ids(checks.webhook_providers_check) == ["helpdesk.E030"]
+    production.MAIL_WEBHOOK_PROVIDERS = ["postmark", "mailgun"]  # mailgun needs its key
+    issues = checks.webhook_providers_check(None)
+    assert [issue.id for issue in issues] == ["helpdesk.E031"]
+    assert "mailgun" in issues[0].msg and "u:p" not in issues[0].msg
+    production.ANYMAIL = {"WEBHOOK_SECRET": "u:p", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}
+    assert ids(checks.webhook_providers_check) == []
+    production.MAIL_WEBHOOKS_ENABLED = False
+    production.MAIL_WEBHOOK_PROVIDERS = []
+    assert ids(checks.webhook_providers_check) == []
+
+
 def test_debug_on(production):
     production.DEBUG = True
     assert ids(checks.debug_check) == ["helpdesk.E005"]

@@ -25,7 +25,8 @@ DOCUMENTED = {
 REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL",
             "EMAIL_BACKEND")
 # Names that must not leak in from the test run's own environment.
-CLEARED = (*DOCUMENTED, "ANYMAIL", "MAIL_WEBHOOKS_ENABLED", "HELPDESK_BUILD_STATIC",
+CLEARED = (*DOCUMENTED, "ANYMAIL", "MAIL_WEBHOOKS_ENABLED", "MAIL_WEBHOOK_PROVIDERS",
+           "HELPDESK_BUILD_STATIC",
            "CELERY_TASK_ALWAYS_EAGER", "TEST_DATABASE_NAME", "CELERY_BROKER_URL")
 
 
@@ -70,6 +71,20 @@ def test_webhooks_enabled_without_a_secret_refuse_to_start():
     assert_refused(result, "ANYMAIL WEBHOOK_SECRET")
 
 
+def test_a_webhook_provider_without_a_secret_refuses_to_start():
+    result = manage_check({**DOCUMENTED, "MAIL_WEBHOOK_PROVIDERS": "postmark"})
+    assert_refused(result, "ANYMAIL WEBHOOK_SECRET")
+
+
+def test_an_unknown_webhook_provider_is_one_line():
+    result = manage_check({**DOCUMENTED, "MAIL_WEBHOOK_PROVIDERS": "postmark,postmrak",
+                           "ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}'})
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("helpdesk: MAIL_WEBHOOK_PROVIDERS: postmrak is not")
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("DATABASE_URL", "postgress://helpdesk@127.0.0.1:5432/helpdesk"),
     ("DATABASE_URL", "postgres://helpdesk@127.0.0.1:port/helpdesk"),
@@ -100,17 +115,25 @@ def test_build_switch_refuses_anything_but_collectstatic():
 @pytest.mark.parametrize(("environ", "missing"), [
     ({**DOCUMENTED}, []),
     ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "false"}, []),
-    ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "on"}, [startup.WEBHOOK_SECRET_NAME]),
+    ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "on"},
+     [startup.WEBHOOK_SECRET_NAME, startup.WEBHOOK_PROVIDERS_NAME]),
     ({**DOCUMENTED, "MAIL_WEBHOOKS_ENABLED": "on",
+      "ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}'}, [startup.WEBHOOK_PROVIDERS_NAME]),
+    ({**DOCUMENTED, "MAIL_WEBHOOK_PROVIDERS": "postmark"}, [startup.WEBHOOK_SECRET_NAME]),
+    ({**DOCUMENTED, "MAIL_WEBHOOK_PROVIDERS": "postmark",
       "ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}'}, []),
+    ({**DOCUMENTED, "MAIL_WEBHOOK_PROVIDERS": "postmark", "MAIL_WEBHOOKS_ENABLED": "off"}, []),
     ({**DOCUMENTED, "SECRET_KEY": "   "}, ["SECRET_KEY"]),
 ])
 def test_production_missing(environ, missing):
     assert startup.production_missing(environ) == missing
 
 
-def test_webhooks_are_on_by_default_exactly_when_a_secret_is_set():
+def test_webhooks_are_on_by_default_exactly_when_a_secret_or_a_provider_is_set():
     assert startup.webhooks_enabled({"ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}'})
+    assert startup.webhooks_enabled({"MAIL_WEBHOOK_PROVIDERS": "postmark"})
+    assert startup.webhook_providers({"MAIL_WEBHOOK_PROVIDERS": " Postmark, mailgun,postmark"}
+                                     ) == ["postmark", "mailgun"]
     assert not startup.webhooks_enabled({"ANYMAIL": '{"POSTMARK_SERVER_TOKEN": "t"}'})
     assert not startup.webhooks_enabled({"ANYMAIL": '{"WEBHOOK_SECRET": "u:p"}',
                                          "MAIL_WEBHOOKS_ENABLED": "no"})

@@ -52,7 +52,7 @@ def test_batch_gives_every_outcome_of_one_by_one_processing(two_orgs, mailoutbox
                                           Status.QUARANTINED, Status.QUARANTINED,
                                           Status.AUTOMATIC]
     rows = {row.pk: row for row in InboundMessage.objects.filter(pk__in=ids)}
-    assert rows[ids[3]].reason == reasons.SENDER_NOT_ALLOWED
+    assert rows[ids[3]].reason == reasons.SENDER_UNKNOWN
     assert rows[ids[4]].reason == reasons.UNKNOWN_TICKET
     assert rows[ids[0]].ticket == ticket and rows[ids[1]].ticket == other
     assert [m.body for m in ticket.messages.filter(kind=Message.Kind.CUSTOMER,

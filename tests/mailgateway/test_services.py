@@ -90,7 +90,7 @@ def test_stranger_using_a_valid_tag_is_quarantined(two_orgs, mailoutbox,
         row = ingest(raw_email(from_addr="ana@globex.example",
                                subject=f"Re: {ticket.subject_tag} {ticket.subject}"))
     assert row.status == InboundMessage.Status.QUARANTINED
-    assert row.reason == reasons.SENDER_NOT_ALLOWED
+    assert row.reason == reasons.SENDER_OTHER_ORGANIZATION
     assert not ticket.messages.filter(source=Message.Source.EMAIL).exists()
     # One bilingual notice, automatic, revealing nothing about the ticket.
     assert [m.to for m in mailoutbox] == [["ana@globex.example"]]
@@ -123,19 +123,30 @@ def test_notice_is_rate_limited_per_address(two_orgs, mailoutbox,
     assert InboundMessage.objects.filter(status=InboundMessage.Status.QUARANTINED).count() == 3
 
 
-def test_sender_checks_are_case_insensitive_and_accept_org_contacts(two_orgs):
+def test_sender_checks_are_case_insensitive_and_follow_the_access_rule(two_orgs):
+    from tickets import participant_services
+
     ticket = TicketFactory.create(requester=two_orgs.maria)
     row = ingest(raw_email(from_addr="María <MARIA@Acme.Example>",
                            subject=f"RE: RE: [External] {ticket.subject_tag} x"))
     assert row.status == InboundMessage.Status.THREADED
     assert row.ticket_message.author == two_orgs.maria
+    # A plain colleague may not (the site answers him 404 too) ...
+    colleague = ingest(raw_email(from_addr="juan@acme.example",
+                                 subject=f"AW: {ticket.subject_tag.lower()}"))
+    assert colleague.status == InboundMessage.Status.QUARANTINED
+    assert colleague.reason == reasons.SENDER_NOT_PARTICIPANT
+    # ... until the requester adds him.
+    participant_services.ticket_participant_add(
+        ticket=ticket, contact=two_orgs.juan, actor=two_orgs.maria,
+        source=participant_services.Source.SITE)
     colleague = ingest(raw_email(from_addr="juan@acme.example",
                                  subject=f"AW: {ticket.subject_tag.lower()}"))
     assert colleague.status == InboundMessage.Status.THREADED
     assert colleague.ticket_message.author == two_orgs.juan
 
 
-def test_participant_who_is_not_a_user_may_write(two_orgs):
+def test_a_past_author_who_is_not_a_user_may_not_write(two_orgs):
     from tickets import services as ticket_services
 
     ticket = TicketFactory.create(requester=two_orgs.maria)
@@ -144,9 +155,9 @@ def test_participant_who_is_not_a_user_may_write(two_orgs):
                                         source=Message.Source.EMAIL)
     row = ingest(raw_email(from_addr="Partner@Integrator.example",
                            subject=f"Fwd: {ticket.subject_tag}"))
-    assert row.status == InboundMessage.Status.THREADED
-    assert row.ticket_message.author is None
-    assert row.ticket_message.author_email == "partner@integrator.example"
+    assert row.status == InboundMessage.Status.QUARANTINED
+    assert row.reason == reasons.SENDER_UNKNOWN
+    assert row.ticket_message is None
 
 
 @pytest.mark.parametrize("subject", [

@@ -25,7 +25,8 @@ def anymail_settings():
     """Webhooks enabled with a secret: mounted (the URL configuration is reloaded)."""
     with override_settings(ANYMAIL={"WEBHOOK_SECRET": "hookuser:s3cret-hook",
                                     "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
-                           MAIL_WEBHOOKS_ENABLED=True):
+                           MAIL_WEBHOOKS_ENABLED=True,
+                           MAIL_WEBHOOK_PROVIDERS=["mailgun", "postmark"]):
         reload_urlconf()
         yield
     reload_urlconf()

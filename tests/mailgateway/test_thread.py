@@ -45,3 +45,26 @@ def test_sender_may_write(two_orgs):
     assert may(ticket=ticket, address="maria@acme.example", user=two_orgs.maria)
     assert not may(ticket=ticket, address="ana@globex.example", user=two_orgs.ana)
     assert not may(ticket=ticket, address="", user=None)
+
+
+def test_sender_access_names_the_refusing_rule(two_orgs):
+    from accounts.models import User
+    from tests.factories import UserFactory
+    from tickets import access
+
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    colleague = UserFactory(organization=two_orgs.acme, email="carla@acme.example")
+    gone = UserFactory(organization=two_orgs.acme, email="gone@acme.example")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+
+    def reason(address):
+        user = identify.SenderUser(address)
+        return thread.sender_access(ticket=ticket, address=address, user=user).reason
+
+    assert reason("maria@acme.example") == access.REQUESTER
+    assert reason(colleague.email) == access.NOT_PARTICIPANT
+    assert reason("gone@acme.example") == access.INACTIVE  # looked up among inactive ones
+    assert reason("ana@globex.example") == access.OTHER_ORGANIZATION
+    assert reason("agent@helpdesk.example") == access.STAFF
+    assert reason("someone@else.example") == access.NO_USER
+    assert reason("") == access.NO_USER

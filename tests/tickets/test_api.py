@@ -37,3 +37,36 @@ def test_api_requires_login_and_hides_other_organizations(client, two_orgs):
     assert client.get(reverse("api-ticket-list")).status_code == 403
     client.force_login(two_orgs.ana)
     assert client.get(reverse("api-ticket-detail", args=[ticket.number])).status_code == 404
+
+
+def test_api_reply_reopens_and_is_recorded_as_api(client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    services.ticket_resolve(ticket=ticket, actor=two_orgs.maria)
+    client.force_login(two_orgs.maria)
+    url = reverse("api-ticket-reply", args=[ticket.number])
+    response = client.post(url, {"body": "  Still broken.  "}, content_type="application/json")
+    assert response.status_code == 201 and response.json()["body"] == "Still broken."
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    assert ticket.messages.order_by("id").last().source == Message.Source.API
+
+
+def test_api_reply_needs_a_body_and_changes_nothing_without_one(client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    client.force_login(two_orgs.maria)
+    response = client.post(reverse("api-ticket-reply", args=[ticket.number]), {"body": "  "},
+                           content_type="application/json")
+    assert response.status_code == 400 and "body" in response.json()
+    assert ticket.messages.count() == 1
+
+
+def test_api_reply_enforces_csrf_on_the_session(two_orgs):
+    from django.test import Client
+
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(two_orgs.maria)
+    response = client.post(reverse("api-ticket-reply", args=[ticket.number]), {"body": "x"},
+                           content_type="application/json")
+    assert response.status_code == 403
+    assert ticket.messages.count() == 1
