@@ -1,7 +1,6 @@
 """Staff screens for credits. The ledger is read-only for everyone: corrections are new
 entries (manual adjustment with a required reason), made through the services."""
 
-import csv
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import exceptions as exc
 from . import services
+from .csv_export import csv_writer
 from .forms import AdjustmentForm, CardBatchForm
 from .models import CreditAccount, LedgerEntry, PrepaidCard, PurchaseOrder
 
@@ -126,7 +126,7 @@ class PrepaidCardAdmin(ReadOnlyAdmin):
             # The only time the codes exist in clear: handed over as a download.
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="prepaid-cards.csv"'
-            writer = csv.writer(response)
+            writer = csv_writer(response)
             writer.writerow(["card_number", "verification_code", "credits"])
             for number, code in pairs:
                 writer.writerow([number, code, form.cleaned_data["minutes"]])
