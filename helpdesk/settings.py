@@ -300,6 +300,12 @@ if AWS_STORAGE_BUCKET_NAME:
         read_timeout_seconds=env.float("AWS_S3_READ_TIMEOUT_SECONDS", default=30),
     )
 
+# Credits: a manual adjustment of at most CREDIT_ADJUSTMENT_MAX_MINUTES (either sign) is booked
+# at once; a larger one waits for a second staff member's approval (four-eyes); none may
+# exceed CREDIT_ADJUSTMENT_LIMIT_MINUTES, approved or not (a form error).
+CREDIT_ADJUSTMENT_MAX_MINUTES = env.int("CREDIT_ADJUSTMENT_MAX_MINUTES", default=10_000)
+CREDIT_ADJUSTMENT_LIMIT_MINUTES = env.int("CREDIT_ADJUSTMENT_LIMIT_MINUTES", default=1_000_000)
+
 # Attachments
 ATTACHMENT_MAX_FILE_BYTES = env.int("ATTACHMENT_MAX_FILE_BYTES", default=20 * 1024 * 1024)
 ATTACHMENT_MAX_TICKET_BYTES = env.int("ATTACHMENT_MAX_TICKET_BYTES", default=50 * 1024 * 1024)
