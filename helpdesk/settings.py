@@ -108,6 +108,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "anymail",
+    "django_otp",  # two-factor authentication (accounts/two_factor.py)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # one-time recovery codes
     "outbox",
     "accounts",
     "credits",
@@ -132,6 +135,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    # Staff (and customers who turned it on) pass the second factor before anything else.
+    "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.FirstLoginMiddleware",
@@ -240,6 +246,17 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Two-factor authentication (TOTP + one-time recovery codes): required for staff, superusers
+# and members of TWO_FACTOR_REQUIRED_GROUPS, who cannot reach the admin before they enrol;
+# optional for customers. TWO_FACTOR_REQUIRED=false turns the requirement off (the test suite
+# does, apart from the two-factor tests).
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+TWO_FACTOR_REQUIRED_GROUPS = ["Agents"]
+TWO_FACTOR_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
+# A signed-in session's "last seen" on the profile page is written at most this often.
+SESSION_LAST_SEEN_SECONDS = 300
 
 # Failed logins: at most LOGIN_FAILURE_LIMIT per (email, IP) within LOGIN_FAILURE_WINDOW.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
