@@ -4,14 +4,16 @@ enrolment and verification, recovery codes, password change. Thin: services do t
 from __future__ import annotations
 
 from base64 import b32encode
+from functools import wraps
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -41,6 +43,22 @@ def _verified(request, device) -> None:
     two_factor.session_passed(request)
 
 
+def _to_verify(request):
+    return redirect(reverse("accounts:two_factor_verify") + "?"
+                    + urlencode({"next": request.get_full_path()}))
+
+
+def second_factor_passed(view):
+    """The view changes the second factor itself: a session that has not passed it yet
+    (the password alone) is sent to the verification step first."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if two_factor.session_pending(request):
+            return _to_verify(request)
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
 def _qr_svg(device) -> str:
     return segno.make(device.config_url, error="m").svg_inline(
         scale=4, svgclass="qr-code", title=_("QR code for your authenticator app"))
@@ -48,7 +66,11 @@ def _qr_svg(device) -> str:
 
 @login_required
 def two_factor_setup(request):
-    """Enrol an authenticator: a QR code (and its key, to type in), then a code from it."""
+    """Enrol an authenticator: a QR code (and its key, to type in), then a code from it.
+    Replacing an authenticator takes a session that passed the current one: the password
+    alone never enrols a new one."""
+    if two_factor.two_factor_enrolled(request.user) and two_factor.session_pending(request):
+        return _to_verify(request)
     device = services.totp_device_pending(user=request.user)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +81,8 @@ def two_factor_setup(request):
             confirmed, codes = enabled
             _verified(request, confirmed)
             return render(request, "accounts/two_factor_recovery_codes.html",
-                          {"codes": codes, "next": _next(request, "accounts:profile")})
+                          {"codes": codes, "next": resolve_url(_next(request,
+                                                                     "accounts:profile"))})
         form.add_error("code", two_factor.WRONG_CODE)
     return render(request, "accounts/two_factor_setup.html", {
         "form": form, "qr_svg": _qr_svg(device), "next": request.GET.get("next", ""),
@@ -93,6 +116,7 @@ def two_factor_verify(request):
 
 
 @login_required
+@second_factor_passed
 @require_POST
 def recovery_codes_new(request):
     codes = services.recovery_codes_renew(user=request.user, ip=client_ip(request))
@@ -101,6 +125,7 @@ def recovery_codes_new(request):
 
 
 @login_required
+@second_factor_passed
 @require_POST
 def two_factor_disable(request):
     try:

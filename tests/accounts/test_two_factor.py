@@ -177,3 +177,24 @@ def test_new_recovery_codes_replace_the_old_ones(client, two_orgs):
     new = re.findall(r"<li><code>([a-z2-7]+)</code></li>", response.content.decode())
     assert len(new) == 10 and not set(new) & set(old)
     assert set(StaticToken.objects.values_list("token", flat=True)) == set(new)
+
+
+def test_the_password_alone_cannot_replace_or_remove_the_second_factor(client, two_orgs):
+    maria = two_orgs.maria
+    _login(client, maria, two_orgs.password)
+    codes = _enrol(client, maria)
+    client.post(reverse("accounts:logout"))
+    _login(client, maria, two_orgs.password)  # the password only: second factor pending
+    assert client.get(SETUP)["Location"].startswith(VERIFY)
+    for name in ("accounts:two_factor_disable", "accounts:two_factor_recovery_codes"):
+        response = client.post(reverse(name))
+        assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+    assert TOTPDevice.objects.filter(user=maria, confirmed=True).count() == 1
+    assert StaticToken.objects.filter(device__user=maria).count() == len(codes)
+
+
+def test_the_recovery_codes_page_leads_to_a_url(client, two_orgs):
+    _login(client, two_orgs.maria, two_orgs.password)
+    client.get(SETUP)
+    response = client.post(SETUP, {"code": totp_code(pending_device(two_orgs.maria))})
+    assert f'href="{PROFILE}"' in response.content.decode()
