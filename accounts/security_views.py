@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from . import selectors, services, two_factor
 from .client_ip import client_ip
@@ -25,7 +26,7 @@ from .exceptions import AccountsError
 from .forms import TwoFactorCodeForm
 from .views import safe_next
 
-TWO_FACTOR_ON = gettext_lazy("Two-factor authentication is on.")
+PENDING_KEY_SESSION_KEY = "accounts:totp_key"  # the secret shown on the setup page
 TWO_FACTOR_OFF = gettext_lazy("Two-factor authentication is off.")
 SIGNED_OUT_ELSEWHERE = gettext_lazy("Signed out of %(n)s other sessions.")
 
@@ -67,23 +68,26 @@ def _qr_svg(device) -> str:
 @login_required
 def two_factor_setup(request):
     """Enrol an authenticator: a QR code (and its key, to type in), then a code from it.
+    The new secret waits in the session (nothing is stored before the code is right).
     Replacing an authenticator takes a session that passed the current one: the password
     alone never enrols a new one."""
     if two_factor.two_factor_enrolled(request.user) and two_factor.session_pending(request):
         return _to_verify(request)
-    device = services.totp_device_pending(user=request.user)
+    key = request.session.setdefault(PENDING_KEY_SESSION_KEY, default_key())
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        enabled = services.two_factor_enable(user=request.user, device_id=device.pk,
-                                             token=form.cleaned_data["code"].strip(),
+        enabled = services.two_factor_enable(user=request.user, key=key,
+                                             token=form.cleaned_data["code"],
                                              ip=client_ip(request))
         if enabled is not None:
-            confirmed, codes = enabled
-            _verified(request, confirmed)
+            device, codes = enabled
+            request.session.pop(PENDING_KEY_SESSION_KEY, None)
+            _verified(request, device)
             return render(request, "accounts/two_factor_recovery_codes.html",
                           {"codes": codes, "next": resolve_url(_next(request,
                                                                      "accounts:profile"))})
         form.add_error("code", two_factor.WRONG_CODE)
+    device = TOTPDevice(user=request.user, key=key)  # not saved: for its URL and key only
     return render(request, "accounts/two_factor_setup.html", {
         "form": form, "qr_svg": _qr_svg(device), "next": request.GET.get("next", ""),
         "secret": b32encode(device.bin_key).decode(),

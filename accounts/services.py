@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp import verify_token as otp_verify_token
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -88,14 +89,6 @@ def login_unlock(*, email: str, ip: str, actor: User) -> SecurityEvent:
                                  actor=actor)
 
 
-def totp_device_pending(*, user: User) -> TOTPDevice:
-    """The user's unconfirmed authenticator (made once, so reloading the setup page keeps
-    the QR code the user may already have scanned)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME,
-                                               confirmed=False)
-
-
 def _recovery_codes_new(*, user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
@@ -104,18 +97,20 @@ def _recovery_codes_new(*, user: User) -> list[str]:
     return codes
 
 
-def two_factor_enable(*, user: User, device_id: int, token: str, ip: str = ""
+def two_factor_enable(*, user: User, key: str, token: str, ip: str = ""
                       ) -> tuple[TOTPDevice, list[str]] | None:
-    """Confirm the pending authenticator with a code it shows; (device, the recovery codes,
-    shown once) or None when the code is wrong. Any earlier authenticator is replaced."""
+    """Save the authenticator whose secret `key` (hex) the user scanned, once they type a
+    code it shows; (device, the recovery codes, shown once) or None when the code is wrong.
+    Any earlier authenticator is replaced. Nothing is stored before the code is right."""
+    device = TOTPDevice(user=user, name=TOTP_DEVICE_NAME, key=key, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    token = "".join((token or "").split())
+    if not token.isdigit() or not totp.verify(int(token), tolerance=device.tolerance):
+        return None
+    device.last_t, device.drift = totp.t(), totp.drift  # this code is used up
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(
-            pk=device_id, user=user, confirmed=False).first()
-        if device is None or not device.verify_token(token):
-            return None
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user).delete()
+        device.save()
         codes = _recovery_codes_new(user=user)
         security_event_record(kind=SecurityEvent.Kind.TWO_FACTOR_ENABLED, user=user, ip=ip,
                               actor=user)

@@ -16,5 +16,8 @@ def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-def pending_device(user) -> TOTPDevice:
-    return TOTPDevice.objects.get(user=user, confirmed=False)
+def pending_device(client) -> TOTPDevice:
+    """The authenticator the setup page shows (its secret waits in the session)."""
+    from accounts.security_views import PENDING_KEY_SESSION_KEY
+
+    return TOTPDevice(key=client.session[PENDING_KEY_SESSION_KEY])
