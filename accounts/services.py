@@ -200,3 +200,12 @@ def password_changed(*, user: User, old_session_key: str | None, new_session_key
     user_sessions_sign_out(user=user, keep_session_key=new_session_key, ip=ip)
     security_event_record(kind=SecurityEvent.Kind.PASSWORD_CHANGED, user=user, ip=ip,
                           actor=user)
+
+
+def user_sessions_prune() -> int:
+    """Index rows whose session is gone or expired (the session list never shows them)."""
+    from django.contrib.sessions.models import Session
+
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    deleted, _ = UserSession.objects.exclude(session_key__in=live).delete()
+    return deleted

@@ -428,6 +428,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                          "schedule": RETENTION_RUN_SECONDS},
     "retention-sessions": {"task": "outbox.tasks.sessions_clear",
                            "schedule": RETENTION_RUN_SECONDS},
+    "retention-session-index": {"task": "accounts.tasks.user_sessions_prune",
+                                "schedule": RETENTION_RUN_SECONDS},
     "retention-inbound-raw": {"task": "mailgateway.tasks.inbound_raw_reduce",
                               "schedule": RETENTION_RUN_SECONDS},
 }

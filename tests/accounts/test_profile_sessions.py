@@ -99,3 +99,15 @@ def test_a_password_change_renews_the_key_and_ends_the_other_sessions(client, tw
     assert list(UserSession.objects.filter(user=two_orgs.maria)
                 .values_list("session_key", flat=True)) == [after]
     assert SecurityEvent.objects.filter(kind="password_changed", user=two_orgs.maria).exists()
+
+
+def test_the_index_of_ended_sessions_is_pruned(client, two_orgs):
+    from django.contrib.sessions.models import Session
+
+    from accounts.tasks import user_sessions_prune
+
+    laptop, phone = _two_browsers(client, two_orgs)
+    Session.objects.filter(session_key=phone.cookies[settings.SESSION_COOKIE_NAME].value
+                           ).delete()  # as clearsessions does, without a logout
+    assert user_sessions_prune.delay().get() == {"deleted": 1}
+    assert UserSession.objects.filter(user=two_orgs.maria).count() == 1
