@@ -30,13 +30,14 @@ def test_the_migration_created_the_agents_group_with_its_permissions():
     for perm in ("tickets.view_ticket", "tickets.change_ticket", "tickets.add_message",
                  "tickets.add_timeentry", "tickets.add_cannedreply", "credits.view_ledgerentry",
                  "credits.add_ledgerentry", "accounts.view_organization",
+                 "accounts.view_securityevent", "credits.adjust_decide",
                  "entitlements.view_supportcontract", "catalog.view_department"):
         assert perm in perms, perm
     for perm in ("catalog.change_department", "catalog.add_product",
                  "entitlements.change_contractplan", "credits.change_ledgerentry",
                  "credits.delete_ledgerentry", "tickets.change_ticketevent",
                  "tickets.delete_ticketevent", "tickets.delete_ticket",
-                 "tickets.change_timeentry"):
+                 "tickets.change_timeentry", "accounts.change_securityevent"):
         assert perm not in perms, perm
 
 
