@@ -198,3 +198,33 @@ def test_the_recovery_codes_page_leads_to_a_url(client, two_orgs):
     client.get(SETUP)
     response = client.post(SETUP, {"code": totp_code(pending_device(client))})
     assert f'href="{PROFILE}"' in response.content.decode()
+
+
+def test_the_second_factor_costs_an_admin_page_one_query(client, two_orgs, settings):
+    """A verified session's device is loaded once per request (django-otp's middleware, by
+    primary key); the check asks nothing else of the database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    make_agent(two_orgs.agent)
+    device = TOTPDevice.objects.create(user=two_orgs.agent, name="app", confirmed=True)
+
+    def queue_queries(verified: bool) -> list[str]:
+        browser = client.__class__()
+        browser.force_login(two_orgs.agent)
+        session = browser.session
+        session.pop(two_factor.PENDING_SESSION_KEY, None)
+        if verified:
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        browser.get(QUEUE)
+        with CaptureQueriesContext(connection) as captured:
+            assert browser.get(QUEUE).status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    with_device = queue_queries(verified=True)
+    settings.TWO_FACTOR_REQUIRED = False
+    without = queue_queries(verified=False)
+    assert len([q for q in with_device if "otp_totp_totpdevice" in q]) == 1
+    assert len(with_device) == len(without) + 1, (len(with_device), len(without))
