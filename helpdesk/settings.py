@@ -255,6 +255,9 @@ TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
 TWO_FACTOR_REQUIRED_GROUPS = ["Agents"]
 TWO_FACTOR_RECOVERY_CODES = 10
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
+# The admin lists devices (a superuser deletes a lost one, and its owner enrols again) but
+# never shows their secrets, QR codes or recovery codes to another person.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A signed-in session's "last seen" on the profile page is written at most this often.
 SESSION_LAST_SEEN_SECONDS = 300
 

@@ -228,3 +228,26 @@ def test_the_second_factor_costs_an_admin_page_one_query(client, two_orgs, setti
     without = queue_queries(verified=False)
     assert len([q for q in with_device if "otp_totp_totpdevice" in q]) == 1
     assert len(with_device) == len(without) + 1, (len(with_device), len(without))
+
+
+def test_the_admin_never_shows_a_secret_to_another_person(client, two_orgs):
+    from django.contrib.admin.sites import site
+
+    from accounts import services
+
+    device = TOTPDevice.objects.create(user=two_orgs.agent, name="app", confirmed=True)
+    codes = services.recovery_codes_renew(user=two_orgs.agent)
+    root = User.objects.create_superuser("root@helpdesk.example", two_orgs.password)
+    client.force_login(root)
+    session = client.session
+    session.pop(two_factor.PENDING_SESSION_KEY, None)
+    session["otp_device_id"] = TOTPDevice.objects.create(user=root, name="root",
+                                                         confirmed=True).persistent_id
+    session.save()
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    assert page.status_code == 200 and device.key not in page.content.decode()
+    assert "qrcode" not in page.content.decode()
+    static = StaticToken.objects.filter(device__user=two_orgs.agent).first().device
+    page = client.get(reverse("admin:otp_static_staticdevice_change", args=[static.pk]))
+    assert page.status_code == 200 and not any(c in page.content.decode() for c in codes)
+    assert site.is_registered(TOTPDevice)
