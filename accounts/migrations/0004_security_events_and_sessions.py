@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_database_cache_table'),
+        ('accounts', '0003_organization_portal_id'),
     ]
 
     operations = [
