@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from . import security_admin  # noqa: F401 (registers the security events' admin)
 from .models import Organization, User
 
 # Apps whose models about an organization get a filtered link on its page.

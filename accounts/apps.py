@@ -7,6 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Organizations and contacts")
 
     def ready(self):
+        from . import signals
         from .permission_cache import connect_signals
 
         connect_signals()
+        signals.connect_signals()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from outbox import services as outbox_services
 
 from . import throttle
-from .models import User
+from .models import SecurityEvent, User
 
 LOGIN_PORTAL_ONLY = _("Customers sign in through the customer portal: use the button above.")
 LOGIN_THROTTLED = _("Too many failed attempts. Please wait %(minutes)s minutes and try again, "
@@ -45,6 +45,7 @@ class LoginForm(AuthenticationForm):
         ip = throttle.client_ip(self.request) if self.request else "unknown"
         if email and throttle.login_is_throttled(email=email, ip=ip):
             throttle.logger.warning("Refused login for %r from %s: throttled", email, ip)
+            self._record(SecurityEvent.Kind.LOGIN_LOCKED, email=email, ip=ip)
             raise ValidationError(
                 self.error_messages["throttled"], code="throttled",
                 params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)})
@@ -53,9 +54,17 @@ class LoginForm(AuthenticationForm):
         except ValidationError:
             if email:
                 throttle.login_failure_record(email=email, ip=ip)
+                self._record(SecurityEvent.Kind.LOGIN_FAILED, email=email, ip=ip)
             raise
         throttle.login_failures_reset(email=email, ip=ip)
         return cleaned
+
+    def _record(self, kind: str, *, email: str, ip: str) -> None:
+        """Audited for the staff (accounts.SecurityEvent; unlock from the admin)."""
+        from . import services
+
+        agent = self.request.META.get("HTTP_USER_AGENT", "") if self.request else ""
+        services.security_event_record(kind=kind, email=email, ip=ip, user_agent=agent)
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -110,3 +119,11 @@ class ContactDetailsForm(forms.ModelForm):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     next = forms.CharField(required=False)
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"), max_length=32,
+        help_text=_("The 6-digit code your authenticator app shows, or a recovery code."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
+                                      "autocapitalize": "off", "spellcheck": "false"}))

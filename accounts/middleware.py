@@ -1,7 +1,9 @@
-"""Language, time zone and first-login handling for signed-in contacts."""
+"""Language, time zone, first-login and second-factor handling for signed-in users."""
 
+import time
 import zoneinfo
 
+from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -52,4 +54,33 @@ class FirstLoginMiddleware:
         ):
             return redirect(reverse("accounts:confirm_details") + "?"
                             + urlencode({"next": request.get_full_path()}))
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """A session whose login still needs its second factor (accounts.two_factor) reaches
+    nothing but the two-factor pages, logout and static files; and a signed-in session
+    refreshes its "last seen" on the profile page at most every SESSION_LAST_SEEN_SECONDS
+    (one write then, none on the other requests)."""
+
+    ALLOWED_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/accounts/language/",
+                        "/static/", "/i18n/")
+    LAST_SEEN_KEY = "accounts:last_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from . import services, two_factor
+
+        if request.user.is_authenticated:
+            if two_factor.session_pending(request) and not request.path.startswith(
+                    self.ALLOWED_PREFIXES):
+                return redirect(reverse("accounts:two_factor_verify") + "?"
+                                + urlencode({"next": request.get_full_path()}))
+            now = int(time.time())
+            if now - request.session.get(self.LAST_SEEN_KEY, 0) >= \
+                    settings.SESSION_LAST_SEEN_SECONDS and request.session.session_key:
+                request.session[self.LAST_SEEN_KEY] = now
+                services.user_session_seen(session_key=request.session.session_key)
         return self.get_response(request)

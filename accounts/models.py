@@ -120,3 +120,61 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return (self.full_name.split(" ")[0] if self.full_name else self.email)
+
+
+class SecurityEvent(models.Model):
+    """The audit trail of account security: failed logins (the staff see them in the admin
+    and unlock an address and client there), unlocks, two-factor enrolment and removal,
+    recovery codes used, sessions signed out. Append-only."""
+
+    class Kind(models.TextChoices):
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGIN_LOCKED = "login_locked", _("Login refused: locked")
+        LOGIN_UNLOCKED = "login_unlocked", _("Login unlocked by staff")
+        TWO_FACTOR_ENABLED = "2fa_enabled", _("Two-factor authentication enabled")
+        TWO_FACTOR_DISABLED = "2fa_disabled", _("Two-factor authentication disabled")
+        TWO_FACTOR_FAILED = "2fa_failed", _("Wrong two-factor code")
+        RECOVERY_CODE_USED = "recovery_used", _("Recovery code used")
+        RECOVERY_CODES_NEW = "recovery_new", _("New recovery codes")
+        SESSIONS_ENDED = "sessions_ended", _("Sessions signed out")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+", verbose_name=_("user"))
+    email = models.CharField(_("email address"), max_length=254, blank=True)
+    ip = models.CharField(_("client IP"), max_length=64, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [models.Index(fields=["kind", "email", "ip"], name="accounts_secevent_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.email} {self.ip}"
+
+
+class UserSession(models.Model):
+    """One signed-in session of a user (the index behind "your sessions" on the profile
+    page; the session data itself stays in the session store)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions",
+                             verbose_name=_("user"))
+    session_key = models.CharField(_("session"), max_length=40, unique=True)
+    ip = models.CharField(_("client IP"), max_length=64, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.ip}"

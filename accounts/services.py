@@ -1,9 +1,22 @@
-"""Business actions on organizations and contacts."""
+"""Business actions on organizations and contacts, and on account security."""
 
+from importlib import import_module
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_otp import devices_for_user
+from django_otp import verify_token as otp_verify_token
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User
+from . import throttle
+from .exceptions import AccountsError
+from .models import SecurityEvent, User, UserSession
+
+TOTP_DEVICE_NAME = "authenticator"
+RECOVERY_DEVICE_NAME = "recovery codes"
 
 
 def contact_details_confirm(*, user: User, full_name: str, phone: str, job_title: str,
@@ -82,3 +95,140 @@ def contact_portal_create(*, email: str, full_name: str, organization_id: int,
 PORTAL_CREATED = "Created on a first sign-in with the customer portal."
 PORTAL_CREATED_INACTIVE = ("Created on a first sign-in with the customer portal; "
                            "waits for staff to activate it.")
+# --- account security: audit events, lockouts, two-factor, signed-in sessions ----------------
+
+def security_event_record(*, kind: str, user: User | None = None, email: str = "",
+                          ip: str = "", user_agent: str = "", actor: User | None = None
+                          ) -> SecurityEvent:
+    return SecurityEvent.objects.create(
+        kind=kind, user=user, email=(email or (user.email if user else ""))[:254],
+        ip=(ip or "")[:64], user_agent=(user_agent or "")[:300], actor=actor)
+
+
+def login_unlock(*, email: str, ip: str, actor: User) -> SecurityEvent:
+    """Staff lift the lockout of one (address, client IP) pair; audited."""
+    throttle.login_failures_reset(email=email, ip=ip)
+    return security_event_record(kind=SecurityEvent.Kind.LOGIN_UNLOCKED, email=email, ip=ip,
+                                 actor=actor)
+
+
+def _recovery_codes_new(*, user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(settings.TWO_FACTOR_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def two_factor_enable(*, user: User, key: str, token: str, ip: str = ""
+                      ) -> tuple[TOTPDevice, list[str]] | None:
+    """Save the authenticator whose secret `key` (hex) the user scanned, once they type a
+    code it shows; (device, the recovery codes, shown once) or None when the code is wrong.
+    Any earlier authenticator is replaced. Nothing is stored before the code is right."""
+    device = TOTPDevice(user=user, name=TOTP_DEVICE_NAME, key=key, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    token = "".join((token or "").split())
+    if not token.isdigit() or not totp.verify(int(token), tolerance=device.tolerance):
+        return None
+    device.last_t, device.drift = totp.t(), totp.drift  # this code is used up
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        device.save()
+        codes = _recovery_codes_new(user=user)
+        security_event_record(kind=SecurityEvent.Kind.TWO_FACTOR_ENABLED, user=user, ip=ip,
+                              actor=user)
+    return device, codes
+
+
+def recovery_codes_renew(*, user: User, ip: str = "") -> list[str]:
+    with transaction.atomic():
+        codes = _recovery_codes_new(user=user)
+        security_event_record(kind=SecurityEvent.Kind.RECOVERY_CODES_NEW, user=user, ip=ip,
+                              actor=user)
+    return codes
+
+
+def two_factor_disable(*, user: User, ip: str = "") -> None:
+    """Customers may turn two-factor authentication off; staff may not (it is required)."""
+    from .two_factor import TWO_FACTOR_REQUIRED_ERROR, two_factor_required
+
+    if two_factor_required(user):
+        raise AccountsError(TWO_FACTOR_REQUIRED_ERROR)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        security_event_record(kind=SecurityEvent.Kind.TWO_FACTOR_DISABLED, user=user, ip=ip,
+                              actor=user)
+
+
+def two_factor_token_check(*, user: User, token: str, ip: str = ""):
+    """The confirmed device (authenticator or recovery codes) that accepts the code, or
+    None; a recovery code is used up; both outcomes are audited."""
+    token = "".join((token or "").split()).lower()
+    for device in devices_for_user(user, confirmed=True):
+        matched = otp_verify_token(user, device.persistent_id, token)
+        if matched is not None:
+            if isinstance(matched, StaticDevice):
+                security_event_record(kind=SecurityEvent.Kind.RECOVERY_CODE_USED, user=user,
+                                      ip=ip)
+            return matched
+    security_event_record(kind=SecurityEvent.Kind.TWO_FACTOR_FAILED, user=user, ip=ip)
+    return None
+
+
+def user_session_start(*, user: User, session_key: str, ip: str, user_agent: str
+                       ) -> UserSession:
+    now = timezone.now()
+    session, _created = UserSession.objects.update_or_create(
+        session_key=session_key, defaults={"user": user, "ip": ip[:64],
+                                           "user_agent": user_agent[:300],
+                                           "created_at": now, "last_seen_at": now})
+    return session
+
+
+def user_session_rekey(*, old_key: str | None, new_key: str) -> None:
+    """The session's key changed (cycle_key at a password change or a second factor)."""
+    if old_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
+def user_session_seen(*, session_key: str) -> None:
+    UserSession.objects.filter(session_key=session_key).update(last_seen_at=timezone.now())
+
+
+def user_session_end(*, session_key: str) -> None:
+    UserSession.objects.filter(session_key=session_key).delete()
+
+
+def user_sessions_sign_out(*, user: User, keep_session_key: str | None, ip: str = "",
+                           actor: User | None = None) -> int:
+    """Sign the user out of every session but `keep_session_key` (None: all of them): each
+    session is deleted from the session store (the database, and Redis when it answers;
+    accounts.sessions), so the next request of that browser is anonymous."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    rows = list(UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or ""))
+    for row in rows:
+        store(session_key=row.session_key).delete()
+    UserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    security_event_record(kind=SecurityEvent.Kind.SESSIONS_ENDED, user=user, ip=ip,
+                          actor=actor or user)
+    return len(rows)
+
+
+def password_changed(*, user: User, old_session_key: str | None, new_session_key: str,
+                     ip: str = "") -> None:
+    """After a password change (the session key already renewed): the index follows the
+    new key, every other session is ended, and the change is audited."""
+    user_session_rekey(old_key=old_session_key, new_key=new_session_key)
+    user_sessions_sign_out(user=user, keep_session_key=new_session_key, ip=ip)
+    security_event_record(kind=SecurityEvent.Kind.PASSWORD_CHANGED, user=user, ip=ip,
+                          actor=user)
+
+
+def user_sessions_prune() -> int:
+    """Index rows whose session is gone or expired (the session list never shows them)."""
+    from django.contrib.sessions.models import Session
+
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    deleted, _ = UserSession.objects.exclude(session_key__in=live).delete()
+    return deleted

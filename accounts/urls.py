@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import security_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -15,4 +15,13 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("reset/done/", views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    path("profile/", security_views.profile, name="profile"),
+    path("profile/sessions/sign-out/", security_views.sessions_sign_out,
+         name="sessions_sign_out"),
+    path("password/", security_views.PasswordChangeView.as_view(), name="password_change"),
+    path("two-factor/", security_views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/verify/", security_views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/recovery-codes/", security_views.recovery_codes_new,
+         name="two_factor_recovery_codes"),
+    path("two-factor/disable/", security_views.two_factor_disable, name="two_factor_disable"),
 ]

@@ -66,7 +66,8 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-def _safe_next(request, target: str, default: str) -> str:
+def safe_next(request, target: str, default: str) -> str:
+    """`target` when it is a URL of this site, else `default` (a URL or a URL name)."""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
                                                   require_https=request.is_secure()):
         return target
@@ -78,7 +79,7 @@ def confirm_details(request):
     form = ContactDetailsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.contact_details_confirm(user=request.user, **form.cleaned_data)
-        return redirect(_safe_next(request, request.GET.get("next", ""), "tickets:my_tickets"))
+        return redirect(safe_next(request, request.GET.get("next", ""), "tickets:my_tickets"))
     return render(request, "accounts/confirm_details.html", {
         "form": form, "first_time": request.user.details_confirmed_at is None})
 

@@ -44,6 +44,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.fixtures import agent_authenticator_ensure  # noqa: E402
 from catalog.models import Department  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 
@@ -93,6 +94,21 @@ def measure(client: Client, urls, runs: int, warmup: int = 3):
     return timings, cpu, sql, queries, (GC_PAUSES.total_ms - gc_before) / runs
 
 
+def _second_factor_passed(client: Client, agent) -> None:
+    """As after the agent typed the code of their authenticator (accounts.two_factor): the
+    queue is measured with the device check every admin page makes."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.two_factor import PENDING_SESSION_KEY
+
+    agent_authenticator_ensure(agent)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=agent).persistent_id
+    session.pop(PENDING_SESSION_KEY, None)
+    session.save()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
@@ -102,6 +118,7 @@ def main() -> None:
     agent.groups.add(Group.objects.get(name="Agents"))  # measured as an agent, not a superuser
     client = Client()
     client.force_login(agent)
+    _second_factor_passed(client, agent)
 
     rng = random.Random(7)
     total = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0

@@ -117,6 +117,22 @@ def _tickets_ensure(user, count: int, department) -> list[str]:
                 .values_list("number", flat=True)[:count])
 
 
+# The bench agent's authenticator (staff sign in with a second factor, accounts.two_factor).
+AGENT_TOTP_KEY = bytes.fromhex("3132333435363738393031323334353637383930")
+
+
+def agent_authenticator_ensure(agent) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=agent, name="bench", defaults={
+        "key": AGENT_TOTP_KEY.hex(), "confirmed": True})
+
+
+def totp_key_for(email: str) -> bytes | None:
+    """The authenticator key of the bench's agent; None for the contacts."""
+    return AGENT_TOTP_KEY if email.startswith("bench-agent@") else None
+
+
 def people_ensure(*, submitters: int, my_tickets: int, inbound_tickets: int) -> People:
     """The bench's agent and contacts (one organization), and their tickets."""
     from django.contrib.auth.models import Group
@@ -128,6 +144,7 @@ def people_ensure(*, submitters: int, my_tickets: int, inbound_tickets: int) -> 
     department = Department.objects.get(code=DEPARTMENT)
     agent = _contact(f"bench-agent@{DOMAIN}", None, is_staff=True)
     agent.groups.add(Group.objects.get(name="Agents"))  # an agent, not a superuser
+    agent_authenticator_ensure(agent)
     emails = [_contact(f"bench-submit-{i}@{DOMAIN}", organization).email
               for i in range(submitters)]
     mine = _contact(f"bench-mytickets@{DOMAIN}", organization)

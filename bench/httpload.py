@@ -140,14 +140,30 @@ class Client:
             raise HttpError(f"GET {path}: HTTP {response.status}, no CSRF field")
         return match.group(1).decode()
 
-    def login(self, email: str, password: str) -> None:
-        """Sign in through the real login form (CSRF token from the page)."""
+    def login(self, email: str, password: str, *, totp_key: bytes | None = None) -> None:
+        """Sign in through the real login form (CSRF token from the page), and with
+        `totp_key` through the second factor too, as an agent's authenticator app would."""
         path = "/accounts/login/"
         token = self.csrf_token(path)
         response = self.post_form(path, {"csrfmiddlewaretoken": token, "username": email,
                                          "password": password})
         if response.status != 302 or "sessionid" not in self.cookies:
             raise HttpError(f"login of {email}: HTTP {response.status} (expected 302)")
+        if totp_key is not None:
+            self._second_factor(email, totp_key)
+
+    def _second_factor(self, email: str, totp_key: bytes) -> None:
+        from django_otp.oath import totp
+
+        path = "/accounts/two-factor/verify/"
+        page = self.get(path)
+        if page.status == 302:  # no second factor asked (TWO_FACTOR_REQUIRED=false)
+            return
+        match = CSRF_FIELD.search(page.body)
+        response = self.post_form(path, {"csrfmiddlewaretoken": match.group(1).decode(),
+                                         "code": f"{totp(totp_key):06d}"} if match else {})
+        if response.status != 302:
+            raise HttpError(f"second factor of {email}: HTTP {response.status}")
 
 
 def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]],

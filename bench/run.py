@@ -187,7 +187,7 @@ class Bench:
         if key not in self.clients:
             client = httpload.Client(self.port)
             if email:
-                client.login(email, fixtures.PASSWORD)
+                client.login(email, fixtures.PASSWORD, totp_key=fixtures.totp_key_for(email))
             self.clients[key] = client
         return self.clients[key]
 

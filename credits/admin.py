@@ -1,8 +1,8 @@
 """Staff screens for credits. The ledger is read-only for everyone: corrections are new
 entries (manual adjustment with a required reason), made through the services."""
 
-import csv
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -14,8 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from . import exceptions as exc
 from . import services
+from .csv_export import csv_writer
 from .forms import AdjustmentForm, CardBatchForm
-from .models import CreditAccount, LedgerEntry, PrepaidCard, PurchaseOrder
+from .models import AdjustmentRequest, CreditAccount, LedgerEntry, PrepaidCard, PurchaseOrder
+
+ADJUSTMENT_PENDING = _("The adjustment is above %(limit)s minutes: it waits for a second "
+                       "staff member's approval (Adjustments awaiting approval).")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -87,14 +91,18 @@ class CreditAccountAdmin(admin.ModelAdmin):
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.credit_adjust(organization_id=account.organization_id,
-                                       minutes=form.cleaned_data["minutes"],
-                                       reason=form.cleaned_data["reason"], actor=request.user)
+                done = services.adjustment_submit(organization_id=account.organization_id,
+                                                  minutes=form.cleaned_data["minutes"],
+                                                  reason=form.cleaned_data["reason"],
+                                                  actor=request.user)
             except exc.InvalidCreditInput as error:
                 for message in error.messages:
                     form.add_error(None, message)
             else:
-                self.message_user(request, _("Adjustment booked."), messages.SUCCESS)
+                self.message_user(request, _("Adjustment booked.")
+                                  if isinstance(done, LedgerEntry) else ADJUSTMENT_PENDING
+                                  % {"limit": settings.CREDIT_ADJUSTMENT_MAX_MINUTES},
+                                  messages.SUCCESS)
                 return redirect("admin:credits_creditaccount_change", account.pk)
         context = {**self.admin_site.each_context(request), "form": form, "account": account,
                    "opts": self.model._meta, "title": _("Manual adjustment")}
@@ -126,7 +134,7 @@ class PrepaidCardAdmin(ReadOnlyAdmin):
             # The only time the codes exist in clear: handed over as a download.
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="prepaid-cards.csv"'
-            writer = csv.writer(response)
+            writer = csv_writer(response)
             writer.writerow(["card_number", "verification_code", "credits"])
             for number, code in pairs:
                 writer.writerow([number, code, form.cleaned_data["minutes"]])
@@ -170,3 +178,44 @@ class PurchaseOrderAdmin(ReadOnlyAdmin):
                 services.purchase_order_cancel(order_id=order.pk, actor=request.user)
             except exc.OrderNotPending as error:
                 self.message_user(request, f"{order}: {error.messages[0]}", messages.WARNING)
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(ReadOnlyAdmin):
+    """Large adjustments awaiting a second staff member: approve (books the entry) or
+    reject, never by the staff member who asked."""
+
+    list_display = ("__str__", "account", "minutes", "reason", "status", "requested_by",
+                    "requested_at", "decided_by", "decided_at", "entry")
+    list_filter = ("status",)
+    search_fields = ("account__organization__name", "reason")
+    list_select_related = ("account__organization", "requested_by", "decided_by", "entry")
+    actions = ("approve", "reject")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("credits.adjust_decide")  # for the actions only
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def _decide(self, request, queryset, *, approve: bool) -> None:
+        if not request.user.has_perm("credits.adjust_decide"):
+            raise PermissionDenied
+        done = 0
+        for adjustment in queryset:
+            try:
+                services.adjustment_request_decide(request_id=adjustment.pk,
+                                                   actor=request.user, approve=approve)
+                done += 1
+            except exc.InvalidCreditInput as error:
+                self.message_user(request, f"{adjustment}: {error.messages[0]}",
+                                  messages.WARNING)
+        self.message_user(request, _("%(n)s adjustments decided.") % {"n": done})
+
+    @admin.action(description=_("Approve (books the adjustment)"))
+    def approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject"))
+    def reject(self, request, queryset):
+        self._decide(request, queryset, approve=False)

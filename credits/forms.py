@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from . import exceptions as exc
 from .models import BUNDLE_CHOICES
 
 
@@ -21,9 +23,14 @@ class AdjustmentForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea)
 
     def clean_minutes(self):
+        """Bounded by CREDIT_ADJUSTMENT_LIMIT_MINUTES, however many digits were typed (a
+        value past the ledger's integers, or past 2**63, is this error and not a 500)."""
         minutes = self.cleaned_data["minutes"]
         if minutes == 0:
-            raise forms.ValidationError(_("An adjustment must add or remove at least one minute."))
+            raise forms.ValidationError(exc.ADJUSTMENT_ZERO)
+        limit = settings.CREDIT_ADJUSTMENT_LIMIT_MINUTES
+        if abs(minutes) > limit:
+            raise forms.ValidationError(exc.ADJUSTMENT_TOO_LARGE % {"limit": limit})
         return minutes
 
 

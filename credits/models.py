@@ -179,3 +179,49 @@ class PurchaseOrder(models.Model):
 
     def __str__(self) -> str:
         return f"PO-{self.pk:06d}" if self.pk else "PO"
+
+
+# The largest balance or entry the ledger stores (its integer columns); a booking that would
+# go past it is refused (a form error), never a database error.
+LEDGER_MINUTES_LIMIT = 2**31 - 1
+
+
+class AdjustmentRequest(models.Model):
+    """A manual adjustment above settings.CREDIT_ADJUSTMENT_MAX_MINUTES, waiting for a
+    second staff member (not the one who asked) to approve or reject it (four-eyes). The
+    row is the audit record: who asked, who decided, when, and the entry it booked."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved and booked")
+        REJECTED = "rejected", _("Rejected")
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT,
+                                related_name="adjustment_requests", verbose_name=_("account"))
+    minutes = models.IntegerField(_("minutes (+/−)"))
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="adjustment_request",
+                                 verbose_name=_("ledger entry"))
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("adjustment awaiting approval")
+        verbose_name_plural = _("adjustments awaiting approval")
+        permissions = [("adjust_decide", _("Can approve or reject another staff member's "
+                                           "large credit adjustment"))]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(decided_by=models.F("requested_by")),
+                                   name="credits_adjustment_four_eyes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ADJ-{self.pk:06d}" if self.pk else "ADJ"

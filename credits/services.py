@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 
@@ -22,12 +23,16 @@ from . import exceptions as exc
 from . import notices
 from .models import (
     BUNDLE_MINUTES,
+    LEDGER_MINUTES_LIMIT,
+    AdjustmentRequest,
     BalanceState,
     CreditAccount,
     LedgerEntry,
     PrepaidCard,
     PurchaseOrder,
 )
+
+audit_logger = logging.getLogger("credits.audit")
 
 
 def credit_account_ensure(*, organization_id: int) -> CreditAccount:
@@ -80,6 +85,8 @@ def ledger_entry_book(*, organization_id: int, kind: str, minutes: int, idempote
                 return existing
             now = timezone.now()
             account.balance_minutes += minutes
+            if abs(account.balance_minutes) > LEDGER_MINUTES_LIMIT:
+                raise exc.InvalidCreditInput(exc.BALANCE_OUT_OF_RANGE)
             account.updated_at = now
             notice = _balance_state_move(account)
             account.save(update_fields=["balance_minutes", "updated_at", "balance_state"])
@@ -143,20 +150,80 @@ def credit_contract_grant(*, organization_id: int, minutes: int, contract_id: in
         reason=reason, contract_id=contract_id)
 
 
-def credit_adjust(*, organization_id: int, minutes: int, reason: str, actor,
-                  idempotency_key: str | None = None) -> LedgerEntry:
-    """A manual correction by staff: a new entry (+ or −) with a required reason."""
-    reason = (reason or "").strip()
+def _adjustment_problems(*, minutes: int, reason: str, approved: bool) -> list:
     problems = []
     if not reason:
         problems.append(exc.ADJUSTMENT_REASON_REQUIRED)
     if not minutes:
         problems.append(exc.ADJUSTMENT_ZERO)
+    elif abs(minutes) > settings.CREDIT_ADJUSTMENT_LIMIT_MINUTES:
+        problems.append(exc.ADJUSTMENT_TOO_LARGE % {
+            "limit": settings.CREDIT_ADJUSTMENT_LIMIT_MINUTES})
+    elif abs(minutes) > settings.CREDIT_ADJUSTMENT_MAX_MINUTES and not approved:
+        problems.append(exc.ADJUSTMENT_NEEDS_APPROVAL % {
+            "limit": settings.CREDIT_ADJUSTMENT_MAX_MINUTES})
+    return problems
+
+
+def credit_adjust(*, organization_id: int, minutes: int, reason: str, actor,
+                  idempotency_key: str | None = None) -> LedgerEntry:
+    """A manual correction by staff: a new entry (+ or −) with a required reason, of at
+    most CREDIT_ADJUSTMENT_MAX_MINUTES (a larger one goes through adjustment_request)."""
+    reason = (reason or "").strip()
+    problems = _adjustment_problems(minutes=minutes, reason=reason, approved=False)
     if problems:
         raise exc.InvalidCreditInput(*problems)
     return ledger_entry_book(organization_id=organization_id, kind=LedgerEntry.Kind.ADJUSTMENT,
                              minutes=minutes, reason=reason[:500], actor=actor,
                              idempotency_key=idempotency_key or f"adjust:{uuid.uuid4()}")
+
+
+def adjustment_submit(*, organization_id: int, minutes: int, reason: str, actor
+                      ) -> LedgerEntry | AdjustmentRequest:
+    """What the staff form does: book an adjustment within CREDIT_ADJUSTMENT_MAX_MINUTES at
+    once, or record a larger one (up to CREDIT_ADJUSTMENT_LIMIT_MINUTES) for a second staff
+    member to approve."""
+    reason = (reason or "").strip()
+    problems = _adjustment_problems(minutes=minutes, reason=reason, approved=True)
+    if problems:
+        raise exc.InvalidCreditInput(*problems)
+    if abs(minutes) <= settings.CREDIT_ADJUSTMENT_MAX_MINUTES:
+        return credit_adjust(organization_id=organization_id, minutes=minutes, reason=reason,
+                             actor=actor)
+    account = credit_account_ensure(organization_id=organization_id)
+    request = AdjustmentRequest.objects.create(account=account, minutes=minutes,
+                                               reason=reason[:500], requested_by=actor)
+    audit_logger.info("Adjustment %s of %+d minutes for organization %s requested by %s",
+                      request, minutes, organization_id, actor.pk)
+    return request
+
+
+def _adjustment_request_locked(*, request_id: int, actor) -> AdjustmentRequest:
+    request = AdjustmentRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != AdjustmentRequest.Status.PENDING:
+        raise exc.InvalidCreditInput(exc.ADJUSTMENT_NOT_PENDING)
+    if request.requested_by_id == actor.pk:
+        raise exc.InvalidCreditInput(exc.ADJUSTMENT_OWN_REQUEST)
+    return request
+
+
+def adjustment_request_decide(*, request_id: int, actor, approve: bool) -> AdjustmentRequest:
+    """A second staff member (never the requester) approves (the entry is booked, in the
+    same transaction) or rejects a pending adjustment; either decision is recorded once."""
+    with transaction.atomic():
+        request = _adjustment_request_locked(request_id=request_id, actor=actor)
+        if approve:
+            request.entry = ledger_entry_book(
+                organization_id=request.account.organization_id,
+                kind=LedgerEntry.Kind.ADJUSTMENT, minutes=request.minutes,
+                reason=request.reason, actor=request.requested_by,
+                idempotency_key=f"adjust-request:{request.pk}")
+        request.status = (AdjustmentRequest.Status.APPROVED if approve
+                          else AdjustmentRequest.Status.REJECTED)
+        request.decided_by, request.decided_at = actor, timezone.now()
+        request.save(update_fields=["status", "decided_by", "decided_at", "entry"])
+    audit_logger.info("Adjustment %s %s by %s", request, request.status, actor.pk)
+    return request
 
 
 def credit_refund_ticket(*, ticket_id: int, ticket_number: str, actor, reason: str

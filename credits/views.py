@@ -1,8 +1,6 @@
 """The customer's Credits page (organization admins only): balance, ledger, CSV export,
 prepaid card redemption and bundle requests. Thin: services and selectors do the work."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import exceptions as exc
 from . import selectors, services
+from .csv_export import csv_writer
 from .forms import BundleRequestForm, RedeemCardForm
 
 PAGE_SIZE = 25
@@ -45,17 +44,14 @@ class _Echo:
 
 
 def _csv_rows(account):
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield writer.writerow([_("Date"), _("What"), _("Ticket"), _("Minutes"),
                            _("Balance after"), _("Reason"), _("By")])
     for entry in selectors.ledger_entries_for_account(account=account).iterator(chunk_size=2000):
-        reason = entry.reason
-        if reason[:1] in ("=", "+", "-", "@"):  # no formula injection in spreadsheets
-            reason = "'" + reason
         yield writer.writerow([
             timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
             entry.get_kind_display(), entry.ticket_number, f"{entry.minutes:+d}",
-            entry.balance_after_minutes, reason,
+            entry.balance_after_minutes, entry.reason,
             entry.actor.get_full_name() if entry.actor else "",
         ])
 

@@ -14,8 +14,12 @@ from functools import wraps
 
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import BadRequest
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 BAD_NUMBER = _("A number in the address is too large.")
@@ -41,6 +45,30 @@ class HelpdeskAdminSite(AdminSite):
                 raise BadRequest(BAD_NUMBER) from error
 
         return guarded
+    def has_permission(self, request):
+        """Django's check, and the second factor (accounts.two_factor): staff reach the
+        admin only from a session that passed it."""
+        from accounts import two_factor
+
+        return super().has_permission(request) and two_factor.admin_allowed(request)
+
+    def login(self, request, extra_context=None):
+        """One login for the site and the admin: the site's form (accounts.views.LoginView)
+        with its throttle per (address, client IP), its failed-login records and the
+        second-factor step, here under /admin/login/. Signed-in staff whose session has
+        not passed the second factor yet are sent to it, which leads back to `next`."""
+        from accounts import views as account_views
+
+        index = reverse("admin:index", current_app=self.name)
+        target = account_views.safe_next(request, request.GET.get(REDIRECT_FIELD_NAME, ""),
+                                         index)
+        if request.user.is_authenticated and request.user.is_staff:
+            if self.has_permission(request):
+                return redirect(target)
+            return redirect(reverse("accounts:two_factor_verify") + "?"
+                            + urlencode({REDIRECT_FIELD_NAME: target}))
+        return account_views.LoginView.as_view(
+            next_page=target, redirect_authenticated_user=False)(request)
 
     def get_app_list(self, request, app_label=None):
         parent = super(HelpdeskAdminSite, self)  # noqa: UP008 (used inside the lambda)

@@ -109,6 +109,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "anymail",
+    "django_otp",  # two-factor authentication (accounts/two_factor.py)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # one-time recovery codes
     "outbox",
     "accounts",
     "credits",
@@ -133,6 +136,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    # Staff (and customers who turned it on) pass the second factor before anything else.
+    "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.FirstLoginMiddleware",
@@ -281,6 +287,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Two-factor authentication (TOTP + one-time recovery codes): required for staff, superusers
+# and members of TWO_FACTOR_REQUIRED_GROUPS, who cannot reach the admin before they enrol;
+# optional for customers. TWO_FACTOR_REQUIRED=false turns the requirement off (the test suite
+# does, apart from the two-factor tests).
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+TWO_FACTOR_REQUIRED_GROUPS = ["Agents"]
+TWO_FACTOR_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
+# The admin lists devices (a superuser deletes a lost one, and its owner enrols again) but
+# never shows their secrets, QR codes or recovery codes to another person.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A signed-in session's "last seen" on the profile page is written at most this often.
+SESSION_LAST_SEEN_SECONDS = 300
+
 # Failed logins: at most LOGIN_FAILURE_LIMIT per (email, IP) within LOGIN_FAILURE_WINDOW.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
@@ -339,6 +359,12 @@ if AWS_STORAGE_BUCKET_NAME:
         connect_timeout_seconds=env.float("AWS_S3_CONNECT_TIMEOUT_SECONDS", default=5),
         read_timeout_seconds=env.float("AWS_S3_READ_TIMEOUT_SECONDS", default=30),
     )
+
+# Credits: a manual adjustment of at most CREDIT_ADJUSTMENT_MAX_MINUTES (either sign) is booked
+# at once; a larger one waits for a second staff member's approval (four-eyes); none may
+# exceed CREDIT_ADJUSTMENT_LIMIT_MINUTES, approved or not (a form error).
+CREDIT_ADJUSTMENT_MAX_MINUTES = env.int("CREDIT_ADJUSTMENT_MAX_MINUTES", default=10_000)
+CREDIT_ADJUSTMENT_LIMIT_MINUTES = env.int("CREDIT_ADJUSTMENT_LIMIT_MINUTES", default=1_000_000)
 
 # Attachments
 ATTACHMENT_MAX_FILE_BYTES = env.int("ATTACHMENT_MAX_FILE_BYTES", default=20 * 1024 * 1024)
@@ -448,6 +474,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                          "schedule": RETENTION_RUN_SECONDS},
     "retention-sessions": {"task": "outbox.tasks.sessions_clear",
                            "schedule": RETENTION_RUN_SECONDS},
+    "retention-session-index": {"task": "accounts.tasks.user_sessions_prune",
+                                "schedule": RETENTION_RUN_SECONDS},
     "retention-inbound-raw": {"task": "mailgateway.tasks.inbound_raw_reduce",
                               "schedule": RETENTION_RUN_SECONDS},
 }

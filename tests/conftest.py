@@ -1,8 +1,14 @@
 """Shared fixtures: two organizations with their contacts, and an agent."""
 
+import os
 from dataclasses import dataclass
 
 import pytest
+
+# Staff logins need a second factor (accounts/two_factor.py); tests that are not about it
+# sign staff in without one, in this process and in the servers they start (which inherit
+# this environment). tests/accounts/test_two_factor*.py turn the requirement on.
+os.environ.setdefault("TWO_FACTOR_REQUIRED", "false")
 
 from accounts.models import Organization, User
 from tests.factories import OrganizationFactory, StaffFactory, UserFactory
@@ -17,6 +23,7 @@ def _isolated_files(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests assert English texts unless they choose a language (the site's default is es).
     settings.LANGUAGE_CODE = "en"
+    settings.TWO_FACTOR_REQUIRED = False
 
 
 @dataclass

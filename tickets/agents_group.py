@@ -2,7 +2,8 @@
 
 Agents work tickets (view and change them, reply, add notes, log and reverse time, manage
 canned replies), read customers, entitlements and the catalogue, read the credit ledger
-and book manual adjustments with a reason (a new entry; entries are never changed).
+and book manual adjustments with a reason (a new entry; entries are never changed),
+approve or reject another agent's large adjustment, and see failed logins and lockouts.
 They never edit the catalogue, the entitlement rules or contract plans, and nobody edits or
 deletes a ledger entry or an audit event. They work the mail quarantine.
 
@@ -20,7 +21,8 @@ AGENT_PERMISSIONS: dict[str, tuple[str, ...]] = {
                 "view_attachment", "view_ticketevent", "view_timeentry", "add_timeentry",
                 "view_ticketfieldvalue", "view_cannedreply", "add_cannedreply",
                 "change_cannedreply", "delete_cannedreply"),
-    "accounts": ("view_organization", "view_user"),
+    # Failed logins and lockouts (unlocking them takes accounts.change_user: admins).
+    "accounts": ("view_organization", "view_user", "view_securityevent"),
     "catalog": ("view_product", "view_department", "view_departmentfield"),
     # A manual adjustment is a new ledger entry (with a reason); never a change.
     "credits": ("add_ledgerentry",),

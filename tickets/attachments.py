@@ -5,6 +5,7 @@ itself, and the guarantee that no uncommitted file survives, are in attachment_s
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -15,16 +16,45 @@ from . import attachment_store
 from . import exceptions as exc
 from .models import Attachment, Ticket
 
+# Characters that look like or act as a full stop but are not U+002E: NFKC folds the
+# fullwidth and small full stops to ".", not these.
+_DOT_LOOKALIKES = str.maketrans({c: "." for c in (
+    "\u2024",  # ONE DOT LEADER
+    "\u3002",  # IDEOGRAPHIC FULL STOP
+    "\uff61",  # HALFWIDTH IDEOGRAPHIC FULL STOP
+    "\u0701", "\u0702",  # SYRIAC SUPRALINEAR / SUBLINEAR FULL STOP
+    "\u2e3c",  # STENOGRAPHIC FULL STOP
+    "\ua4f8",  # LISU LETTER TONE MYA TI
+    "\u00b7", "\u2027", "\u2219",  # MIDDLE DOT, HYPHENATION POINT, BULLET OPERATOR
+)})
+# Invisible characters a name may hide between the dot and the extension.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
 
 def _clean_name(name: str) -> str:
     return (name or "").strip()
 
 
-def _extension(name: str) -> str:
-    """The extension the customer's system sees: Windows drops trailing dots and spaces,
-    so "page.html." and "page.html " are saved as page.html."""
-    stem = name.rstrip(". ")
-    return stem.rsplit(".", 1)[-1].lower() if "." in stem else ""
+def file_name_normalized(name: str) -> str:
+    """The name as the extension check sees it: NFKC (fullwidth letters and full stops
+    become ASCII), look-alikes of the dot become ".", invisible characters are dropped,
+    case-folded, and without the trailing dots and spaces Windows drops when it saves the
+    file ("page.html." is page.html on the customer's disk). The one normaliser the site,
+    the API and the mail gateway use (all through attachment_problems)."""
+    folded = unicodedata.normalize("NFKC", name or "").translate(_DOT_LOOKALIKES)
+    return folded.translate(_INVISIBLE).casefold().rstrip(". \t")
+
+
+def file_extension(name: str) -> str:
+    """The extension the customer's system sees ("" when none), after file_name_normalized."""
+    stem = file_name_normalized(name)
+    return stem.rsplit(".", 1)[-1].strip() if "." in stem else ""
+
+
+def refused_extensions() -> frozenset[str]:
+    """settings.ATTACHMENT_REFUSED_EXTENSIONS, normalised: the one list of refused types."""
+    return frozenset(file_name_normalized(e).lstrip(".")
+                     for e in settings.ATTACHMENT_REFUSED_EXTENSIONS)
 
 
 def attachment_problems(*, files: Iterable, existing_bytes: int = 0) -> list[str]:
@@ -32,14 +62,14 @@ def attachment_problems(*, files: Iterable, existing_bytes: int = 0) -> list[str
     problems: list[str] = []
     max_file = settings.ATTACHMENT_MAX_FILE_BYTES
     total = existing_bytes
-    refused = {e.lower().lstrip(".") for e in settings.ATTACHMENT_REFUSED_EXTENSIONS}
+    refused = refused_extensions()
     for f in files:
         name = _clean_name(getattr(f, "name", ""))
         base = PureWindowsPath(PurePosixPath(name).name).name
         if not name or base != name or name in {".", ".."} or "\x00" in name:
             problems.append(str(exc.FILE_NAME_INVALID % {"name": name}))
             continue
-        ext = _extension(name)
+        ext = file_extension(name)
         if ext in refused:
             problems.append(str(exc.FILE_TYPE_REFUSED % {"ext": ext}))
         size = f.size or 0

@@ -31,7 +31,7 @@ def test_agent_story_in_the_browser(live_server, transactional_db, browser_page,
     page.goto(f"{base}/admin/login/?next=/admin/tickets/ticket/%3Fassignee%3Dnone")
     page.fill("input[name=username]", two_orgs.agent.email)
     page.fill("input[name=password]", two_orgs.password)
-    submit(page, "input[type=submit]")
+    submit(page, "form:not(.lang-switch) [type=submit]")  # the site's login form
     page.check(f"input.action-select[value='{ticket.pk}']")
     page.select_option("select[name=action]", "assign_to_me")
     submit(page, "button[name=index]")

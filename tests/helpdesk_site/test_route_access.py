@@ -196,9 +196,15 @@ def webhooks_mounted():
 
 # --- the database ----------------------------------------------------------------------
 
+# The signed-in user's own session bookkeeping (like Django's session table): a sign-out
+# that redirects to the login page ends the caller's session, which is not a refused change.
+OWN_SESSION_MODELS = ("accounts.UserSession",)
+
+
 def _models():
     return [model for model in apps.get_models(include_auto_created=True)
-            if model._meta.app_label in PROJECT_APPS and model._meta.managed]
+            if model._meta.app_label in PROJECT_APPS and model._meta.managed
+            and model._meta.label not in OWN_SESSION_MODELS]
 
 
 def snapshot(models=None) -> dict[str, str]:

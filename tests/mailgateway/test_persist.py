@@ -35,3 +35,10 @@ def test_refused_files_are_noted_and_the_rest_kept(settings, db):
 
 def test_empty_body_gets_a_placeholder():
     assert body_with_notes("  ", []) == "(The email had no text.)"
+
+
+def test_mail_attachments_go_through_the_same_normaliser(settings, db):
+    settings.ATTACHMENT_REFUSED_EXTENSIONS = ["html"]
+    files, notes = files_split(ticket=None, attachments=[
+        ParsedAttachment(name="invoice\uff0eHTML.", content_type="text/html", content=b"<p>")])
+    assert files == [] and len(notes) == 1 and "html" in notes[0]

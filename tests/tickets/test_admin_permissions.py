@@ -30,6 +30,7 @@ def test_the_migration_created_the_agents_group_with_its_permissions():
     for perm in ("tickets.view_ticket", "tickets.change_ticket", "tickets.add_message",
                  "tickets.add_timeentry", "tickets.add_cannedreply", "credits.view_ledgerentry",
                  "credits.add_ledgerentry", "accounts.view_organization",
+                 "accounts.view_securityevent", "credits.adjust_decide",
                  "entitlements.view_supportcontract", "catalog.view_department",
                  "mailgateway.view_inboundmessage", "mailgateway.change_inboundmessage"):
         assert perm in perms, perm
@@ -37,8 +38,8 @@ def test_the_migration_created_the_agents_group_with_its_permissions():
                  "entitlements.change_contractplan", "credits.change_ledgerentry",
                  "credits.delete_ledgerentry", "tickets.change_ticketevent",
                  "tickets.delete_ticketevent", "tickets.delete_ticket",
-                 "tickets.change_timeentry", "mailgateway.delete_inboundmessage",
-                 "mailgateway.add_inboundmessage"):
+                 "tickets.change_timeentry", "accounts.change_securityevent",
+                 "mailgateway.delete_inboundmessage", "mailgateway.add_inboundmessage"):
         assert perm not in perms, perm
 
 

@@ -1,0 +1,12 @@
+"""Periodic jobs of the accounts app."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def user_sessions_prune() -> dict:
+    """Beat (with the session retention): forget the index rows of sessions that no longer
+    exist (expired and cleared, or ended without a logout). Idempotent."""
+    from . import services
+
+    return {"deleted": services.user_sessions_prune()}
