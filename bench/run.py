@@ -274,7 +274,7 @@ class Bench:
         smtp_port = free_port()
         listener = self.procs.start(
             [sys.executable, "manage.py", "smtp_inbound", "--port", str(smtp_port)],
-            env=self.env, name="smtp")
+            env={**self.env, "MAIL_SMTP_TRUSTED_RELAYS": "127.0.0.1/32"}, name="smtp")
         wait_until(lambda: port_open(smtp_port) or listener.poll() is not None, timeout=60,
                    what="the SMTP listener")
         last_id = InboundMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0

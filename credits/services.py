@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from . import exceptions as exc
 from . import notices
@@ -260,11 +261,51 @@ CARD_CODE_LENGTH = 12
 CARD_MAX_FAILED_ATTEMPTS = 5
 
 
-def card_code_hash(*, number: str, code: str) -> str:
-    """A keyed hash of the verification code (salted by the card number)."""
-    normalized = "".join(code.split()).replace("-", "").upper()
-    return hmac.new(settings.SECRET_KEY.encode(), f"card:{number}:{normalized}".encode(),
+CARD_HASH_SALT = "credits.prepaid_card.code"
+CARD_HASH_PREFIX = "s1$"
+
+
+def _card_secrets() -> list[str]:
+    """SECRET_KEY, then the SECRET_KEY_FALLBACKS still accepted (key rotation)."""
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+
+
+def _code_normalized(code: str) -> str:
+    return "".join((code or "").split()).replace("-", "").upper()
+
+
+def _card_key_id(secret: str) -> str:
+    """A short public id of the key a hash was made with (never the key itself)."""
+    return salted_hmac(CARD_HASH_SALT + ".key-id", "", secret=secret,
+                       algorithm="sha256").hexdigest()[:8]
+
+
+def card_code_hash(*, number: str, code: str, secret: str | None = None) -> str:
+    """A keyed hash of the verification code (salted by the card number), with a key
+    derived from SECRET_KEY by salted_hmac: "s1$<key id>$<hex>"."""
+    secret = secret or settings.SECRET_KEY
+    digest = salted_hmac(CARD_HASH_SALT, f"{number}:{_code_normalized(code)}", secret=secret,
+                         algorithm="sha256").hexdigest()
+    return f"{CARD_HASH_PREFIX}{_card_key_id(secret)}${digest}"
+
+
+def _legacy_code_hash(*, number: str, code: str, secret: str) -> str:
+    """The hash of cards generated before keys were derived (a plain HMAC keyed by the
+    secret key itself): such rows still redeem, no migration needed."""
+    return hmac.new(secret.encode(), f"card:{number}:{_code_normalized(code)}".encode(),
                     hashlib.sha256).hexdigest()
+
+
+def card_code_matches(*, stored_hash: str, number: str, code: str) -> bool:
+    """Whether `code` is the card's, under the current key or any fallback key."""
+    for secret in _card_secrets():
+        if stored_hash.startswith(CARD_HASH_PREFIX):
+            candidate = card_code_hash(number=number, code=code, secret=secret)
+        else:
+            candidate = _legacy_code_hash(number=number, code=code, secret=secret)
+        if hmac.compare_digest(stored_hash, candidate):
+            return True
+    return False
 
 
 def _card_number_new() -> str:
@@ -321,7 +362,7 @@ def prepaid_card_redeem(*, organization_id: int | None, number: str, code: str, 
             raise exc.CardRejected(exc.CARD_ALREADY_REDEEMED)
         if card.failed_attempts >= CARD_MAX_FAILED_ATTEMPTS:
             raise exc.CardRejected(exc.CARD_BLOCKED)
-        if not hmac.compare_digest(card.code_hash, card_code_hash(number=number, code=code or "")):
+        if not card_code_matches(stored_hash=card.code_hash, number=number, code=code or ""):
             card.failed_attempts += 1
             card.save(update_fields=["failed_attempts"])
             failure = exc.CARD_INVALID

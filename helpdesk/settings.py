@@ -67,6 +67,9 @@ if PRODUCTION:
 SECRET_KEY = env("SECRET_KEY", default=(
     "build-time-only-collectstatic-never-serves" if HELPDESK_BUILD_STATIC
     else "embedded-default-insecure-key-change-me-in-production"))
+# Rotation: the previous keys, still accepted to verify what they signed (sessions, our
+# Message-IDs, prepaid card codes) while new signatures use SECRET_KEY. Comma-separated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # Absolute URL of the site in email links. Embedded default: `make run` passes its HOST and
 # PORT; production requires it (https://helpdesk.example.com).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -406,7 +409,38 @@ MAIL_WEBHOOK_PROVIDERS = startup.webhook_providers(env.ENVIRON)
 MAIL_WEBHOOKS_ENABLED = startup.webhooks_enabled(env.ENVIRON)
 # Secret for the HMAC that signs our Message-IDs (defaults to a key derived from SECRET_KEY).
 MAIL_MESSAGE_ID_SECRET = env("MAIL_MESSAGE_ID_SECRET", default="")
+# Its previous values, still accepted (comma-separated); with no MAIL_MESSAGE_ID_SECRET the
+# key is derived from SECRET_KEY and SECRET_KEY_FALLBACKS are accepted.
+MAIL_MESSAGE_ID_SECRET_FALLBACKS = env.list("MAIL_MESSAGE_ID_SECRET_FALLBACKS", default=[])
 MAIL_MESSAGE_ID_DOMAIN = env("MAIL_MESSAGE_ID_DOMAIN", default="helpdesk.example")
+
+# Sender authentication (mailgateway/inbound/authenticity.py). Authentication-Results
+# headers are trusted only when their authserv-id is one of these (the MTA's or provider's,
+# which must remove any such header already in the mail it receives).
+MAIL_AUTHSERV_IDS = [v.lower() for v in env.list("MAIL_AUTHSERV_IDS", default=[])]
+# DNS servers ("host" or "host:port") for the gateway's own DKIM/SPF/DMARC lookups; empty:
+# the system resolver.
+MAIL_AUTH_DNS_SERVERS = env.list("MAIL_AUTH_DNS_SERVERS", default=[])
+MAIL_AUTH_DNS_TIMEOUT_SECONDS = env.float("MAIL_AUTH_DNS_TIMEOUT_SECONDS", default=5.0)
+# What a DMARC failure does for a sender domain without its own SenderDomainPolicy row:
+# "enforce" (quarantine, never thread) or "none" (record the verdict only).
+MAIL_DMARC_DEFAULT_POLICY = env("MAIL_DMARC_DEFAULT_POLICY", default="enforce")
+
+# SMTP listener (mailgateway/sources/smtp.py): the only recipients accepted (others: 550).
+MAIL_SMTP_RECIPIENTS = [v.lower() for v in env.list(
+    "MAIL_SMTP_RECIPIENTS", default=[SUPPORT_INBOUND_ADDRESS])]
+# Who may deliver: when either is set, a client must authenticate (AUTH PLAIN/LOGIN with
+# these credentials) or connect from a trusted relay (CIDRs, e.g. the MTA's address).
+MAIL_SMTP_AUTH_USER = env("MAIL_SMTP_AUTH_USER", default="")
+MAIL_SMTP_AUTH_PASSWORD = env("MAIL_SMTP_AUTH_PASSWORD", default="")
+MAIL_SMTP_TRUSTED_RELAYS = env.list("MAIL_SMTP_TRUSTED_RELAYS", default=[])
+# AUTH only over TLS (STARTTLS with this certificate and key) unless set to false.
+MAIL_SMTP_AUTH_REQUIRE_TLS = env.bool("MAIL_SMTP_AUTH_REQUIRE_TLS", default=True)
+MAIL_SMTP_TLS_CERT_FILE = env("MAIL_SMTP_TLS_CERT_FILE", default="")
+MAIL_SMTP_TLS_KEY_FILE = env("MAIL_SMTP_TLS_KEY_FILE", default="")
+MAIL_SMTP_DATA_SIZE_LIMIT = env.int("MAIL_SMTP_DATA_SIZE_LIMIT", default=50 * 1024 * 1024)
+# Messages accepted per peer address per minute (451 beyond, the client retries later).
+MAIL_SMTP_RATE_PER_MINUTE = env.int("MAIL_SMTP_RATE_PER_MINUTE", default=60)
 
 # Celery: in-process unless a broker is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

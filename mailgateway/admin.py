@@ -22,7 +22,7 @@ from tickets.models import Ticket
 from . import services
 from .exceptions import MailGatewayError
 from .inbound import parse, reasons
-from .models import InboundMessage
+from .models import InboundMessage, SenderDomainPolicy
 
 RAW_DISPLAY_MAX_BYTES = 512 * 1024
 RAW_REDUCED = _("Reduced by retention on %(date)s: only the headers are kept; the text and "
@@ -64,14 +64,15 @@ class DiscardForm(forms.Form):
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
     list_display = ("received_at", "status", "from_address", "subject", "reason_label",
-                    "ticket_link", "source")
-    list_filter = ("status", "is_automatic", "source")
+                    "auth_result", "ticket_link", "source")
+    list_filter = ("status", "auth_result", "is_automatic", "message_id_reused", "source")
     search_fields = ("from_address", "subject", "header_message_id", "ticket__number")
     list_select_related = ("ticket",)
     date_hierarchy = "received_at"
     actions = ("attach_to_ticket", "open_ticket", "discard")
-    fields = ("status", "reason_label", "source", "received_at", "processed_at", "from_address",
-              "subject", "header_message_id", "is_automatic", "attempts", "last_error",
+    fields = ("status", "reason_label", "auth_result", "auth_reason", "source",
+              "received_at", "processed_at", "from_address", "subject", "header_message_id",
+              "message_id_reused", "is_automatic", "attempts", "last_error",
               "ticket_link", "ticket_message", "size_bytes", "raw_reduced_at", "reply_preview",
               "raw_message")
     readonly_fields = fields
@@ -196,3 +197,12 @@ class InboundMessageAdmin(admin.ModelAdmin):
         self._run(request, queryset, lambda inbound: services.inbound_message_discard(
             inbound_id=inbound.pk, actor=request.user, reason=reason))
         return None
+
+
+@admin.register(SenderDomainPolicy)
+class SenderDomainPolicyAdmin(admin.ModelAdmin):
+    """Staff choose, per customer mail domain, whether a DMARC failure quarantines."""
+
+    list_display = ("domain", "policy", "note", "updated_at")
+    list_filter = ("policy",)
+    search_fields = ("domain", "note")

@@ -24,6 +24,13 @@ class InboundMessage(models.Model):
         OPENED = "opened", _("Opened a ticket (by an agent)")
         DISCARDED = "discarded", _("Discarded by an agent")
 
+    class AuthResult(models.TextChoices):
+        PASS = "pass", _("Verified (DMARC pass)")
+        FAIL = "fail", _("Could not verify the sender (DMARC fail)")
+        NONE = "none", _("Not checkable (no DMARC result)")
+        TEMPERROR = "temperror", _("Temporary error while checking")
+        PERMERROR = "permerror", _("Broken sender records")
+
     # sha256 of the normalised Message-ID, or of the raw bytes when there is none.
     dedupe_key = models.CharField(_("deduplication key"), max_length=64, unique=True)
     header_message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
@@ -40,6 +47,18 @@ class InboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # The sender check (inbound/authenticity.py): DMARC result and how it was reached.
+    auth_result = models.CharField(_("sender verification"), max_length=10,
+                                   choices=AuthResult.choices, blank=True)
+    auth_reason = models.CharField(_("sender verification details"), max_length=300,
+                                   blank=True)
+    # sha256 of the message without its trace headers (inbound/dedupe.py): one
+    # message relayed twice has one hash; a different one reusing a Message-ID does not.
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True,
+                                    db_index=True)
+    message_id_reused = models.BooleanField(
+        _("reuses an earlier Message-ID"), default=False,
+        help_text=_("Another, different message with this Message-ID was received before."))
     # Retention: the raw bytes were reduced to the header block (the parsed text and the
     # attachments live on the ticket message).
     raw_reduced_at = models.DateTimeField(_("raw message reduced"), null=True, blank=True)
@@ -90,3 +109,31 @@ class OutboundMessage(SendClaimed):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to_address}"
+
+
+class SenderDomainPolicy(models.Model):
+    """What a DMARC failure does for mail from one domain (and its subdomains): staff set
+    "none" for a customer whose mail servers sign nothing or break their own DMARC."""
+
+    class Policy(models.TextChoices):
+        ENFORCE = "enforce", _("Enforce: quarantine mail that fails DMARC")
+        NONE = "none", _("None: record the verdict, thread as before")
+
+    domain = models.CharField(_("domain"), max_length=253, unique=True,
+                              help_text=_("For example acme.example (covers its subdomains)."))
+    policy = models.CharField(_("policy"), max_length=8, choices=Policy.choices,
+                              default=Policy.ENFORCE)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("sender domain policy")
+        verbose_name_plural = _("sender domain policies")
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().strip(".").lower()
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.policy}"

@@ -1,12 +1,13 @@
-"""Reads of the mail gateway used outside it (health checks)."""
+"""Reads of the mail gateway: used outside it (health checks), and the sender policy."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
-from .models import OutboundMessage
+from .models import OutboundMessage, SenderDomainPolicy
 
 
 def outbound_pending_count(*, older_than_minutes: float) -> int:
@@ -14,3 +15,16 @@ def outbound_pending_count(*, older_than_minutes: float) -> int:
     cutoff = timezone.now() - dt.timedelta(minutes=older_than_minutes)
     return OutboundMessage.objects.filter(sent_at__isnull=True, failure_reason="",
                                           created_at__lt=cutoff).count()
+
+
+def sender_domain_enforced(*, domain: str) -> bool:
+    """Whether a DMARC failure of mail from `domain` quarantines it: the policy row of the
+    domain or of its closest parent domain, else MAIL_DMARC_DEFAULT_POLICY."""
+    labels = (domain or "").strip(".").lower().split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)] or [domain]
+    found = dict(SenderDomainPolicy.objects.filter(domain__in=candidates)
+                 .values_list("domain", "policy"))
+    for candidate in candidates:
+        if candidate in found:
+            return found[candidate] == SenderDomainPolicy.Policy.ENFORCE
+    return settings.MAIL_DMARC_DEFAULT_POLICY != SenderDomainPolicy.Policy.NONE

@@ -12,10 +12,7 @@ Agents act on the quarantine with `inbound_message_attach`, `inbound_message_ope
 
 from __future__ import annotations
 
-import hashlib
 import re
-from email import policy
-from email.parser import BytesHeaderParser
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,8 +24,11 @@ from tickets import services as ticket_services
 from tickets.models import Message, Ticket, TicketEvent
 
 from . import exceptions as exc
+from . import selectors
 from .inbound import (
+    authenticity,
     classify,
+    dedupe,
     identify,
     notice,
     parse,
@@ -38,70 +38,95 @@ from .inbound import (
     reasons,
     thread,
 )
+from .inbound.dedupe import dedupe_key_for  # noqa: F401 (bench, callers)
 from .models import InboundMessage, OutboundMessage
 
-_HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
-_MSGID = re.compile(r"<[^<>\s]+>")
 Status = InboundMessage.Status
 _PROCESSED_FIELDS = ["status", "reason", "from_address", "subject", "is_automatic", "attempts",
-                     "last_error", "processed_at", "ticket", "ticket_message"]
+                     "last_error", "processed_at", "ticket", "ticket_message", "auth_result",
+                     "auth_reason"]
 
 
 # --- store -------------------------------------------------------------------------------
 
-def dedupe_key_for(*, raw: bytes) -> tuple[str, str]:
-    """(dedupe key, Message-ID): sha256 of the Message-ID, else of the raw bytes (line
-    endings normalised, so a CRLF and an LF copy of one message are one message)."""
-    try:
-        headers = _HEADER_PARSER.parsebytes(raw)
-        value = parse.header_decode(headers.get("Message-ID"))
-    except Exception:
-        value = ""
-    found = _MSGID.findall(value)
-    message_id = found[0][:998] if found else ""
-    if message_id:
-        return hashlib.sha256(b"mid:" + message_id.encode("utf-8", "replace")).hexdigest(), \
-            message_id
-    return hashlib.sha256(b"raw:" + raw.replace(b"\r\n", b"\n")).hexdigest(), ""
+def _different(held_hash: str, row: InboundMessage) -> bool:
+    """A held row with this Message-ID is another message (rows stored before content
+    hashes were kept have none: taken as the same message, as before)."""
+    return bool(row.header_message_id and held_hash and held_hash != row.content_hash)
 
 
-def inbound_message_store(*, raw: bytes, source: str) -> tuple[InboundMessage, bool]:
-    """Store the raw message before anything else. (row, created): a second delivery of
-    the same message returns the first row and False."""
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        raise TypeError("raw must be bytes")
-    raw = bytes(raw)
-    key, message_id = dedupe_key_for(raw=raw)
-    row = InboundMessage(dedupe_key=key, header_message_id=message_id, raw=raw,
-                         size_bytes=len(raw), source=source, status=Status.PENDING)
+def _flag_reused(row: InboundMessage) -> None:
+    row.dedupe_key = dedupe.reused_key(row.header_message_id, row.content_hash)
+    row.message_id_reused = True
+
+
+def _row_new(raw: bytes, source: str, auth: authenticity.AuthVerdict | None
+             ) -> InboundMessage:
+    key, message_id = dedupe.dedupe_key_for(raw=raw)
+    return InboundMessage(
+        dedupe_key=key, header_message_id=message_id, raw=raw, size_bytes=len(raw),
+        source=source, status=Status.PENDING, content_hash=dedupe.content_hash_for(raw=raw),
+        auth_result=auth.result if auth else "", auth_reason=auth.reason if auth else "")
+
+
+def _insert(row: InboundMessage) -> bool:
+    """One INSERT; the unique key decides (a savepoint only inside a transaction)."""
     try:
-        # One INSERT; the unique key decides (a savepoint only inside a transaction).
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():
                 row.save(force_insert=True)
         else:
             row.save(force_insert=True)
     except IntegrityError:  # delivered before (or concurrently)
-        return InboundMessage.objects.get(dedupe_key=key), False
-    return row, True
+        return False
+    return True
+
+
+def inbound_message_store(*, raw: bytes, source: str,
+                          auth: authenticity.AuthVerdict | None = None
+                          ) -> tuple[InboundMessage, bool]:
+    """Store the raw message before anything else. (row, created): a second delivery of
+    the same message returns the first row and False. A DIFFERENT message reusing a held
+    Message-ID is stored too, flagged `message_id_reused` (processing quarantines it).
+    `auth`: the sender verdict when the source computed one (SMTP listener)."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise TypeError("raw must be bytes")
+    row = _row_new(bytes(raw), source, auth)
+    if _insert(row):
+        return row, True
+    held = InboundMessage.objects.get(dedupe_key=row.dedupe_key)
+    if not _different(held.content_hash, row):
+        return held, False
+    _flag_reused(row)
+    if _insert(row):
+        return row, True
+    return InboundMessage.objects.get(dedupe_key=row.dedupe_key), False
 
 
 def inbound_messages_store(*, raws: list[bytes], source: str) -> list[int]:
-    """Store many raw messages at once (bulk feeds): one INSERT that skips the messages
-    held already, one SELECT. The ids of the batch's rows still pending (new or held but
-    not processed yet), in the order given; a message twice in `raws` is stored once."""
-    rows: dict[str, InboundMessage] = {}
+    """Store many raw messages at once (bulk feeds): one SELECT of the keys held already
+    (with their content hashes), one INSERT that skips them, one SELECT. The ids of the
+    batch's rows still pending (new or held but not processed yet), in the order given; a
+    message twice in `raws` is stored once, a different message reusing a Message-ID is
+    stored flagged (as `inbound_message_store`)."""
+    candidates: list[InboundMessage] = []
     for raw in raws:
         if not isinstance(raw, bytes | bytearray | memoryview):
             raise TypeError("raw must be bytes")
-        raw = bytes(raw)
-        key, message_id = dedupe_key_for(raw=raw)
-        rows.setdefault(key, InboundMessage(
-            dedupe_key=key, header_message_id=message_id, raw=raw, size_bytes=len(raw),
-            source=source, status=Status.PENDING))
-    if not rows:
+        candidates.append(_row_new(bytes(raw), source, None))
+    if not candidates:
         return []
     with transaction.atomic():
+        held = dict(InboundMessage.objects.filter(
+            dedupe_key__in=[row.dedupe_key for row in candidates])
+            .values_list("dedupe_key", "content_hash"))
+        rows: dict[str, InboundMessage] = {}
+        for row in candidates:
+            first = rows.get(row.dedupe_key)
+            held_hash = held.get(row.dedupe_key) or (first.content_hash if first else "")
+            if _different(held_hash, row):
+                _flag_reused(row)
+            rows.setdefault(row.dedupe_key, row)
         InboundMessage.objects.bulk_create(rows.values(), ignore_conflicts=True)
         found = dict(InboundMessage.objects.filter(dedupe_key__in=list(rows),
                                                    status=Status.PENDING)
@@ -217,11 +242,11 @@ def inbound_message_give_up(*, inbound_id: int) -> InboundMessage | None:
 class _Work:
     """One message parsed and classified, before any lookup."""
 
-    __slots__ = ("raw", "parsed", "error", "verdict", "address")
+    __slots__ = ("raw", "parsed", "error", "verdict", "address", "auth")
 
-    def __init__(self, raw, parsed, error, verdict, address):
+    def __init__(self, raw, parsed, error, verdict, address, auth=None):
         self.raw, self.parsed, self.error = raw, parsed, error
-        self.verdict, self.address = verdict, address
+        self.verdict, self.address, self.auth = verdict, address, auth
 
 
 def _prepare(inbound: InboundMessage) -> _Work:
@@ -231,7 +256,16 @@ def _prepare(inbound: InboundMessage) -> _Work:
     except Exception as error:  # parse is total; this is a last resort
         return _Work(raw, None, error, None, "")
     return _Work(raw, parsed, None, classify.classify(raw, parsed),
-                 identify.sender_address(parsed))
+                 identify.sender_address(parsed), _auth_verdict(inbound, parsed))
+
+
+def _auth_verdict(inbound: InboundMessage, parsed) -> authenticity.AuthVerdict:
+    """The verdict the source computed (SMTP listener), else the trusted
+    Authentication-Results header's."""
+    if inbound.auth_result:
+        return authenticity.AuthVerdict(inbound.auth_result, inbound.auth_reason)
+    return authenticity.headers_verdict(
+        message=parsed.message, from_domain=authenticity.domain_of(parsed.from_address))
 
 
 class _Batch:
@@ -261,6 +295,12 @@ def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch | None) -> 
     inbound.from_address = parsed.from_address[:320]
     inbound.subject = parsed.subject[:500]
     inbound.is_automatic = verdict.automatic
+    inbound.auth_result, inbound.auth_reason = work.auth.result, work.auth.reason[:300]
+    refused = _refusal(inbound, work)
+    if refused:
+        _quarantine(inbound, refused, parsed=parsed,
+                    notify=refused == reasons.MESSAGE_ID_REUSED)
+        return
     user = identify.SenderUser(address, known=batch.users if batch else None)
     tickets = batch.tickets if batch else None
     if verdict.automatic:
@@ -284,6 +324,21 @@ def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch | None) -> 
                                    ticket_locked=tickets is not None)
     inbound.status, inbound.reason = Status.THREADED, found.via
     inbound.ticket, inbound.ticket_message = found.ticket, message
+
+
+def _refusal(inbound: InboundMessage, work: _Work) -> str:
+    """Why the message may not act at all, before any threading: a sender that failed
+    DMARC where the policy is enforced (no notice: the From address is not the sender),
+    a person's message reusing another's Message-ID (a broken client or a crafted
+    message: an agent decides; the sender is told)."""
+    if work.auth.failed and selectors.sender_domain_enforced(
+            domain=authenticity.domain_of(work.parsed.from_address)):
+        return reasons.SENDER_UNVERIFIED
+    if inbound.message_id_reused and not work.verdict.automatic:
+        # Automatic mail goes on (flagged): some mail systems copy the Message-ID of the
+        # message they report on into their report.
+        return reasons.MESSAGE_ID_REUSED
+    return ""
 
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:\[external\]\s*)?(?:fwd?|rv|wg|tr|enc)\s*:",

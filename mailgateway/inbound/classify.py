@@ -127,6 +127,10 @@ def _sender_reason(parsed: ParsedMessage) -> str:
     if "return-path" in parsed.header_names and return_path in ("<>", ""):
         return reasons.EMPTY_RETURN_PATH
     if not parsed.from_address:
+        # A person's name without an address is not a mail system: quarantined later as
+        # "no usable sender"; no From at all is.
+        if parsed.from_name and not _is_daemon(parsed.from_name.replace(" ", "") + "@"):
+            return ""
         return reasons.DAEMON_SENDER % "no sender"
     if parsed.from_address in _our_addresses():
         return reasons.OUR_ADDRESS

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from outbox import selectors as outbox_selectors
 from outbox import services as outbox_services
@@ -34,6 +35,7 @@ AUTOMATIC_HEADERS = {
 
 
 NOTICE_KIND = "quarantine_notice"
+SUBMIT_LABEL = "Submit a Ticket"  # the msgid of the button in templates/base.html
 
 
 def notice_allowed(address: str) -> bool:
@@ -53,9 +55,16 @@ def notice_allowed(address: str) -> bool:
                                                      since=since)
 
 
+def submit_label(language: str) -> str:
+    """The label of the site's button that opens a ticket, as the site shows it."""
+    with translation.override(language):
+        return gettext(SUBMIT_LABEL)
+
+
 def notice_build(*, address: str, in_reply_to: str = "") -> EmailMessage:
     context = {"site_url": settings.SITE_URL.rstrip("/"),
-               "support_address": settings.SUPPORT_INBOUND_ADDRESS}
+               "support_address": settings.SUPPORT_INBOUND_ADDRESS,
+               "button_es": submit_label("es"), "button_en": submit_label("en")}
     headers = dict(AUTOMATIC_HEADERS)
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to

@@ -256,9 +256,19 @@ def _from_address(message: Message) -> tuple[str, str]:
         for name, address in getaddresses([raw]):
             if "@" in address:
                 return header_decode(name), _CONTROL.sub("", address.strip().lower())[:320]
+        # A display name without an address ("From: María García"): kept as the name, so
+        # that the message is quarantined for having no usable sender.
+        return header_decode(raw).replace("<>", "").strip()[:200], ""
     except Exception:
         pass
     return "", ""
+
+
+def _boundary_missing(message: Message) -> bool:
+    """A multipart message whose boundary never appears: the stdlib leaves its whole body
+    as one string payload (StartBoundaryNotFoundDefect)."""
+    return _content_type(message).startswith("multipart/") and not message.is_multipart() \
+        and isinstance(message.get_payload(), str)
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -287,6 +297,8 @@ def parse_message(raw: bytes) -> ParsedMessage:
                                      "message/disposition-notification")):
                 continue
             parsed.attachments.append(_attachment_from(part, content_type, index))
+    if not texts and not htmls and _boundary_missing(message):
+        texts.append(_part_text(message))  # the customer's words, not "(no text)"
     parsed.text = "\n".join(t for t in texts if t.strip())[:MAX_BODY_CHARS]
     parsed.html = "\n".join(htmls)[:MAX_BODY_CHARS * 5]
     return parsed

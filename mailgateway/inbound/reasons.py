@@ -8,7 +8,10 @@ from django.utils.translation import gettext_noop as N_
 from tickets import access
 
 # Quarantine (a human message we will not append to any ticket by ourselves).
-NO_SENDER = "no usable sender address"
+NO_SENDER = N_("no usable sender address")
+SENDER_UNVERIFIED = N_("could not verify the sender (DMARC fail)")
+MESSAGE_ID_REUSED = N_(
+    "reuses the Message-ID of an earlier, different message")
 NO_REFERENCE = "no ticket tag in the subject and no reply to our mail"
 UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"

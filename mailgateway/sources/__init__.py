@@ -15,8 +15,9 @@ from django.db import transaction
 from ..models import InboundMessage
 
 
-def inbound_accept(*, raw: bytes, source: str) -> tuple[InboundMessage, bool]:
-    """Store one raw message and queue its processing; returns (row, created).
+def inbound_accept(*, raw: bytes, source: str, auth=None) -> tuple[InboundMessage, bool]:
+    """Store one raw message and queue its processing; returns (row, created). `auth`:
+    the sender verdict the source computed (the SMTP listener), else None.
 
     A message we already hold that is still pending is queued again (processing is
     idempotent); one already processed is only acknowledged."""
@@ -24,7 +25,7 @@ def inbound_accept(*, raw: bytes, source: str) -> tuple[InboundMessage, bool]:
     from ..tasks import process_inbound
 
     with transaction.atomic():
-        row, created = services.inbound_message_store(raw=raw, source=source)
+        row, created = services.inbound_message_store(raw=raw, source=source, auth=auth)
         if created or row.status == InboundMessage.Status.PENDING:
             inbound_id = row.pk
             transaction.on_commit(lambda: process_inbound.delay(inbound_id))

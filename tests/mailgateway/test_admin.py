@@ -114,3 +114,29 @@ def test_an_unknown_number_is_a_form_error(admin_client):
     assert response.status_code == 200
     assert response.context["form"].errors["ticket_number"] == [
         "There is no ticket with this number."]
+def test_verdict_shown_on_the_quarantine_and_the_original_email(admin_client, two_orgs,
+                                                                 settings):
+    from mailgateway.inbound import reasons
+    from mailgateway.models import SenderDomainPolicy
+
+    settings.MAIL_AUTHSERV_IDS = ["mx.helpdesk.example"]
+    failed = {"Authentication-Results": "mx.helpdesk.example; spf=fail "
+              "smtp.mailfrom=acme.example; dmarc=fail header.from=acme.example"}
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    forged = _quarantined(subject=f"Re: {ticket.subject_tag}", headers=failed)
+    assert forged.reason == reasons.SENDER_UNVERIFIED
+    page = admin_client.get(reverse("admin:mailgateway_inboundmessage_change",
+                                    args=[forged.pk])).content.decode()
+    assert "Could not verify the sender (DMARC fail)" in page and "spf=fail" in page
+    # Staff set the domain's policy to "none": the same mail threads, the verdict shows.
+    response = admin_client.post(reverse("admin:mailgateway_senderdomainpolicy_add"),
+                                 {"domain": "ACME.example", "policy": "none", "note": ""})
+    assert response.status_code == 302
+    assert SenderDomainPolicy.objects.get().domain == "acme.example"
+    row, _ = services.inbound_message_store(
+        raw=raw_email(subject=f"Re: {ticket.subject_tag}", headers=failed), source="pipe")
+    row = services.inbound_message_process(inbound_id=row.pk)
+    assert row.status == InboundMessage.Status.THREADED
+    page = admin_client.get(reverse("admin:tickets_ticket_original_email",
+                                    args=[ticket.pk, row.ticket_message_id])).content.decode()
+    assert "Sender verification" in page and "DMARC fail" in page

@@ -1,7 +1,6 @@
 """The local SMTP listener (aiosmtpd) stores each DATA as raw bytes before answering 250."""
 
 import smtplib
-import socket
 
 import pytest
 
@@ -13,19 +12,9 @@ from tickets.models import Message
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def listener():
-    port = free_port()
-    controller = smtp_source.smtp_controller(host="127.0.0.1", port=port)
-    controller.start()
-    yield port
-    controller.stop()
+def listener(smtp_listen):
+    return smtp_listen()
 
 
 def raw_reply(number: str, *, message_id: str = "<smtp-1@acme.example>") -> bytes:

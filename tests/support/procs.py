@@ -219,7 +219,11 @@ class Processes:
         return process
 
     def smtp_listener(self, *, env: dict, port: int, cwd: Path = ROOT) -> subprocess.Popen:
-        """`manage.py smtp_inbound` on 127.0.0.1:`port`; returns once it listens."""
+        """`manage.py smtp_inbound` on 127.0.0.1:`port`; returns once it listens. The
+        tests deliver as the host's MTA would: from a trusted relay (no per-peer rate);
+        sender checks wait at most a second for DNS (the test machine may have none)."""
+        env = {"MAIL_AUTH_DNS_TIMEOUT_SECONDS": "1", "MAIL_SMTP_TRUSTED_RELAYS": "127.0.0.1/32",
+               **env}
         process = self.start([sys.executable, str(ROOT / "manage.py"), "smtp_inbound",
                               "--host", "127.0.0.1", "--port", str(port)],
                              env=env, name="smtp", cwd=cwd)
