@@ -5,6 +5,7 @@ query. The Content-Security-Policy is django-csp's own middleware (settings.MIDD
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 
 from accounts.client_ip import proxy_headers_believed
 
@@ -12,6 +13,9 @@ from . import health
 from .request_id import new_request_id, request_id_from_header, request_id_var
 
 RESPONSE_HEADER = "X-Request-ID"
+# PostgreSQL text cannot hold NUL: a "\x00" reaching a query is a ValueError, so a 500.
+NUL_IN_REQUEST = "The request contains a NUL character."
+NUL_MARKERS = ("\x00", "%00")
 
 
 class HealthCheckMiddleware:
@@ -68,3 +72,19 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response[RESPONSE_HEADER] = request.request_id
         return response
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the path or the query string ("?q=%00", "/tickets/%00/") is a 400
+    before any view sees it: PostgreSQL refuses NUL in text, so such a value reaching a filter
+    (an admin list filter, a search box, a lookup by number) would be a 500. Form fields refuse
+    NUL in posted bodies themselves (Django's ProhibitNullCharactersValidator)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path_info or any(marker in query for marker in NUL_MARKERS):
+            raise BadRequest(NUL_IN_REQUEST)
+        return self.get_response(request)

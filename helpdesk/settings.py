@@ -131,6 +131,7 @@ MIDDLEWARE = [
     # X-Forwarded-Proto and X-Request-ID only from TRUSTED_PROXIES (accounts/client_ip.py)
     "helpdesk.middleware.ProxyHeadersMiddleware",
     "helpdesk.middleware.RequestIdMiddleware",  # early: every log line of the request has it
+    "helpdesk.middleware.NulCharacterMiddleware",  # PostgreSQL text cannot hold NUL: a 400
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # settings.CONTENT_SECURITY_POLICY
     "whitenoise.middleware.WhiteNoiseMiddleware",

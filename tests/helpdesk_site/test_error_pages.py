@@ -118,3 +118,12 @@ def test_permission_denied_is_our_403_page(client, two_orgs):
     client.force_login(two_orgs.agent)  # staff, but not in the Agents group
     response = client.get("/admin/tickets/ticket/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Access denied" in assert_our_page(response, 403)
+
+
+@pytest.mark.parametrize("url", ["/tickets/?q=%00", "/tickets/%00/", "/admin/tickets/ticket/?name=a%00b"])
+def test_a_nul_character_is_a_400_before_any_query(url, django_assert_num_queries):
+    """PostgreSQL refuses NUL in text: without the guard a NUL reaching a filter was a 500
+    there (the admin parameter fuzz found it on /admin/outbox/outboxtask/?name=%00)."""
+    with django_assert_num_queries(0):
+        response = Client(raise_request_exception=False).get(url)
+    assert response.status_code == 400
