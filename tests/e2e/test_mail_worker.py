@@ -137,6 +137,26 @@ def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(two_orgs, 
     assert InboundMessage.objects.filter(status=InboundMessage.Status.THREADED).count() == 100
 
 
+class _StallReport:
+    """What a timed-out wait names: the broker's and the database's state at the failure."""
+
+    def __init__(self, count, broker_redis):
+        self.count, self.broker_redis = count, broker_redis
+
+    def __str__(self):
+        from django.db import connection
+
+        pending = InboundMessage.objects.filter(status=InboundMessage.Status.PENDING).count()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid, state, wait_event_type, left(query, 80) FROM "
+                           "pg_stat_activity WHERE datname = current_database()")
+            sessions = cursor.fetchall()
+        return (f"all {self.count} processed: {pending} still pending; broker queue "
+                f"{self.broker_redis.llen('celery')}, unacked {self.broker_redis.hlen('unacked')}, "
+                f"index {self.broker_redis.zrange('unacked_index', 0, -1, withscores=True)[:5]}; "
+                f"database sessions {sessions}")
+
+
 def test_a_killed_workers_tasks_come_back_through_the_broker_alone(
         two_orgs, broker, child_env, processes, settings):
     """R6: what a SIGKILLed worker held (acks_late: running or prefetched, unacknowledged)
@@ -167,7 +187,7 @@ def test_a_killed_workers_tasks_come_back_through_the_broker_alone(
     survivor = processes.celery_worker(env=env, concurrency=2, wait_ready=True)
     wait_until(lambda: not InboundMessage.objects.filter(
         status=InboundMessage.Status.PENDING).exists(), timeout=120, interval=0.2,
-        what=f"all {count} processed\n{processes.logs()}")
+        what=_StallReport(count, broker_redis), logs=processes)
     redone_seconds = time.monotonic() - killed_at
     wait_until(lambda: broker_redis.hlen("unacked") == 0 and broker_redis.llen("celery") == 0,
                timeout=60, interval=0.2, what="every delivery acknowledged")

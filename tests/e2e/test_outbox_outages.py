@@ -125,14 +125,14 @@ def test_broker_down_loses_no_mail_and_the_sweep_sends_each_once(
                                                CELERY_WORKER_PREFETCH_MULTIPLIER="1"),
                                 concurrency=1)
         wait_until(lambda: rows.filter(sent_at__isnull=True).count() == 0, timeout=180,
-                   interval=0.2, what=f"both emails sent\n{processes.logs()}")
+                   interval=0.2, what="both emails sent", logs=processes)
         # Duplicate deliveries of both tasks, then a marker task behind them in the same
         # FIFO queue and single worker process: once the marker ran, the duplicates had.
         for task in OutboxTask.objects.filter(name="mailgateway.tasks.send_ticket_notification"):
             celery_app.send_task(task.name, kwargs=task.kwargs)
         celery_app.send_task("outbox.tasks.worker_heartbeat")
         wait_until(lambda: Heartbeat.objects.filter(name="worker").exists(), timeout=180,
-                   what=f"the marker task\n{processes.logs()}")
+                   what="the marker task", logs=processes)
 
     ids = sent_message_ids(outbox_dir)
     assert ids == Counter({row.header_message_id: 1 for row in rows})
@@ -158,7 +158,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_each_once(two_orgs, br
     first = processes.celery_worker(env=env, concurrency=2)
     wait_until(lambda: rows.filter(sent_at__isnull=False).count() >= 2 and rows.filter(
         sent_at__isnull=True, claimed_at__isnull=False).exists(), timeout=180, interval=0.02,
-        what=f"the first worker mid-send\n{processes.logs()}")
+        what="the first worker mid-send", logs=processes)
     processes.kill(first)
     killed_at = time.monotonic()
     in_flight = set(rows.filter(sent_at__isnull=True, claimed_at__isnull=False)
@@ -167,7 +167,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_each_once(two_orgs, br
 
     processes.celery_worker(env=env, concurrency=2)
     wait_until(lambda: not rows.filter(sent_at__isnull=True).exists(), timeout=180,
-               interval=0.2, what=f"all {count} sent after the kill\n{processes.logs()}")
+               interval=0.2, what=f"all {count} sent after the kill", logs=processes)
     recovered_seconds = time.monotonic() - killed_at
 
     ids = sent_message_ids(tmp_path / "outbox")

@@ -167,14 +167,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str = ""):
+def wait_until(predicate, *, timeout: float, interval: float = 0.05, what="", logs=None):
+    """Poll `predicate` until it is true; on a timeout fail naming `what`, with the child
+    processes' logs as they are then (`logs`: a Processes, read only at the failure)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}"
+                         + (f"\n{logs.logs()}" if logs is not None else ""))
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
