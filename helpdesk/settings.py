@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "credits",
     "catalog",
     "entitlements",
+    "sla",
     "tickets",
     "mailgateway",
 ]
