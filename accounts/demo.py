@@ -11,6 +11,7 @@ CONTACTS = [
     ("maria@acme.example", "Acme Telecom", "María García", User.Role.ORG_ADMIN, True),
     ("juan@acme.example", "Acme Telecom", "Juan Pérez", User.Role.CONTACT, False),
     ("ana@globex.example", "Globex Networks", "Ana Souza", User.Role.ORG_ADMIN, True),
+    ("luis@initech.example", "Initech Voz", "Luis Romero", User.Role.ORG_ADMIN, True),
 ]
 STAFF = [
     ("agent@helpdesk.example", "Alex Agent", False),
@@ -37,7 +38,7 @@ def _agents_group_join(user: User) -> None:
 
 def load() -> dict:
     orgs = {name: Organization.objects.get_or_create(name=name)[0]
-            for name in ("Acme Telecom", "Globex Networks")}
+            for name in ("Acme Telecom", "Globex Networks", "Initech Voz")}
     users = {}
     for email, org, name, role, confirmed in CONTACTS:
         users[email] = _user(email, organization=orgs[org], full_name=name, role=role,

@@ -61,4 +61,25 @@ def load(*, today: dt.date | None = None) -> dict:
         HardwareItem.objects.get_or_create(serial_number=serial, defaults={
             "organization": acme, "product": product[code], "model_name": model,
             "warranty_ends_on": warranty_end, "connected_deployment": connected})
-    return {"plan": plan, "contract": contract1}
+    premium = _initech_premium(today=today, product=product)
+    return {"plan": plan, "contract": contract1, "premium": premium}
+
+
+def _initech_premium(*, today: dt.date, product: dict) -> ContractPlan:
+    """Initech Voz: DEP-3001 (FreePBX) under "Soporte Premium", its 600 credits granted."""
+    premium, created = ContractPlan.objects.get_or_create(
+        name="Soporte Premium", defaults={"term_months": 12, "included_credits_minutes": 600})
+    if created:
+        premium.products.set([product[c] for c in ("freepbx", "pbxact-uc", "sbc", "vega")])
+    initech = Organization.objects.get(name="Initech Voz")
+    dep3, _ = Deployment.objects.get_or_create(code="DEP-3001", defaults={
+        "organization": initech, "product": product["freepbx"], "name": "Central"})
+    contract = SupportContract.objects.filter(deployment=dep3).first()
+    if contract is None:
+        contract = SupportContract.objects.create(
+            deployment=dep3, plan=premium, starts_on=today - dt.timedelta(days=15),
+            ends_on=today + dt.timedelta(days=350))
+    credits_services.credit_contract_grant(
+        organization_id=initech.pk, minutes=premium.included_credits_minutes,
+        contract_id=contract.pk, term_number=1, reason=f"{premium.name} — {dep3.code}")
+    return premium

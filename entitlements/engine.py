@@ -57,6 +57,8 @@ class Decision:
     # Items the rules still have to check once named (wizard step 1): deployment/hardware/module.
     pending_items: tuple[str, ...] = ()
     best_effort: bool = False
+    # The plan of the named deployment's contract active on the day (service levels).
+    contract_plan_id: int | None = None
 
 
 def needed_items(department: Department) -> tuple[str, ...]:
@@ -278,6 +280,14 @@ def _paying_organization(ctx, b, billing_responsibility) -> int:
     return billing_responsibility.organization_id
 
 
+def _active_plan_id(ctx: Context, deployment, department) -> int | None:
+    if (deployment is None or deployment.organization_id not in ctx.org_ids
+            or deployment.product_id != department.product_id):
+        return None
+    active = [c for c in ctx.contracts_of(deployment) if c.starts_on <= ctx.day <= c.ends_on]
+    return max(active, key=lambda c: c.ends_on).plan_id if active else None
+
+
 def _decide(ctx: Context, department, deployment, hardware_item, module_licence,
             billing_responsibility) -> Decision:
     b = _Builder()
@@ -301,6 +311,7 @@ def _decide(ctx: Context, department, deployment, hardware_item, module_licence,
         uses_credits=department.uses_credits, balance_minutes=balance,
         paying_organization_id=paying, pending_items=tuple(pending) if not b.reasons else (),
         best_effort=department.best_effort,
+        contract_plan_id=_active_plan_id(ctx, deployment, department) if not b.reasons else None,
     )
 
 

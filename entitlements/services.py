@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from credits import services as credits_services
 
+from . import signals
 from .dates import add_months
 from .models import ContractPlan, Deployment, ModuleLicence, SupportContract
 
@@ -54,6 +55,9 @@ def contract_renew(*, contract_id: int, actor=None, today: dt.date | None = None
         contract.term_count += 1
         contract.save(update_fields=["ends_on", "term_count"])
         _grant_term(contract=contract, actor=actor)
+        signals.contract_renewed.send(sender=SupportContract, contract_id=contract.pk,
+                                      deployment_id=contract.deployment_id,
+                                      plan_id=contract.plan_id, actor=actor, today=today)
     return contract
 
 

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "credits",
     "catalog",
     "entitlements",
+    "sla",
     "tickets",
     "mailgateway",
 ]
@@ -497,6 +498,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "entitlements-contract-reminders": {
         "task": "entitlements.tasks.contract_reminders_dispatch",
         "schedule": 3600.0,  # hourly; each reminder is sent once per contract end date
+    },
+    "tickets-sla-warnings": {
+        "task": "tickets.tasks.sla_warnings_dispatch",
+        "schedule": 60.0,  # at-risk and breach warnings, each once per due time
     },
     "credits-expiry": {
         "task": "credits.tasks.credits_expire_all",

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credits.admin import ReadOnlyAdmin
+from sla import clock
 
 from . import admin_filters as filters
 from . import admin_views as views
@@ -90,17 +91,34 @@ def waiting_duration(since, *, now=None) -> str:
     return _("%(m)sm") % {"m": minutes}
 
 
+DUE_STATES = {"on_track": gettext_lazy("On track"), "at_risk": gettext_lazy("At risk"),
+              "breached": gettext_lazy("Breached")}
+
+
+def due_state(row, *, now=None) -> str:
+    return clock.state(row, now=now or timezone.now())
+
+
+def due_label(row, *, now=None) -> str:
+    state = due_state(row, now=now)
+    if not state:
+        return "—"
+    when = timezone.localtime(row.sla_due_at).strftime("%Y-%m-%d %H:%M")
+    return f"{DUE_STATES[state]} · {when}"
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ("number", "subject", "organization", "requester", "queue", "status",
-                    "assignee", "last_activity_at", "waiting_for_us")
+                    "assignee", "last_activity_at", "waiting_for_us", "due")
     list_display_links = ("number", "subject")
     # The rows are read without joins (QueueChangeList.get_results); () rather than False,
     # which would make the admin join every foreign key for the bulk actions' queryset.
     list_select_related = ()
     list_filter = ("status", filters.ProductFilter, filters.DepartmentFilter,
                    filters.AssigneeFilter, filters.OrganizationFilter,
-                   filters.CreditsRuleFilter, filters.OverdrawnFilter)
+                   filters.CreditsRuleFilter, filters.OverdrawnFilter,
+                   filters.ServiceLevelFilter)
     search_fields = ("number",)  # shows the search box; get_search_results does the work
     search_help_text = gettext_lazy(
         "Ticket number, subject, requester email or organization name.")
@@ -125,6 +143,16 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("waiting for us"))
     def waiting_for_us(self, obj: Ticket) -> str:
         return waiting_duration(obj.waiting_since)
+
+    @admin.display(description=gettext_lazy("due"))
+    def due(self, obj: Ticket) -> str:
+        return due_label(obj)
+
+    def get_ordering(self, request):
+        if request.GET.get(filters.ServiceLevelFilter.parameter_name) in (
+                filters.ServiceLevelFilter.ORDERED):
+            return ("sla_due_at", "id")
+        return super().get_ordering(request)
 
     # --- search ----------------------------------------------------------------------
 

@@ -179,3 +179,30 @@ class OrganizationFilter(admin.SimpleListFilter):
             return queryset.filter(organization_id=int(value))
         ids = ws.organization_ids_matching(value)
         return queryset.filter(organization_id__in=ids)
+
+
+class ServiceLevelFilter(admin.SimpleListFilter):
+    """The next due time (sla.clock): breaching soon (past 75 % of the target, not yet
+    due), breached, or every ticket with a due time; each sorted by due time (the queue's
+    get_ordering), on the index tickets_sla_due."""
+
+    title = _("service level")
+    parameter_name = "due"
+    ORDERED = ("soon", "breached", "any")
+
+    def lookups(self, request, model_admin):
+        return [("soon", _("Breaching soon")), ("breached", _("Breached")),
+                ("any", _("Any due time, soonest first"))]
+
+    def queryset(self, request, queryset):
+        from django.utils import timezone
+
+        now = timezone.now()
+        value = self.value()
+        if value == "soon":
+            return queryset.filter(sla_due_at__gt=now, sla_risk_at__lte=now)
+        if value == "breached":
+            return queryset.filter(sla_due_at__lte=now)
+        if value == "any":
+            return queryset.filter(sla_due_at__isnull=False)
+        return queryset

@@ -32,7 +32,8 @@ class QueueRow:
     # Columns of the ticket table only: the page's query plans in a fraction of a
     # millisecond, where joining the five related tables took PostgreSQL 4-5 ms to plan.
     FIELDS = ("pk", "number", "subject", "status", "waiting_since", "last_activity_at",
-              "organization_id", "requester_id", "department_id", "assignee_id")
+              "organization_id", "requester_id", "department_id", "assignee_id",
+              "sla_due_at", "sla_risk_at")
 
     pk: int
     number: str
@@ -47,6 +48,8 @@ class QueueRow:
     product_name: str
     assignee_id: int | None
     assignee_name: str
+    sla_due_at: datetime | None = None
+    sla_risk_at: datetime | None = None
 
     def __str__(self) -> str:
         return f"[#{self.number}] {self.subject}"
@@ -63,7 +66,8 @@ def queue_rows(values: list[tuple]) -> list[QueueRow]:
         forget_choices()
         queues = department_names()
     rows = []
-    for pk, number, subject, status, waiting, activity, org, requester, dep, assignee in values:
+    for (pk, number, subject, status, waiting, activity, org, requester, dep, assignee,
+         due, risk) in values:
         email, name = people.get(requester, ("", ""))
         product_name, department_name = queues.get(dep, ("", ""))
         assignee_name = ""
@@ -72,12 +76,13 @@ def queue_rows(values: list[tuple]) -> list[QueueRow]:
             assignee_name = assignee_full_name or assignee_email
         rows.append(QueueRow(pk, number, subject, status, waiting, activity,
                              organizations.get(org, ""), email, name or email,
-                             department_name, product_name, assignee, assignee_name))
+                             department_name, product_name, assignee, assignee_name,
+                             due, risk))
     return rows
 
 
 COLUMNS = ("number", "subject", "organization", "requester", "queue", "status", "assignee",
-           "last_activity_at", "waiting_for_us")
+           "last_activity_at", "waiting_for_us", "due")
 
 
 ROW_HTML = (
@@ -91,7 +96,8 @@ ROW_HTML = (
     '<td class="field-status status-{}">{}</td>'
     '<td class="field-assignee">{}</td>'
     '<td class="field-last_activity_at nowrap">{}</td>'
-    '<td class="field-waiting_for_us nowrap">{}</td></tr>')
+    '<td class="field-waiting_for_us nowrap">{}</td>'
+    '<td class="field-due nowrap" data-due="{}">{}</td></tr>')
 
 
 def _headers(cl) -> list[str]:
@@ -101,7 +107,7 @@ def _headers(cl) -> list[str]:
 
 
 def queue_table(cl, *, change_url_prefix: str) -> str:
-    from .admin import waiting_duration  # the same duration the column shows
+    from .admin import due_label, due_state, waiting_duration  # as the columns show
 
     params = [(k, v) for k, values in cl.params.lists() if k not in (PAGE_VAR, IS_POPUP_VAR)
               for v in values] if hasattr(cl.params, "lists") else [
@@ -121,6 +127,7 @@ def queue_table(cl, *, change_url_prefix: str) -> str:
             t.assignee_name or "—",
             timezone.localtime(t.last_activity_at, tz).strftime("%Y-%m-%d %H:%M"),
             waiting_duration(t.waiting_since, now=now),
+            due_state(t, now=now), due_label(t, now=now),
         ))
     # One str.format per row with values escaped by html.escape: what format_html does
     # (django.utils.html.escape is html.escape of str()), without its per-value lazy

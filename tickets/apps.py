@@ -11,3 +11,9 @@ class TicketsConfig(AppConfig):
         from .agents_group import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="tickets_agents_group_sync")
+
+        from entitlements.signals import contract_renewed
+
+        from .sla_clock import on_contract_renewed
+
+        contract_renewed.connect(on_contract_renewed, dispatch_uid="tickets_sla_on_renewal")

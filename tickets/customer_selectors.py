@@ -94,3 +94,19 @@ def ticket_history_for_contact(*, ticket) -> QuerySet:
     """The audit events a customer sees on the ticket page (who opened, resolved, reopened)."""
     return ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor").order_by(
         "created_at", "id")
+
+
+def reply_aim_text(*, ticket) -> str:
+    """"We aim to reply by Tuesday 16:30 your time" while a reply is owed with a target, in
+    the active language and time zone (the contact's); "" otherwise."""
+    from django.utils import dateformat
+    from django.utils import timezone as tz
+    from django.utils.translation import gettext
+
+    due = ticket.response_due_at
+    if due is None or ticket.status == ticket.Status.RESOLVED:
+        return ""
+    local_due = tz.localtime(due)
+    days_ahead = (local_due.date() - tz.localdate()).days
+    when = dateformat.format(local_due, "l H:i" if 0 <= days_ahead < 6 else "l j F Y, H:i")
+    return gettext("We aim to reply by %(when)s your time.") % {"when": when}

@@ -7,8 +7,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sla.policy import Reason as SlaReason
+
 from .exceptions import TICKET_EVENT_IMMUTABLE, TicketEventImmutable
 from .numbers import NUMBER_MAX_CHARS, NUMBER_REGEX, subject_tag
+
+
+def sla_policy_reason_choices():
+    return SlaReason.CHOICES
 
 
 class Ticket(models.Model):
@@ -72,6 +78,28 @@ class Ticket(models.Model):
     # Set while the ticket waits for us (customer wrote last); null when it does not.
     waiting_since = models.DateTimeField(_("waiting for us since"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Service level (sla app): the policy decided at open (or on a move / renewal) and why;
+    # the due times the services compute at each event (sla.clock).
+    sla_policy = models.ForeignKey("sla.SlaPolicy", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="tickets",
+                                   verbose_name=_("service-level policy"))
+    sla_reason = models.CharField(_("why this policy"), max_length=20, blank=True,
+                                  choices=sla_policy_reason_choices)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True,
+                                                 blank=True)
+    response_due_at = models.DateTimeField(_("reply due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    resolution_elapsed_minutes = models.PositiveIntegerField(
+        _("resolution clock (minutes used)"), default=0)
+    resolution_clock_since = models.DateTimeField(_("resolution clock running since"),
+                                                  null=True, blank=True)
+    sla_due_at = models.DateTimeField(_("next due"), null=True, blank=True)
+    sla_risk_at = models.DateTimeField(_("at risk from"), null=True, blank=True)
+    sla_due_kind = models.CharField(_("next due for"), max_length=16, blank=True)
+    # The due time each warning was sent for: once per due time (sla warnings job).
+    sla_risk_warned_for = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_breach_warned_for = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -107,6 +135,9 @@ class Ticket(models.Model):
                          name="tickets_queue_assignee_order"),
             models.Index(fields=["organization", "waiting_since", "-last_activity_at", "-id"],
                          name="tickets_queue_org_order"),
+            # Service level: the queue sorted by next due time, the warnings job.
+            models.Index(fields=["sla_due_at", "id"], name="tickets_sla_due"),
+            models.Index(fields=["sla_risk_at"], name="tickets_sla_risk"),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +250,10 @@ class TicketEvent(models.Model):
         MAIL_FAILED = "mail_failed", _("Email delivery failed")
         PARTICIPANT_ADDED = "participant_added", _("Participant added")
         PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
+        SLA_POLICY_CHANGED = "sla_policy_changed", _("Service-level policy changed")
+        SLA_AT_RISK = "sla_at_risk", _("Service level at risk")
+        SLA_BREACHED = "sla_breached", _("Service level breached")
+        SATISFACTION_RATED = "satisfaction_rated", _("Satisfaction rated")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events",
                                verbose_name=_("ticket"))

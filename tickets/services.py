@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from entitlements import engine
 
-from . import attachment_store, numbers, signals
+from . import attachment_store, numbers, signals, sla_clock
 from . import exceptions as exc
 from .attachments import attachment_problems, attachments_write, ticket_attachment_bytes
 from .models import Message, Ticket, TicketEvent, TicketFieldValue
@@ -93,6 +93,10 @@ def _ticket_create_atomic(*, requester, department, subject, body, stored, field
                 paying_organization_id=decision.paying_organization_id,
                 submission_key=submission_key or uuid.uuid4(),
             )
+            sla_clock.sla_policy_apply(ticket=ticket, contract_plan_id=decision.contract_plan_id,
+                                       actor=requester, now=ticket.created_at, cause="created",
+                                       record_event=False)
+            ticket.save(update_fields=sla_clock.FIELDS)
             for field, value in (field_values or {}).items():
                 TicketFieldValue.objects.create(ticket=ticket, field=field, value=str(value))
             message = Message.objects.create(ticket=ticket, author=requester, body=body,
@@ -184,8 +188,12 @@ def _reply_create_atomic(*, ticket: Ticket, author, body: str, files: list, stor
         elif kind == Message.Kind.AGENT:
             _set_status(ticket=ticket, actor=author, status=Ticket.Status.WAITING_CUSTOMER)
             ticket.waiting_since = None
+            if ticket.first_responded_at is None:
+                ticket.first_responded_at = now
             if notify:
                 _notify(signals.AGENT_REPLY, ticket, message)
+        if kind in (Message.Kind.CUSTOMER, Message.Kind.AGENT):
+            sla_clock.sla_refresh(ticket=ticket, now=now)
         if kind in Message.CUSTOMER_VISIBLE_KINDS:
             ticket.last_activity_at = now
         ticket.updated_at = now
@@ -195,7 +203,7 @@ def _reply_create_atomic(*, ticket: Ticket, author, body: str, files: list, stor
 
 # Every ticket field a reply (and the status helpers it calls) may change.
 _REPLY_TICKET_FIELDS = ["status", "resolved_at", "waiting_since", "last_activity_at",
-                        "updated_at"]
+                        "updated_at", "first_responded_at", *sla_clock.clock.CLOCK_FIELDS]
 
 
 def _after_customer_message(*, ticket: Ticket, actor, now, source: str) -> None:
@@ -232,6 +240,7 @@ def ticket_resolve(*, ticket: Ticket, actor) -> Ticket:
         ticket.waiting_since = None
         ticket.updated_at = now
         ticket.last_activity_at = now
+        sla_clock.sla_refresh(ticket=ticket, now=now)
         ticket.save()
         _notify(signals.RESOLVED, ticket)
     return ticket
@@ -302,6 +311,7 @@ def ticket_status_change(*, ticket: Ticket, actor, status: str) -> Ticket:
             ticket.resolved_at = None
         _set_status(ticket=ticket, actor=actor, status=status)
         _waiting_for_status(ticket=ticket, status=status, now=now)
+        sla_clock.sla_refresh(ticket=ticket, now=now)
         ticket.updated_at = now
         ticket.save()
     return ticket
@@ -319,6 +329,7 @@ def ticket_priority_change(*, ticket: Ticket, actor, priority: int) -> Ticket:
                             old=ticket.priority, new=int(priority))
         ticket.priority = int(priority)
         ticket.updated_at = timezone.now()
+        sla_clock.sla_refresh(ticket=ticket, now=ticket.updated_at)
         ticket.save()
     return ticket
 
@@ -349,6 +360,9 @@ def ticket_department_change(*, ticket: Ticket, actor, department, reason: str =
         if department.uses_credits and decision.paying_organization_id:
             ticket.paying_organization_id = decision.paying_organization_id
         ticket.updated_at = timezone.now()
+        sla_clock.sla_policy_apply(ticket=ticket, contract_plan_id=decision.contract_plan_id,
+                                   actor=actor, now=ticket.updated_at,
+                                   cause="department_changed")
         ticket.save()
         if old.uses_credits and not department.uses_credits:
             _ticket_credits_refund(ticket=ticket, actor=actor, event=event,

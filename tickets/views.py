@@ -129,6 +129,7 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
         "participant_candidates": (selectors.participant_candidates(ticket=ticket)
                                    if ticket.requester_id == request.user.pk else None),
         "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",
+        "reply_aim": customer_selectors.reply_aim_text(ticket=ticket),
     }, status=status)
 
 

@@ -129,7 +129,7 @@ def test_load_demo_is_idempotent(demo):
 
     before = LedgerEntry.objects.count()
     call_command("load_demo", stdout=open("/dev/null", "w"))
-    assert LedgerEntry.objects.count() == before == 2
+    assert LedgerEntry.objects.count() == before == 3  # Acme: bundle + grant; Initech: grant
     assert Ticket.objects.count() == 2 and Message.objects.count() == 2
     call_command("check_ledger", stdout=open("/dev/null", "w"))
 

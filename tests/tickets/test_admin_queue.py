@@ -64,7 +64,8 @@ def test_default_order_is_longest_waiting_first_then_not_waiting(agent_client, t
 
 
 @pytest.mark.parametrize("query", ["", "?status__exact=open&assignee=me&credits=free",
-                                   "?q=Ticket", "?organization=Other&product=1"])
+                                   "?q=Ticket", "?organization=Other&product=1",
+                                   "?due=soon", "?due=any&status__exact=new"])
 def test_list_query_count_does_not_grow_with_the_page(agent_client, two_orgs, query,
                                                       django_assert_max_num_queries):
     other = UserFactory(organization=OrganizationFactory(name="Other"))
@@ -327,7 +328,8 @@ def test_a_department_added_elsewhere_is_named_at_once(agent_client, two_orgs):
 
 @pytest.mark.parametrize("query", ["assignee=all", "assignee=x", "department=abc",
                                    "product=1.5", "organization=-3", "p=-1", "p=0",
-                                   "p=99999999999", "credits=nope", "overdrawn=maybe"])
+                                   "p=99999999999", "credits=nope", "overdrawn=maybe",
+                                   "due=nope"])
 def test_a_bad_filter_value_never_breaks_the_queue(client, two_orgs, query):
     client.force_login(make_agent(two_orgs.agent))
     response = client.get(reverse("admin:tickets_ticket_changelist") + "?" + query)

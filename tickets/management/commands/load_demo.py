@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from credits import demo as credits_demo
 from entitlements import demo as entitlements_demo
+from sla import demo as sla_demo
 from tickets import demo as tickets_demo
 
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
             accounts_demo.load()
             entitlements_demo.load()
             credits_demo.load()
+            sla_demo.load()
             tickets_demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo logins (password: {accounts_demo.DEMO_PASSWORD}):")
