@@ -321,10 +321,11 @@ def _language(contact) -> str:
 
 def evaluate(*, contact, department, deployment=None, hardware_item=None, module_licence=None,
              billing_responsibility=None, at: dt.datetime | None = None,
-             lock: bool = False) -> Decision:
-    """The decision for one department; messages in the contact's language."""
+             lock: bool = False, language: str | None = None) -> Decision:
+    """The decision for one department; messages in the contact's language, or in
+    `language` (an agent deciding for the contact reads them in theirs)."""
     ctx = Context(contact=contact, at=at or timezone.now(), lock=lock)
-    with translation.override(_language(contact)):
+    with translation.override(language or _language(contact)):
         return _decide(ctx, department, deployment, hardware_item, module_licence,
                        billing_responsibility)
 

@@ -45,6 +45,12 @@ class HelpdeskAdminSite(AdminSite):
                 raise BadRequest(BAD_NUMBER) from error
 
         return guarded
+    def get_urls(self):
+        """The agent desk (desk/urls.py) under /admin/desk/, before the model admins."""
+        from desk.urls import desk_urls
+
+        return desk_urls(self) + super().get_urls()
+
     def has_permission(self, request):
         """Django's check, and the second factor (accounts.two_factor): staff reach the
         admin only from a session that passed it."""

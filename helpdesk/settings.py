@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "sla",
     "tickets",
     "mailgateway",
+    "desk",  # the agent desk, inside the admin site (/admin/desk/)
+    "django_htmx",
 ]
 
 # Lean: none of our middleware makes a database or cache query of its own.
@@ -148,6 +150,7 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.FirstLoginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx (the agent desk)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -96,6 +96,19 @@ def _headers(*, kind: str, header_message_id: str, references: list[str],
     return headers
 
 
+def agent_reply_preview(*, ticket: Ticket, body: str) -> dict:
+    """The email an agent reply would send, for the desk's preview (nothing recorded)."""
+    requester = ticket.requester
+    language = requester.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = render_to_string("mail/ticket_notification.txt", {
+            "kind": AGENT_REPLY, "ticket": ticket, "message": Message(ticket=ticket, body=body),
+            "requester": requester, "LANGUAGE_CODE": language,
+            "ticket_url": f"{settings.SITE_URL.rstrip('/')}/tickets/{ticket.number}/"})
+    return {"subject": subject_line(ticket=ticket), "to": requester.email,
+            "cc": participant_addresses(ticket=ticket), "text": text, "language": language}
+
+
 def ticket_notification_build(*, kind: str, ticket: Ticket, message: Message | None,
                               header_message_id: str,
                               references: list[str] | None = None) -> EmailMultiAlternatives:

@@ -31,7 +31,7 @@ from . import numbers, services
 from . import workspace_selectors as ws
 from .admin_forms import AssignActionForm, DepartmentActionForm, StatusActionForm
 from .admin_rows import QueueRow, queue_rows
-from .models import CannedReply, Ticket, TicketEvent, TimeEntry
+from .models import CannedReply, Macro, Ticket, TicketEvent, TimeEntry
 
 
 class CappedCountPaginator(Paginator):
@@ -307,3 +307,19 @@ class CannedReplyAdmin(admin.ModelAdmin):
         services.canned_reply_save(reply=obj, actor=request.user)
         if not change:
             messages.info(request, _("Agents can now pick this reply on the ticket page."))
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    """Staff prepare macros; agents use them on the desk's reply form."""
+
+    list_display = ("title", "department", "status", "priority", "assign", "is_active",
+                    "updated_at")
+    list_select_related = ("department__product",)
+    list_filter = ("is_active",)
+    search_fields = ("title", "body")
+
+    def save_model(self, request, obj, form, change):
+        from .desk_services import macro_save
+
+        macro_save(macro=obj, actor=request.user)

@@ -87,13 +87,8 @@ def contact_records(*, contact, kind: str, department: Department) -> QuerySet:
     raise ValueError(f"Not a record kind: {kind!r}")
 
 
-HISTORY_KINDS = ("created", "resolved", "reopened", "participant_added", "participant_removed")
-
-
-def ticket_history_for_contact(*, ticket) -> QuerySet:
-    """The audit events a customer sees on the ticket page (who opened, resolved, reopened)."""
-    return ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor").order_by(
-        "created_at", "id")
+HISTORY_KINDS = ("created", "resolved", "reopened", "participant_added", "participant_removed",
+                 "department_changed", "credits_refunded", "merged", "merged_from")
 
 
 def reply_aim_text(*, ticket) -> str:
@@ -110,3 +105,13 @@ def reply_aim_text(*, ticket) -> str:
     days_ahead = (local_due.date() - tz.localdate()).days
     when = dateformat.format(local_due, "l H:i" if 0 <= days_ahead < 6 else "l j F Y, H:i")
     return gettext("We aim to reply by %(when)s your time.") % {"when": when}
+def ticket_history_for_contact(*, ticket) -> list:
+    """The audit events a customer sees on the ticket page (who opened, resolved, reopened,
+    moved it), told as sentences in the reader's language without internals (an agent's
+    reason for a move is never part of them)."""
+    from . import history
+
+    events = list(ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor")
+                  .order_by("created_at", "id"))
+    return history.history_lines(events, names=history.names_for(events),
+                                 audience=history.CUSTOMER)

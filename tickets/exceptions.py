@@ -66,6 +66,16 @@ MINUTES_POSITIVE = _("Enter a positive number of minutes.")
 MINUTES_TOO_MANY = _("One entry may not exceed %(limit)s minutes.")
 TIME_ALREADY_REVERSED = _("This time entry has already been reversed.")
 TIME_REVERSAL_NOT_REVERSIBLE = _("A reversing entry cannot itself be reversed.")
+REVERSAL_REASON_REQUIRED = _("Give a reason to reverse a time entry.")
+REFUND_SENTENCE = _("Ticket %(number)s moved to %(department)s, which does not use credits: "
+                    "its minutes are refunded.")
+MERGE_SAME_TICKET = _("A ticket cannot be merged into itself.")
+MERGE_OTHER_ORGANIZATION = _("Only tickets of the same organization can be merged.")
+MERGE_ALREADY_MERGED = _("This ticket was already merged into another one.")
+MERGE_TARGET_NOT_FOUND = _("There is no ticket with this number.")
+MACRO_NOT_FOUND = _("This macro does not exist or is not active.")
+REPLY_OVER_NEWER_MESSAGE = _("The customer wrote again while you were typing. Read the new "
+                             "message, then send your reply again.")
 
 
 class AgentActionRefused(TicketsError):

@@ -100,6 +100,11 @@ class Ticket(models.Model):
     # The due time each warning was sent for: once per due time (sla warnings job).
     sla_risk_warned_for = models.DateTimeField(null=True, blank=True, editable=False)
     sla_breach_warned_for = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when an agent merged this ticket into another (the survivor): its messages, files
+    # and time moved there, and mail to it threads to the survivor.
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="merged_tickets",
+                                    verbose_name=_("merged into"))
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -254,6 +259,8 @@ class TicketEvent(models.Model):
         SLA_AT_RISK = "sla_at_risk", _("Service level at risk")
         SLA_BREACHED = "sla_breached", _("Service level breached")
         SATISFACTION_RATED = "satisfaction_rated", _("Satisfaction rated")
+        MERGED = "merged", _("Merged into another ticket")
+        MERGED_FROM = "merged_from", _("Another ticket merged into this one")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events",
                                verbose_name=_("ticket"))
@@ -363,6 +370,42 @@ class CannedReply(models.Model):
         ordering = ["title"]
         verbose_name = _("canned reply")
         verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Macro(models.Model):
+    """A one-step answer staff prepare: it fills the reply and sets the ticket's status,
+    assignee and priority (blank: left as they are). Staff manage them in the admin."""
+
+    class Assign(models.TextChoices):
+        KEEP = "", _("Leave the assignee")
+        ME = "me", _("Assign to the agent using the macro")
+        NOBODY = "nobody", _("Unassign")
+
+    title = models.CharField(_("title"), max_length=120, unique=True)
+    body = models.TextField(_("reply text"), blank=True)
+    status = models.CharField(_("set status"), max_length=20, choices=Ticket.Status.choices,
+                              blank=True)
+    priority = models.PositiveSmallIntegerField(_("set priority"), choices=Ticket.Priority.choices,
+                                                null=True, blank=True)
+    assign = models.CharField(_("assignee"), max_length=8, choices=Assign.choices, blank=True,
+                              default=Assign.KEEP)
+    # Blank: offered in every department.
+    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, null=True,
+                                   blank=True, related_name="macros",
+                                   verbose_name=_("department"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"), editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
 
     def __str__(self) -> str:
         return self.title

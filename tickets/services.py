@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from entitlements import engine
 
@@ -334,20 +334,27 @@ def ticket_priority_change(*, ticket: Ticket, actor, priority: int) -> Ticket:
     return ticket
 
 
-def ticket_department_change(*, ticket: Ticket, actor, department, reason: str = "") -> Ticket:
+def ticket_department_change(*, ticket: Ticket, actor, department, reason: str = "",
+                             items: Mapping | None = None) -> Ticket:
     """Move a ticket to another department, re-checked against the entitlement rules with
-    the requester as contact. Leaving a paid department for a free one refunds the
-    minutes the ticket consumed."""
+    the requester as contact (the refusal in the agent's language). `items`: the
+    deployment, hardware item and module licence the agent chose for the department's
+    fields (else the ticket's own, when they belong to the department's product). Leaving a
+    paid department for a free one refunds the minutes the ticket consumed. The agent's
+    reason stays internal: the ledger and the customer read a plain sentence."""
     _require_staff(actor)
     with transaction.atomic():
         ticket = _ticket_lock(ticket)
         old = ticket.department
         if old.pk == department.pk:
             raise exc.InvalidTicketInput(exc.SAME_DEPARTMENT)
-        items, dropped = _items_for_department(ticket=ticket, department=department)
+        kept, dropped = _items_for_department(ticket=ticket, department=department)
+        chosen = {k: v for k, v in (items or {}).items() if v is not None}
+        items = {**kept, **chosen}
         decision = engine.evaluate(
             contact=ticket.requester, department=department,
-            billing_responsibility=ticket.billing_responsibility, lock=True, **items)
+            billing_responsibility=ticket.billing_responsibility, lock=True,
+            language=translation.get_language(), **items)
         if not decision.allowed:
             raise exc.DepartmentUnavailable(decision, *[r.message for r in decision.reasons])
         event = ticket_event_record(
@@ -366,7 +373,7 @@ def ticket_department_change(*, ticket: Ticket, actor, department, reason: str =
         ticket.save()
         if old.uses_credits and not department.uses_credits:
             _ticket_credits_refund(ticket=ticket, actor=actor, event=event,
-                                   reason=reason or f"{old.code} → {department.code}")
+                                   department=department)
     return ticket
 
 
@@ -392,26 +399,30 @@ def _items_for_department(*, ticket: Ticket, department) -> tuple[dict, list[str
     return items, dropped
 
 
-def _ticket_credits_refund(*, ticket: Ticket, actor, event: TicketEvent, reason: str) -> int:
-    """Refund every minute the ticket consumed (net of earlier refunds). Idempotent."""
+def refund_sentence(*, ticket: Ticket, department) -> str:
+    """What the customer reads in their ledger: a plain sentence in their language."""
+    language = getattr(ticket.requester, "language", "") or translation.get_language()
+    with translation.override(language or None):
+        return str(exc.REFUND_SENTENCE % {"number": ticket.number,
+                                          "department": department.name})[:500]
+
+
+def _ticket_credits_refund(*, ticket: Ticket, actor, event: TicketEvent, department) -> int:
+    """Refund every minute the ticket (and the tickets merged into it) consumed, net of
+    earlier refunds. Idempotent."""
     from credits import selectors as credit_selectors
     from credits import services as credit_services
 
-    minutes = credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk)
+    ids = [ticket.pk, *Ticket.objects.filter(merged_into=ticket).values_list("pk", flat=True)]
+    minutes = sum(credit_selectors.ticket_minutes_consumed(ticket_id=pk) for pk in ids)
     if minutes <= 0:
         return 0
-    text = f"Ticket {ticket.number} moved to a free department: {reason}"[:500]
-    refund_ticket = getattr(credit_services, "credit_refund_ticket", None)
-    if refund_ticket is not None:
-        refund_ticket(ticket_id=ticket.pk, ticket_number=ticket.number, actor=actor,
-                      reason=text)
-    else:
-        credit_services.credit_refund(
-            organization_id=ticket.paying_organization_id or ticket.organization_id,
-            minutes=minutes, idempotency_key=f"reclassify:{ticket.pk}:{event.pk}", actor=actor,
-            reason=text, ticket_id=ticket.pk, ticket_number=ticket.number)
+    text = refund_sentence(ticket=ticket, department=department)
+    for pk in ids:
+        credit_services.credit_refund_ticket(ticket_id=pk, ticket_number=ticket.number,
+                                             actor=actor, reason=text)
     ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREDITS_REFUNDED,
-                        minutes=minutes, reason=reason)
+                        minutes=minutes)
     return minutes
 
 

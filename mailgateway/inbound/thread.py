@@ -79,6 +79,14 @@ class LockedTickets:
         if not ids and not numbers:
             return
         query = Q(pk__in=ids) | Q(number__in=numbers)
+        self._lock(query)
+        # Tickets merged into another: mail to them threads to the survivor.
+        survivors = {t.merged_into_id for t in self.by_id.values()
+                     if t.merged_into_id} - set(self.by_id)
+        if survivors:
+            self._lock(Q(pk__in=survivors))
+
+    def _lock(self, query) -> None:
         for ticket in (Ticket.objects.select_related("requester")
                        .select_for_update(of=("self",), no_key=True)
                        .filter(query).order_by("pk")):
@@ -97,9 +105,16 @@ def candidates(*, parsed: ParsedMessage, ids: list[str]) -> tuple[int | None, st
 
 
 def _ticket(tickets: LockedTickets | None, **lookup) -> Ticket | None:
+    """The ticket, or the one it was merged into."""
     if tickets is not None:
-        return tickets.get(**lookup)
-    return Ticket.objects.select_related("requester").filter(**lookup).first()
+        ticket = tickets.get(**lookup)
+        if ticket is not None and ticket.merged_into_id:
+            return tickets.get(pk=ticket.merged_into_id) or ticket
+        return ticket
+    ticket = Ticket.objects.select_related("requester").filter(**lookup).first()
+    if ticket is not None and ticket.merged_into_id:
+        return Ticket.objects.select_related("requester").get(pk=ticket.merged_into_id)
+    return ticket
 
 
 def _checked(ticket: Ticket, via: str, *, address: str, user, check_sender: bool

@@ -158,6 +158,7 @@ def values_for(route: str, v: Victim) -> dict:
         "id": v.requester.pk, "pk": CreditAccount.objects.get(organization=v.organization).pk,
         "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",
+        "name": "claim",  # an action of the agent desk (/admin/desk/ticket/<id>/do/<name>/)
         "uidb64": urlsafe_base64_encode(force_bytes(v.requester.pk)), "token": "set-password",
     }
 

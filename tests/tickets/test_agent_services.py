@@ -158,7 +158,9 @@ def test_moving_from_a_paid_to_a_free_department_refunds_the_ticket(two_orgs):
     assert credit_balance_minutes(organization_id=two_orgs.acme.pk) == 420
     assert ticket_minutes_consumed(ticket_id=ticket.pk) == 0
     refund = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND)
-    assert refund.minutes == 25 and "Question is about SIP trunks" in refund.reason
+    # The agent's reason stays internal: the ledger (which the customer reads) says why plainly.
+    assert refund.minutes == 25 and "Question is about SIP trunks" not in refund.reason
+    assert ticket.number in refund.reason and "SIPStation" in refund.reason
     change = ticket.events.get(kind=TicketEvent.Kind.DEPARTMENT_CHANGED)
     assert change.data["old"] == "freepbx-configuration"
     assert change.data["new"] == "sipstation-general"

@@ -1,0 +1,161 @@
+"""What agents do on the open ticket: one form submission = one service call.
+
+A refused action keeps what the agent typed and shows the service's message in the
+agent's language; a successful one answers with a redirect to the ticket (the queue's
+view and search kept).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from catalog.models import Department
+from tickets import desk_selectors as ds
+from tickets import desk_services, services
+from tickets import workspace_selectors as ws
+from tickets.exceptions import REPLY_OVER_NEWER_MESSAGE, TicketsError
+from tickets.models import Message, TimeEntry
+
+from . import views
+from .forms import MergeForm, ReplyForm, ReverseForm, TimeForm, UpdateForm
+
+PERMS = {"reply": "tickets.add_message", "time": "tickets.add_timeentry",
+         "reverse": "tickets.add_timeentry"}
+
+
+def action(request, ticket_id: int, name: str):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    handler = HANDLERS.get(name)
+    if handler is None:
+        raise PermissionDenied
+    if request.POST.get("action") != name:  # every desk form names its action
+        return HttpResponseBadRequest(_("This form is incomplete: reload the page."))
+    views.require(request)
+    views.require(request, PERMS.get(name, "tickets.change_ticket"))
+    ticket = views.get_ticket(ticket_id)
+    try:
+        forms = handler(request, ticket)
+    except TicketsError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        forms = {}
+    if forms is None:  # done: back to the ticket (a merge lands on the survivor)
+        target = getattr(request, "desk_redirect", ticket.pk)
+        return HttpResponseRedirect(views.desk_url("ticket", target,
+                                                   query=request.GET.urlencode()))
+    return views.page(request, ticket=views.get_ticket(ticket.pk), forms=forms, status=400)
+
+
+def _reply(request, ticket):
+    macros = desk_services.macros_for(department_id=ticket.department_id)
+    form = ReplyForm(request.POST, request.FILES, macros=macros)
+    if not form.is_valid():
+        return {"reply": form}
+    data = form.cleaned_data
+    seen = data.get("seen_message") or 0
+    newer = Message.objects.filter(ticket=ticket, kind=Message.Kind.CUSTOMER, pk__gt=seen)
+    if not data["send_anyway"] and newer.exists():
+        form.add_error(None, REPLY_OVER_NEWER_MESSAGE)
+        return {"reply": form, "newer_message": True}
+    try:
+        if data["macro"] is not None:
+            desk_services.macro_apply(ticket=ticket, actor=request.user, macro=data["macro"],
+                                      body=data["body"], files=data["files"],
+                                      internal=form.internal)
+        else:
+            services.agent_reply_create(ticket=ticket, agent=request.user, body=data["body"],
+                                        files=data["files"], internal=form.internal)
+    except TicketsError as error:
+        form.add_error(None, error.messages)
+        return {"reply": form}
+    messages.success(request, _("Internal note added.") if form.internal
+                     else _("Reply sent to the customer."))
+    return None
+
+
+def _update(request, ticket):
+    form = UpdateForm(request.POST)
+    if not form.is_valid():
+        return {"update": form}
+    data = form.cleaned_data
+    department: Department = data["department"]
+    items = ds.move_items(ticket=ticket, department=department, data=request.POST) \
+        if department.pk != ticket.department_id else None
+    try:
+        desk_services.ticket_update(
+            ticket=ticket, actor=request.user, status=data["status"],
+            priority=data["priority"], assignee=data["assignee"], department=department,
+            items=items, reason=data["reason"])
+    except TicketsError as error:
+        form.add_error(None, error.messages)
+        return {"update": form, "move_fields": ds.move_fields(
+            ticket=ticket, department=department,
+            selected={k: v.pk for k, v in (items or {}).items()})}
+    messages.success(request, _("Ticket updated."))
+    return None
+
+
+def _time(request, ticket):
+    form = TimeForm(request.POST)
+    if not form.is_valid():
+        return {"time": form}
+    entry = services.time_entry_create(ticket=ticket, agent=request.user,
+                                       minutes=form.cleaned_data["minutes"],
+                                       note=form.cleaned_data["note"])
+    messages.success(request, _("%(minutes)s minutes logged.") % {"minutes": entry.minutes})
+    if ticket.department.uses_credits:
+        paying = ticket.paying_organization_id or ticket.organization_id
+        balance = ws.credit_balance_minutes(organization_id=paying)
+        if balance < 0:
+            messages.warning(request, _("The organization's credits are overdrawn: "
+                                        "%(balance)s minutes.") % {"balance": balance})
+    return None
+
+
+def _reverse(request, ticket):
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason to reverse a time entry."))
+        return {}
+    entry = get_object_or_404(TimeEntry, pk=form.cleaned_data["entry"], ticket=ticket)
+    services.time_entry_reverse(entry=entry, actor=request.user,
+                                reason=form.cleaned_data["reason"])
+    messages.success(request, _("Time entry reversed."))
+    return None
+
+
+def _claim(request, ticket):
+    services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
+    messages.success(request, _("The ticket is assigned to you."))
+    return None
+
+
+def _resolve(request, ticket):
+    services.ticket_resolve(ticket=ticket, actor=request.user)
+    messages.success(request, _("Ticket resolved."))
+    return None
+
+
+def _merge(request, ticket):
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return {"merge": form}
+    try:
+        target = desk_services.ticket_by_number_for_merge(ticket=ticket,
+                                                          number=form.cleaned_data["number"])
+        desk_services.ticket_merge(source=ticket, target=target, actor=request.user)
+    except TicketsError as error:
+        form.add_error("number", error.messages)
+        return {"merge": form}
+    messages.success(request, _("Merged into %(number)s.") % {"number": target.number})
+    request.desk_redirect = target.pk
+    return None
+
+
+HANDLERS = {"reply": _reply, "update": _update, "time": _time, "reverse": _reverse,
+            "claim": _claim, "resolve": _resolve, "merge": _merge}

@@ -1,0 +1,218 @@
+"""The desk's pages: the queue (views with counts) and the open ticket beside it.
+
+Every query parameter is validated: a value that is not one of the expected ones is
+ignored (the default applies), never a 500. The ticket pane, the counts and the live
+notices are also served alone for htmx (the page asks for them and swaps them in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from tickets import desk_selectors as ds
+from tickets import desk_services, history
+from tickets import workspace_selectors as ws
+from tickets.models import Message, Ticket
+
+from . import presence
+from .forms import MergeForm, ReplyForm, ReverseForm, TimeForm, UpdateForm
+
+PER_PAGE = 50
+MAX_PAGE = 1000
+TICKET_RELATED = ("organization", "requester", "department__product", "assignee",
+                  "merged_into")
+TICKET_OPTIONAL = ("deployment", "hardware_item", "module_licence", "billing_responsibility",
+                   "paying_organization")
+
+
+def require(request, perm: str = "tickets.view_ticket") -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _int(value, *, low: int = 1, high: int = 2**31 - 1) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+@dataclass(frozen=True)
+class QueueParams:
+    view: str
+    department: int | None
+    q: str
+    page: int
+
+    @classmethod
+    def of(cls, request) -> QueueParams:
+        get = request.GET
+        view = get.get("view", "")
+        view = view if view in ds.VIEWS else "unassigned"
+        department = _int(get.get("department"))
+        if view == "department" and department is None:
+            view = "unassigned"
+        return cls(view=view, department=department if view == "department" else None,
+                   q=" ".join(get.get("q", "").split())[:200],
+                   page=_int(get.get("p"), high=MAX_PAGE) or 1)
+
+    def query(self, **changes) -> str:
+        values = {"view": self.view, "department": self.department, "q": self.q,
+                  "p": self.page if self.page > 1 else None, **changes}
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def _queue(request, params: QueueParams) -> dict:
+    qs = ds.view_queryset(view=params.view, user=request.user,
+                          department_id=params.department)
+    qs = ds.search(qs, params.q)
+    rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE)
+    return {"rows": rows, "has_more": more, "params": params,
+            "next_query": params.query(p=params.page + 1) if more else "",
+            "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
+
+
+def counts_context(request) -> dict:
+    from mailgateway.models import InboundMessage
+
+    counts = ds.view_counts(user=request.user)
+    quarantine = ds.capped_count(InboundMessage.objects.filter(
+        status=InboundMessage.Status.QUARANTINED))
+    return {"counts": counts, "quarantine_count": quarantine,
+            "departments": ds.department_counts(),
+            "can_quarantine": request.user.has_perm("mailgateway.change_inboundmessage")}
+
+
+def desk_url(name: str, *args, query: str = "") -> str:
+    url = reverse(f"admin:desk_{name}", args=args)
+    return f"{url}?{query}" if query else url
+
+
+def queue(request):
+    require(request)
+    return page(request, ticket=None)
+
+
+def ticket_view(request, ticket_id: int):
+    require(request)
+    ticket = get_ticket(ticket_id)
+    return page(request, ticket=ticket)
+
+
+def get_ticket(ticket_id) -> Ticket:
+    return get_object_or_404(Ticket.objects.select_related(*TICKET_RELATED)
+                             .prefetch_related(*TICKET_OPTIONAL), pk=ticket_id)
+
+
+def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: int = 200):
+    from django.contrib import admin
+
+    params = QueueParams.of(request)
+    context = {**admin.site.each_context(request), "title": _("Agent desk"),
+               **_queue(request, params), **counts_context(request), "ticket": ticket,
+               "queue_query": params.query()}
+    if ticket is not None:
+        context.update(ticket_context(request, ticket, forms or {}))
+        context["title"] = f"{ticket.number} · {ticket.subject}"
+    template = "desk/page.html"
+    if getattr(request, "htmx", False) and request.htmx.target == "desk-ticket":
+        template = "desk/_ticket.html"
+    return TemplateResponse(request, template, context, status=status)
+
+
+def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
+    conversation = ws.ticket_conversation(ticket=ticket)
+    time_entries = ws.ticket_time_entries(ticket=ticket)
+    ent = ws.ticket_entitlements(ticket=ticket, time_entries=time_entries)
+    macros = desk_services.macros_for(department_id=ticket.department_id)
+    canned = ws.canned_replies_for(department_id=ticket.department_id)
+    last_customer = max((m.pk for m in conversation if m.kind == Message.Kind.CUSTOMER),
+                        default=0)
+    user = request.user
+    return {
+        "conversation": conversation, "time_entries": time_entries, "ent": ent,
+        "history": ds.ticket_history(ticket=ticket, audience=history.AGENT),
+        "field_values": ws.ticket_field_values(ticket=ticket),
+        "macros": macros, "canned_replies": canned,
+        "reply_form": forms.get("reply") or ReplyForm(
+            macros=macros, initial={"seen_message": last_customer}),
+        "newer_message": forms.get("newer_message", False),
+        "update_form": forms.get("update") or UpdateForm(initial={
+            "status": ticket.status, "priority": ticket.priority,
+            "assignee": ticket.assignee_id, "department": ticket.department_id}),
+        "move_fields": forms.get("move_fields") or ds.move_fields(
+            ticket=ticket, department=ticket.department),
+        "time_form": forms.get("time") or TimeForm(),
+        "reverse_form": ReverseForm(), "merge_form": forms.get("merge") or MergeForm(),
+        "other_tickets": ds.other_open_tickets(ticket=ticket),
+        "records": ds.organization_records(ticket=ticket),
+        "last_message_id": max((m.pk for m in conversation), default=0),
+        "viewers": presence.others(ticket_id=ticket.pk, user=user),
+        "can_reply": user.has_perm("tickets.add_message"),
+        "can_log_time": user.has_perm("tickets.add_timeentry"),
+        "can_change": user.has_perm("tickets.change_ticket"),
+    }
+
+
+def counts(request):
+    require(request)
+    return TemplateResponse(request, "desk/_counts.html", {
+        **counts_context(request), "params": QueueParams.of(request)})
+
+
+def live(request, ticket_id: int):
+    """Polled by the open ticket: who else has it open (or is typing), and whether new
+    messages arrived since the page was drawn."""
+    require(request)
+    ticket = get_object_or_404(Ticket.objects.only("id"), pk=ticket_id)
+    presence.touch(ticket_id=ticket.pk, user=request.user,
+                   typing=request.GET.get("typing") == "1")
+    after = _int(request.GET.get("after"), low=0) or 0
+    new = list(Message.objects.filter(ticket_id=ticket.pk, pk__gt=after)
+               .exclude(author_id=request.user.pk).order_by("id")
+               .values_list("pk", "kind")[:50])
+    return TemplateResponse(request, "desk/_live.html", {
+        "ticket": ticket, "viewers": presence.others(ticket_id=ticket.pk, user=request.user),
+        "new_count": len(new),
+        "new_customer": any(kind == Message.Kind.CUSTOMER for _pk, kind in new)})
+
+
+def move_preview(request, ticket_id: int):
+    """The chosen department's record fields and the entitlement decision, before saving."""
+    require(request, "tickets.change_ticket")
+    from catalog.models import Department
+
+    ticket = get_ticket(ticket_id)
+    department = Department.objects.filter(pk=_int(request.GET.get("department")) or 0).first()
+    if department is None or department.pk == ticket.department_id:
+        return TemplateResponse(request, "desk/_move.html", {"ticket": ticket})
+    items = ds.move_items(ticket=ticket, department=department, data=request.GET)
+    fields = ds.move_fields(ticket=ticket, department=department,
+                            selected={k: v.pk for k, v in items.items()})
+    return TemplateResponse(request, "desk/_move.html", {
+        "ticket": ticket, "department": department, "move_fields": fields,
+        "preview": ds.move_preview(ticket=ticket, department=department, items=items)})
+
+
+def email_preview(request, ticket_id: int):
+    """The agent reply as the customer will get it (nothing is recorded)."""
+    require(request, "tickets.add_message")
+    from mailgateway.outbound import agent_reply_preview
+
+    ticket = get_ticket(ticket_id)
+    body = request.POST.get("body", "")[:20000] if request.method == "POST" else ""
+    macro_id = _int(request.POST.get("macro")) if request.method == "POST" else None
+    if not body.strip() and macro_id:
+        macro = next((m for m in desk_services.macros_for(department_id=ticket.department_id)
+                      if m.pk == macro_id), None)
+        body = macro.body if macro else ""
+    return TemplateResponse(request, "desk/_preview.html", {
+        "email": agent_reply_preview(ticket=ticket, body=body)})

@@ -1,0 +1,182 @@
+"""The desk's pages inside the admin: permissions, 404s, every action through its form,
+and a fixed number of queries whatever the page size or the ticket's length."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from tests.factories import ModuleLicenceFactory, StaffFactory, TicketFactory, department, upload
+from tests.tickets.agent_setup import freepbx_configuration_ticket, make_agent
+from tickets import desk_services, services
+from tickets.models import Macro, Message, Ticket, TimeEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent_client(client, two_orgs):
+    make_agent(two_orgs.agent)
+    client.force_login(two_orgs.agent)
+    return client
+
+
+def url(name, *args):
+    return reverse(f"admin:desk_{name}", args=args)
+
+
+def test_the_desk_needs_the_admin_login(client, two_orgs):
+    response = client.get(url("queue"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(two_orgs.maria)  # a customer
+    assert client.get(url("queue")).status_code == 302
+
+
+def test_staff_without_ticket_permission_is_refused(client):
+    staff = StaffFactory(email="nobody@helpdesk.example")
+    client.force_login(staff)
+    assert client.get(url("queue")).status_code == 403
+
+
+def test_queue_and_ticket_side_by_side(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria, subject="Trunk <b>down</b>")
+    html = agent_client.get(url("queue")).content.decode()
+    assert ticket.number in html and "Trunk &lt;b&gt;down&lt;/b&gt;" in html
+    assert 'id="desk-counts"' in html and "htmx-2.0.11.min.js" in html
+    html = agent_client.get(url("ticket", ticket.pk)).content.decode()
+    assert 'id="desk-ticket"' in html and 'id="desk-reply"' in html
+    assert "María García opened the ticket on the site" in html
+
+
+def test_a_post_that_does_not_name_its_action_changes_nothing(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    assert agent_client.post(url("action", ticket.pk, "claim")).status_code == 400
+    assert agent_client.post(url("action", ticket.pk, "nothing"),
+                             {"action": "nothing"}).status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_missing_ticket_is_a_404(agent_client):
+    assert agent_client.get(url("ticket", 999999)).status_code == 404
+    assert agent_client.post(url("action", 999999, "claim"), {"action": "claim"}).status_code == 404
+    assert agent_client.get(url("live", 999999)).status_code == 404
+
+
+def test_htmx_asks_for_the_ticket_pane_alone(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    html = agent_client.get(url("ticket", ticket.pk), HTTP_HX_REQUEST="true",
+                            HTTP_HX_TARGET="desk-ticket").content.decode()
+    assert html.lstrip().startswith("<article") and 'id="desk-counts"' not in html
+
+
+def test_claim_reply_with_macro_time_and_move(agent_client, two_orgs):
+    paid = freepbx_configuration_ticket(two_orgs)
+    module = ModuleLicenceFactory(deployment=paid.deployment, module_name="EndPoint Manager")
+    macro = desk_services.macro_save(macro=Macro(
+        title="Fixed", body="We fixed it.", priority=3), actor=two_orgs.agent)
+    t = paid.ticket
+    assert agent_client.post(url("action", t.pk, "claim"), {"action": "claim"}).status_code == 302
+    response = agent_client.post(url("action", t.pk, "reply"), {"action": "reply",
+        "kind": "reply", "macro": macro.pk, "body": "", "seen_message": 10**6})
+    assert response.status_code == 302
+    assert agent_client.post(url("action", t.pk, "time"), {"action": "time", "minutes": 25,
+                                                          "note": "x"}).status_code == 302
+    target = department("freepbx-commercial-modules")
+    preview = agent_client.get(url("move", t.pk), {"department": target.pk}).content.decode()
+    assert "EndPoint Manager (DEP-1001)" in preview
+    response = agent_client.post(url("action", t.pk, "update"), {"action": "update",
+        "status": "open", "priority": 3, "assignee": two_orgs.agent.pk,
+        "department": target.pk, "module_licence": module.pk, "reason": "module"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    t.refresh_from_db()
+    assert t.department == target and t.module_licence == module and t.priority == 3
+    assert t.messages.filter(kind=Message.Kind.AGENT, body="We fixed it.").exists()
+    assert TimeEntry.objects.filter(ticket=t, minutes=25).exists()
+
+
+def test_a_refused_move_keeps_the_form_and_says_why(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    response = agent_client.post(url("action", ticket.pk, "update"), {"action": "update",
+        "status": "resolved", "priority": 2, "assignee": "",
+        "department": department("pbxact-configuration").pk, "reason": "x"})
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEW  # nothing applied
+
+
+def test_reply_over_a_newer_customer_message_asks_first(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    seen = ticket.messages.get().pk
+    services.ticket_reply_create(ticket=ticket, author=two_orgs.maria, body="More info")
+    data = {"action": "reply", "kind": "reply", "body": "Answer", "seen_message": seen}
+    response = agent_client.post(url("action", ticket.pk, "reply"), data)
+    assert response.status_code == 400 and "wrote again" in response.content.decode()
+    assert not ticket.messages.filter(kind=Message.Kind.AGENT).exists()
+    response = agent_client.post(url("action", ticket.pk, "reply"),
+                                 {"action": "reply", **data, "send_anyway": "on"})
+    assert response.status_code == 302
+    assert ticket.messages.filter(kind=Message.Kind.AGENT).exists()
+
+
+def test_collision_notice(client, two_orgs, agent_client):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    other = make_agent(StaffFactory(email="bea@helpdesk.example", full_name="Bea Agent"))
+    client2 = type(agent_client)()
+    client2.force_login(other)
+    client2.get(url("live", ticket.pk), {"typing": "1"})
+    html = agent_client.get(url("live", ticket.pk)).content.decode()
+    assert "Bea Agent is typing a reply on this ticket." in html
+
+
+def test_email_preview_is_the_customers_email(agent_client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    html = agent_client.post(url("preview", ticket.pk), {"body": "Hello <there>"}
+                             ).content.decode()
+    assert f"[#{ticket.number}]" in html and "Hello &lt;there&gt;" in html
+    assert "maria@acme.example" in html
+
+
+def test_view_only_agent_sees_no_forms_and_cannot_post(client, two_orgs):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    viewer = StaffFactory(email="viewer@helpdesk.example")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_ticket"))
+    client.force_login(viewer)
+    html = client.get(url("ticket", ticket.pk)).content.decode()
+    assert 'id="desk-reply"' not in html and 'id="desk-update"' not in html
+    assert client.post(url("action", ticket.pk, "claim"), {"action": "claim"}).status_code == 403
+    assert client.post(url("action", ticket.pk, "reply"), {"action": "reply", "body": "x"}).status_code == 403
+
+
+def test_merge_through_the_form_lands_on_the_survivor(agent_client, two_orgs):
+    a = TicketFactory.create(requester=two_orgs.maria)
+    b = TicketFactory.create(requester=two_orgs.maria)
+    response = agent_client.post(url("action", a.pk, "merge"), {"action": "merge", "number": f"[#{b.number}]"})
+    assert response["Location"].startswith(url("ticket", b.pk))
+    other_org = TicketFactory.create(requester=two_orgs.ana)
+    response = agent_client.post(url("action", b.pk, "merge"), {"action": "merge", "number": other_org.number})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_queue_queries_do_not_grow_with_the_page(agent_client, two_orgs, size,
+                                                 django_assert_max_num_queries):
+    for i in range(size):
+        TicketFactory.create(requester=two_orgs.maria if i % 2 else two_orgs.ana,
+                             subject=f"T{i}")
+    agent_client.get(url("queue"))
+    with django_assert_max_num_queries(16):
+        assert agent_client.get(url("queue"), {"view": "all"}).status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 40])
+def test_ticket_queries_do_not_grow_with_its_length(agent_client, two_orgs, size,
+                                                    django_assert_max_num_queries):
+    paid = freepbx_configuration_ticket(two_orgs)
+    for i in range(size):
+        services.agent_reply_create(ticket=paid.ticket, agent=two_orgs.agent, body=f"m{i}",
+                                    files=[upload(f"f{i}.txt")] if i < 3 else [],
+                                    internal=bool(i % 2))
+        services.time_entry_create(ticket=paid.ticket, agent=two_orgs.agent, minutes=1)
+    agent_client.get(url("ticket", paid.ticket.pk))
+    with django_assert_max_num_queries(40):
+        assert agent_client.get(url("ticket", paid.ticket.pk)).status_code == 200

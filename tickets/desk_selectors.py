@@ -1,0 +1,239 @@
+"""Reads of the agent desk. Staff see every ticket; each function issues a fixed number of
+queries whatever the page size or the length of the ticket.
+
+Counts: each view's count reads at most COUNT_CAP + 1 rows of an index (a view holding
+more says "1000+"), so it costs the same at ten thousand tickets and at a million; the
+per-department counts come from the queue overview, computed over open tickets at most
+every 30 seconds and kept in Redis (workspace_selectors.queue_overview_cached).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+
+from catalog.models import Department, DepartmentField
+
+from . import customer_selectors, history, numbers
+from . import workspace_selectors as ws
+from .models import Ticket
+
+COUNT_CAP = 1000
+QUEUE_FIELDS = ("id", "number", "subject", "status", "priority", "assignee_id",
+                "department_id", "organization_id", "requester_id", "last_activity_at",
+                "waiting_since")
+VIEWS = ("mine", "unassigned", "waiting", "overdrawn", "department", "all")
+OPEN = list(Ticket.OPEN_STATUSES)
+WORKING = [Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.ON_HOLD]
+
+
+def queue_order():
+    return (F("waiting_since").asc(nulls_last=True), "-last_activity_at", "-id")
+
+
+def view_queryset(*, view: str, user, department_id: int | None = None) -> QuerySet:
+    qs = Ticket.objects.filter(merged_into__isnull=True)
+    if view == "mine":
+        return qs.filter(assignee=user, status__in=OPEN)
+    if view == "unassigned":
+        return qs.filter(assignee__isnull=True, status__in=WORKING)
+    if view == "waiting":
+        return qs.filter(status=Ticket.Status.WAITING_CUSTOMER)
+    if view == "overdrawn":
+        return qs.filter(status__in=OPEN,
+                         organization_id__in=ws.overdrawn_organization_ids())
+    if view == "department" and department_id:
+        return qs.filter(department_id=department_id, status__in=OPEN)
+    return qs.filter(status__in=OPEN)
+
+
+def search(qs: QuerySet, term: str) -> QuerySet:
+    term = " ".join((term or "").split())[:200]
+    if not term:
+        return qs
+    if number := numbers.number_parse(term):
+        return Ticket.objects.filter(number=number)  # a number finds the ticket anywhere
+    if "@" in term:
+        return qs.filter(requester_id__in=ws.requester_ids_matching(term))
+    return qs.filter(Q(subject__icontains=term)
+                     | Q(organization_id__in=ws.organization_ids_matching(term)))
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    number: str
+    subject: str
+    status: str
+    priority: int
+    assignee: str
+    organization: str
+    requester: str
+    last_activity_at: object
+    waiting_since: object
+
+    @property
+    def status_label(self) -> str:
+        return str(Ticket.Status(self.status).label)
+
+    @property
+    def priority_label(self) -> str:
+        return str(Ticket.Priority(self.priority).label)
+
+
+def queue_page(qs: QuerySet, *, page: int, per_page: int) -> tuple[list[QueueRow], bool]:
+    """One page (and whether another follows): one query of the ticket table, then the
+    names shown by primary key (two queries), whatever the page size."""
+    offset = (page - 1) * per_page
+    raw = list(qs.order_by(*queue_order()).values_list(*QUEUE_FIELDS)[
+        offset: offset + per_page + 1])
+    more, raw = len(raw) > per_page, raw[:per_page]
+    user_ids = {r[5] for r in raw if r[5]} | {r[8] for r in raw}
+    users = ws.user_emails_and_names(ids=user_ids) if user_ids else {}
+    orgs = ws.organization_names(ids={r[7] for r in raw}) if raw else {}
+    rows = [QueueRow(id=r[0], number=r[1], subject=r[2], status=r[3], priority=r[4],
+                     assignee=(users.get(r[5], ("", ""))[1] or users.get(r[5], ("", ""))[0])
+                     if r[5] else "",
+                     organization=orgs.get(r[7], ""),
+                     requester=users.get(r[8], ("", ""))[1] or users.get(r[8], ("", ""))[0],
+                     last_activity_at=r[9], waiting_since=r[10]) for r in raw]
+    return rows, more
+
+
+def capped_count(qs: QuerySet) -> tuple[int, bool]:
+    n = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def view_counts(*, user) -> dict[str, tuple[int, bool]]:
+    """Mine, unassigned, waiting on customer, overdrawn: one capped count each."""
+    return {view: capped_count(view_queryset(view=view, user=user))
+            for view in ("mine", "unassigned", "waiting", "overdrawn")}
+
+
+def department_counts() -> list[dict]:
+    rows, _as_of = ws.queue_overview_cached()
+    return [{"department": r["department"], "open": r["new"] + r["open"],
+             "unassigned": r["unassigned"]} for r in rows]
+
+
+# --- the ticket pane ---------------------------------------------------------------------
+
+def ticket_history(*, ticket: Ticket, audience: str = history.AGENT) -> list:
+    events = ws.ticket_events(ticket=ticket)
+    if audience == history.CUSTOMER:
+        events = [e for e in events if e.kind in customer_selectors.HISTORY_KINDS]
+    return history.history_lines(events, names=history.names_for(events), audience=audience)
+
+
+def other_open_tickets(*, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    return list(Ticket.objects.filter(requester_id=ticket.requester_id, status__in=OPEN,
+                                      merged_into__isnull=True)
+                .exclude(pk=ticket.pk).only("id", "number", "subject", "status")
+                .order_by("-last_activity_at")[:limit])
+
+
+def organization_records(*, ticket: Ticket) -> dict:
+    """The organization's contracts (by deployment) and hardware warranties, with dates."""
+    from entitlements.models import Deployment, HardwareItem, ModuleLicence
+
+    org = ticket.organization_id
+    return {
+        "deployments": list(Deployment.objects.filter(organization_id=org)
+                            .select_related("product").prefetch_related("contracts__plan")
+                            .order_by("code")[:20]),
+        "hardware": list(HardwareItem.objects.filter(organization_id=org)
+                         .order_by("serial_number")[:20]),
+        "modules": list(ModuleLicence.objects.filter(deployment__organization_id=org)
+                        .select_related("deployment").order_by("module_name")[:20]),
+    }
+
+
+RECORD_KINDS = {DepartmentField.Kind.DEPLOYMENT: "deployment",
+                DepartmentField.Kind.HARDWARE: "hardware_item",
+                DepartmentField.Kind.MODULE: "module_licence"}
+
+
+@dataclass
+class MoveField:
+    name: str  # deployment / hardware_item / module_licence
+    label: str
+    required: bool
+    choices: list  # (pk, label)
+    selected: int | None
+
+
+def move_fields(*, ticket: Ticket, department: Department,
+                selected: dict | None = None) -> list[MoveField]:
+    """The department's record fields with the organization's own records to choose from."""
+    selected = selected or {}
+    result = []
+    for field in department.fields.filter(kind__in=list(RECORD_KINDS)).order_by("position"):
+        name = RECORD_KINDS[field.kind]
+        records = customer_selectors.contact_records(contact=ticket.requester, kind=field.kind,
+                                                     department=department)
+        current = getattr(ticket, f"{name}_id")
+        choices = [(r.pk, _record_label(r)) for r in records[:200]]
+        pick = selected.get(name) or (current if current in {c[0] for c in choices} else None)
+        result.append(MoveField(name=name, label=field.label, required=field.required,
+                                choices=choices, selected=pick))
+    return result
+
+
+def _record_label(record) -> str:
+    if hasattr(record, "module_name"):
+        return f"{record.module_name} ({record.deployment.code})"
+    if hasattr(record, "serial_number"):
+        return record.serial_number
+    return record.code
+
+
+def move_items(*, ticket: Ticket, department: Department, data) -> dict:
+    """The records named in a move form that the organization owns (others ignored)."""
+    items = {}
+    for field in move_fields(ticket=ticket, department=department):
+        try:
+            pk = int(data.get(field.name) or 0)
+        except (TypeError, ValueError):
+            pk = 0
+        if pk in {c[0] for c in field.choices}:
+            items[field.name] = _record(field.name, pk)
+    return items
+
+
+def _record(name: str, pk: int):
+    from entitlements.models import Deployment, HardwareItem, ModuleLicence
+
+    model = {"deployment": Deployment, "hardware_item": HardwareItem,
+             "module_licence": ModuleLicence}[name]
+    return model.objects.get(pk=pk)
+
+
+@dataclass
+class MovePreview:
+    allowed: bool
+    reasons: list[str]
+    refund_minutes: int
+    uses_credits: bool
+
+
+def move_preview(*, ticket: Ticket, department: Department, items: dict) -> MovePreview:
+    """The entitlement decision and the refund a move would bring, before saving."""
+    from django.utils import translation
+
+    from credits.selectors import ticket_minutes_consumed
+    from entitlements import engine
+
+    from .services import _items_for_department
+
+    kept, _dropped = _items_for_department(ticket=ticket, department=department)
+    decision = engine.evaluate(contact=ticket.requester, department=department,
+                               billing_responsibility=ticket.billing_responsibility,
+                               language=translation.get_language(), **{**kept, **items})
+    refund = 0
+    if ticket.department.uses_credits and not department.uses_credits:
+        ids = [ticket.pk, *Ticket.objects.filter(merged_into=ticket).values_list("pk", flat=True)]
+        refund = sum(ticket_minutes_consumed(ticket_id=pk) for pk in ids)
+    return MovePreview(allowed=decision.allowed, reasons=[r.message for r in decision.reasons],
+                       refund_minutes=max(refund, 0), uses_credits=department.uses_credits)
