@@ -48,3 +48,12 @@ def purchase_orders_for_account(*, account: CreditAccount):
     if account.pk is None:
         return PurchaseOrder.objects.none()
     return PurchaseOrder.objects.filter(account=account).order_by("-requested_at", "-id")[:20]
+
+
+def suggested_bundle_minutes(*, balance_minutes: int) -> int:
+    """The bundle the "Buy credits" fix suggests: the smallest that brings an overdrawn
+    balance back above zero (the largest when none does); the smallest when at zero."""
+    from .models import BUNDLE_MINUTES
+
+    needed = max(-balance_minutes, 0) + 1
+    return next((m for m in BUNDLE_MINUTES if m >= needed), BUNDLE_MINUTES[-1])

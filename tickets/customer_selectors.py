@@ -21,12 +21,17 @@ from entitlements.models import BillingResponsibility, Deployment, HardwareItem,
 class DepartmentChoice:
     department: Department
     decision: engine.Decision
+    items: tuple[engine.ItemDecision, ...] = ()
 
 
 @dataclass(frozen=True)
 class ProductGroup:
     product: Product
     departments: list[DepartmentChoice]
+
+    @property
+    def available_count(self) -> int:
+        return sum(1 for choice in self.departments if choice.decision.allowed)
 
 
 def department_catalogue(*, contact) -> list[ProductGroup]:
@@ -37,11 +42,12 @@ def department_catalogue(*, contact) -> list[ProductGroup]:
                    .select_related("product").order_by("product__position", "product__code",
                                                        "position", "code"))
     groups: dict[int, ProductGroup] = {}
-    for department, decision in engine.evaluate_departments(contact=contact,
-                                                            departments=departments):
+    for department, decision, items in engine.evaluate_catalogue(contact=contact,
+                                                                 departments=departments):
         group = groups.setdefault(department.product_id,
                                   ProductGroup(product=department.product, departments=[]))
-        group.departments.append(DepartmentChoice(department=department, decision=decision))
+        group.departments.append(DepartmentChoice(department=department, decision=decision,
+                                                  items=tuple(items)))
     return list(groups.values())
 
 

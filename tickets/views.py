@@ -22,7 +22,7 @@ from entitlements import engine
 from . import attachments, customer_selectors, participant_services, selectors, services
 from . import exceptions as exc
 from .downloads import attachment_response
-from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm
+from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm, prefilled_from_query
 from .models import Ticket
 
 TICKETS_PER_PAGE = 20
@@ -30,6 +30,8 @@ NO_CONTACT_CHOSEN = gettext_lazy("Choose a colleague to add.")
 PARTICIPANT_ADDED = gettext_lazy("%(name)s now follows this ticket.")
 PARTICIPANT_REMOVED = gettext_lazy("%(name)s no longer follows this ticket.")
 SCOPES = ("mine", "all")
+STAFF_TO_DESK = gettext_lazy("This is the customer site; as staff you work tickets in the "
+                             "agent desk.")
 
 
 def _limits() -> dict:
@@ -37,8 +39,19 @@ def _limits() -> dict:
             "max_ticket_mb": settings.ATTACHMENT_MAX_TICKET_BYTES // 2**20}
 
 
+def _staff_to_desk(request):
+    """Staff (no customer organization) who open the customer site go to the agent desk."""
+    user = request.user
+    if user.organization_id is None and user.is_staff:
+        messages.info(request, STAFF_TO_DESK)
+        return redirect("admin:index")
+    return None
+
+
 def _ticket_list(request, *, resolved: bool):
     user = request.user
+    if (to_desk := _staff_to_desk(request)) is not None:
+        return to_desk
     scope = request.GET.get("scope", "all" if user.is_org_admin else "mine")
     scope = scope if user.is_org_admin and scope in SCOPES else "mine"
     tickets = (selectors.tickets_of(user=user) if scope == "mine"
@@ -67,6 +80,8 @@ def resolved_tickets(request):
 @require_GET
 @login_required
 def submit_choose_department(request):
+    if (to_desk := _staff_to_desk(request)) is not None:
+        return to_desk
     if request.user.organization_id is None:
         raise Http404
     return render(request, "tickets/submit_department.html", {
@@ -87,13 +102,20 @@ def submit_details(request, code: str):
         raise Http404
     department = customer_selectors.department_get_for_submit(code=code)
     decision = engine.evaluate(contact=contact, department=department)
-    context = {"department": department, "decision": decision,
+    items = (engine.evaluate_items(contact=contact, department=department, decision=decision)
+             if decision.pending_items else [])
+    context = {"department": department, "decision": decision, "items": items,
                "balance_minutes": _balance_minutes(decision=decision, contact=contact),
                "limits": _limits()}
     if not decision.allowed:
         return render(request, "tickets/submit_unavailable.html", context)
+    refused: dict[str, set] = {}
+    for item in items:
+        if not item.decision.allowed:
+            refused.setdefault(item.kind, set()).add(item.record.pk)
     form = TicketSubmitForm(request.POST or None, request.FILES or None, contact=contact,
-                            department=department)
+                            department=department, refused=refused,
+                            initial=prefilled_from_query(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(requester=contact, department=department,
