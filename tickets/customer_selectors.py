@@ -93,7 +93,35 @@ def contact_records(*, contact, kind: str, department: Department) -> QuerySet:
     raise ValueError(f"Not a record kind: {kind!r}")
 
 
-HISTORY_KINDS = ("created", "resolved", "reopened", "participant_added", "participant_removed")
+def tickets_filtered(tickets: QuerySet, *, text: str = "", status: str = "",
+                     since=None, until=None) -> QuerySet:
+    """My Tickets' search: subject, ticket number, or the text of a message the customer
+    can see (never an internal note); a status; a range of creation dates."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from .models import Message, Ticket
+    from .numbers import number_parse
+
+    text = " ".join(text.split())[:200]
+    if text:
+        number = number_parse(text)
+        in_messages = Message.objects.filter(
+            ticket=OuterRef("pk"), kind__in=Message.CUSTOMER_VISIBLE_KINDS,
+            body__icontains=text)
+        match = Q(subject__icontains=text) | Exists(in_messages)
+        tickets = tickets.filter(match | Q(number=number) if number else match)
+    if status in Ticket.Status.values:
+        tickets = tickets.filter(status=status)
+    if since is not None:
+        tickets = tickets.filter(created_at__date__gte=since)
+    if until is not None:
+        tickets = tickets.filter(created_at__date__lte=until)
+    return tickets
+
+
+HISTORY_KINDS = ("created", "resolved", "reopened", "participant_added", "participant_removed",
+                 "status_changed", "department_changed", "message_added", "time_logged",
+                 "credits_refunded")
 
 
 def ticket_history_for_contact(*, ticket) -> QuerySet:

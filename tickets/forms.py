@@ -207,3 +207,40 @@ class ReplyForm(forms.Form):
         files = self.cleaned_data["attachments"]
         _attachment_errors(files, existing_bytes=self.existing_bytes)
         return files
+
+
+class TicketSearchForm(forms.Form):
+    """My Tickets' filters (GET). Bad values are ignored field by field, never an error page."""
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _(
+                            "Subject, ticket number or message text")}))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    since = forms.DateField(label=_("Opened from"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Opened until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, resolved: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = ([Ticket.Status.RESOLVED] if resolved else list(Ticket.OPEN_STATUSES))
+        self.fields["status"].choices = [("", _("Any status"))] + [
+            (s.value, s.label) for s in statuses]
+
+    def full_clean(self):
+        super().full_clean()
+        for name in list(self.errors):  # an unusable filter is dropped, the rest apply
+            self.cleaned_data.pop(name, None)
+        self._errors = forms.utils.ErrorDict()
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {"text": data.get("q") or "", "status": data.get("status") or "",
+                "since": data.get("since"), "until": data.get("until")}
+
+    def query_string(self, *, scope: str) -> str:
+        """The filters in the pager's links."""
+        from django.utils.http import urlencode
+
+        data = self.data if self.is_bound else {}
+        kept = {k: data.get(k) for k in ("q", "status", "since", "until") if data.get(k)}
+        return urlencode({"scope": scope, **kept})

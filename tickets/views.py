@@ -22,8 +22,15 @@ from entitlements import engine
 from . import attachments, customer_selectors, participant_services, selectors, services
 from . import exceptions as exc
 from .downloads import attachment_response
-from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm, prefilled_from_query
+from .forms import (
+    FILES_AGAIN,
+    ReplyForm,
+    TicketSearchForm,
+    TicketSubmitForm,
+    prefilled_from_query,
+)
 from .models import Ticket
+from .timeline import ticket_timeline
 
 TICKETS_PER_PAGE = 20
 NO_CONTACT_CHOSEN = gettext_lazy("Choose a colleague to add.")
@@ -58,10 +65,14 @@ def _ticket_list(request, *, resolved: bool):
                else selectors.tickets_visible_to(user=user))
     tickets = (tickets.filter(status=Ticket.Status.RESOLVED) if resolved
                else tickets.filter(status__in=Ticket.OPEN_STATUSES))
+    search = TicketSearchForm(request.GET or None, resolved=resolved)
+    if search.is_valid():
+        tickets = customer_selectors.tickets_filtered(tickets, **search.filters())
     tickets = tickets.select_related("department__product", "requester")
     page = Paginator(tickets.order_by("-last_activity_at", "-id"), TICKETS_PER_PAGE)
     return render(request, "tickets/ticket_list.html", {
         "page": page.get_page(request.GET.get("page")), "scope": scope, "resolved": resolved,
+        "search": search, "query": search.query_string(scope=scope),
     })
 
 
@@ -143,8 +154,10 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
     return render(request, "tickets/ticket_detail.html", {
         "ticket": ticket,
         "conversation": selectors.ticket_messages_for_contact(ticket=ticket),
-        "field_values": ticket.field_values.select_related("field"),
-        "history": customer_selectors.ticket_history_for_contact(ticket=ticket),
+        "field_values": ticket.field_values.filter(field__department_id=ticket.department_id)
+        .select_related("field"),
+        "timeline": ticket_timeline(
+            events=customer_selectors.ticket_history_for_contact(ticket=ticket)),
         "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
         "reply_form": reply_form, "limits": _limits(),
         "participants": selectors.participants_of(ticket=ticket),

@@ -3,6 +3,12 @@
 // flashes open; the rest waits for the document.
 document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", function () {
+  // Ticket page on a phone: the conversation first, the details folded.
+  if (window.matchMedia("(max-width: 760px)").matches) {
+    document.querySelectorAll("[data-details-panel]").forEach(function (panel) {
+      panel.open = false;
+    });
+  }
   var button = document.querySelector("[data-menu-toggle]");
   var nav = button && document.getElementById(button.getAttribute("aria-controls"));
   if (!nav) { return; }
