@@ -14,12 +14,13 @@ REASONS = {
     "ticket_moved_free": _("%(ticket)s moved to a department that does not use credits"),
     "prepaid_card": _("Prepaid card %(card)s"),
     "purchase_order": _("Purchase order %(order)s"),
+    "bundle": _("Bundle of %(minutes)s credits"),
     "contract_grant": _("Credits included in the contract %(plan)s of %(deployment)s"),
     "expiry": _("Credits added before %(date)s expired"),
 }
-# Entries without a code: only these kinds' text is shown (a manual adjustment's reason is
-# written for the customer and approved; agent time and refunds may carry an agent's note).
-LEGACY_SHOWN_KINDS = ("purchase", "contract_grant", "expiry", "adjustment")
+# Entries without a code: only a manual adjustment's text is shown (written for the
+# customer and approved); other free text may be an agent's note, or in one language only.
+LEGACY_SHOWN_KINDS = ("adjustment",)
 
 
 def _param(value):

@@ -138,13 +138,14 @@ def credit_refund(*, organization_id: int, minutes: int, idempotency_key: str, a
 
 
 def credit_purchase(*, organization_id: int, minutes: int, idempotency_key: str, actor=None,
-                    reason: str = "") -> LedgerEntry:
+                    reason: str = "", reason_code: str = "bundle") -> LedgerEntry:
     """Book a bought bundle (120, 300 or 600 credits)."""
     if minutes not in BUNDLE_MINUTES:
         raise exc.InvalidCreditInput(exc.BUNDLE_INVALID)
     return ledger_entry_book(organization_id=organization_id, kind=LedgerEntry.Kind.PURCHASE,
                              minutes=minutes, idempotency_key=idempotency_key, actor=actor,
-                             reason=reason)
+                             reason=reason, reason_code=reason_code,
+                             reason_params={"minutes": minutes})
 
 
 def credit_contract_grant(*, organization_id: int, minutes: int, contract_id: int,

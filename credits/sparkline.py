@@ -10,10 +10,12 @@ WIDTH, HEIGHT, PAD = 240, 48, 4
 
 @dataclass(frozen=True)
 class Sparkline:
+    # Coordinates as strings (the template must not format them: a Spanish page would
+    # write "44,0", which SVG refuses).
     points: str  # "x,y x,y …" for <polyline points>
-    zero_y: float  # where the zero line is
-    last_x: float
-    last_y: float
+    zero_y: str  # where the zero line is
+    last_x: str
+    last_y: str
     low: int
     high: int
     first: int
@@ -29,6 +31,6 @@ def sparkline(values: list[int]) -> Sparkline:
         return round(HEIGHT - PAD - (value - low) * (HEIGHT - 2 * PAD) / span, 1)
 
     coords = [(round(PAD + i * step, 1), y(v)) for i, v in enumerate(values)]
-    return Sparkline(points=" ".join(f"{x},{yy}" for x, yy in coords), zero_y=y(0),
-                     last_x=coords[-1][0], last_y=coords[-1][1], low=low, high=high,
+    return Sparkline(points=" ".join(f"{x},{yy}" for x, yy in coords), zero_y=str(y(0)),
+                     last_x=str(coords[-1][0]), last_y=str(coords[-1][1]), low=low, high=high,
                      first=values[0], last=values[-1])
