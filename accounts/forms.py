@@ -98,7 +98,7 @@ def _time_zone_choices() -> list[tuple[str, str]]:
 
 
 class ContactDetailsForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("time zone"), choices=_time_zone_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
 
     class Meta:
         model = User

@@ -60,6 +60,10 @@ class LedgerEntry(models.Model):
     balance_after_minutes = models.IntegerField(_("balance after (minutes)"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=128)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # What customers read: a code and its parameters, rendered in the reader's language
+    # (credits/reasons.py); `reason` above is staff text and may hold an internal note.
+    reason_code = models.CharField(_("reason code"), max_length=32, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", verbose_name=_("by"))
     # References to higher layers are kept by id (credits sits below tickets/entitlements).

@@ -73,8 +73,12 @@ def _balance_state_move(account: CreditAccount) -> str | None:
 
 def ledger_entry_book(*, organization_id: int, kind: str, minutes: int, idempotency_key: str,
                       actor=None, reason: str = "", ticket_id: int | None = None,
-                      ticket_number: str = "", contract_id: int | None = None) -> LedgerEntry:
-    """Append one entry (minutes signed: + credit, − debit). Idempotent by key."""
+                      ticket_number: str = "", contract_id: int | None = None,
+                      reason_code: str = "", reason_params: dict | None = None) -> LedgerEntry:
+    """Append one entry (minutes signed: + credit, − debit). Idempotent by key.
+
+    `reason` is the staff's text (may hold an agent's internal note); customers read
+    `reason_code` with `reason_params`, rendered in their language (credits/reasons.py)."""
     credit_account_ensure(organization_id=organization_id)
     try:
         with transaction.atomic():
@@ -95,7 +99,8 @@ def ledger_entry_book(*, organization_id: int, kind: str, minutes: int, idempote
                 account=account, kind=kind, minutes=minutes,
                 balance_after_minutes=account.balance_minutes, idempotency_key=idempotency_key,
                 actor=actor, reason=reason, ticket_id=ticket_id, ticket_number=ticket_number,
-                contract_id=contract_id, created_at=now,
+                contract_id=contract_id, created_at=now, reason_code=reason_code,
+                reason_params=reason_params or {},
             )
             if notice:
                 notices.low_balance_record(kind=notice, organization_id=organization_id,
@@ -111,44 +116,49 @@ def ledger_entry_book(*, organization_id: int, kind: str, minutes: int, idempote
 
 def credit_debit(*, organization_id: int, minutes: int, idempotency_key: str, actor=None,
                  reason: str = "", ticket_id: int | None = None,
-                 ticket_number: str = "") -> LedgerEntry:
+                 ticket_number: str = "", reason_code: str = "", reason_params: dict | None = None) -> LedgerEntry:
     """Debit agent time. Work done is always recorded: the balance may go below zero."""
     if minutes <= 0:
         raise ValueError("minutes must be positive")
     return ledger_entry_book(organization_id=organization_id, kind=LedgerEntry.Kind.TIME_DEBIT,
                              minutes=-minutes, idempotency_key=idempotency_key, actor=actor,
-                             reason=reason, ticket_id=ticket_id, ticket_number=ticket_number)
+                             reason=reason, ticket_id=ticket_id, ticket_number=ticket_number,
+                             reason_code=reason_code, reason_params=reason_params)
 
 
 def credit_refund(*, organization_id: int, minutes: int, idempotency_key: str, actor=None,
                   reason: str, ticket_id: int | None = None,
-                  ticket_number: str = "") -> LedgerEntry:
+                  ticket_number: str = "", reason_code: str = "", reason_params: dict | None = None) -> LedgerEntry:
     if minutes <= 0:
         raise ValueError("minutes must be positive")
     return ledger_entry_book(organization_id=organization_id, kind=LedgerEntry.Kind.REFUND,
                              minutes=minutes, idempotency_key=idempotency_key, actor=actor,
-                             reason=reason, ticket_id=ticket_id, ticket_number=ticket_number)
+                             reason=reason, ticket_id=ticket_id, ticket_number=ticket_number,
+                             reason_code=reason_code, reason_params=reason_params)
 
 
 def credit_purchase(*, organization_id: int, minutes: int, idempotency_key: str, actor=None,
-                    reason: str = "") -> LedgerEntry:
+                    reason: str = "", reason_code: str = "bundle") -> LedgerEntry:
     """Book a bought bundle (120, 300 or 600 credits)."""
     if minutes not in BUNDLE_MINUTES:
         raise exc.InvalidCreditInput(exc.BUNDLE_INVALID)
     return ledger_entry_book(organization_id=organization_id, kind=LedgerEntry.Kind.PURCHASE,
                              minutes=minutes, idempotency_key=idempotency_key, actor=actor,
-                             reason=reason)
+                             reason=reason, reason_code=reason_code,
+                             reason_params={"minutes": minutes})
 
 
 def credit_contract_grant(*, organization_id: int, minutes: int, contract_id: int,
-                          term_number: int, actor=None, reason: str = "") -> LedgerEntry | None:
+                          term_number: int, actor=None, reason: str = "",
+                          reason_code: str = "", reason_params: dict | None = None) -> LedgerEntry | None:
     """Grant a contract term's included credits, once per term."""
     if minutes <= 0:
         return None
     return ledger_entry_book(
         organization_id=organization_id, kind=LedgerEntry.Kind.CONTRACT_GRANT, minutes=minutes,
         idempotency_key=f"contract:{contract_id}:term:{term_number}", actor=actor,
-        reason=reason, contract_id=contract_id)
+        reason=reason, contract_id=contract_id, reason_code=reason_code or "contract_grant",
+        reason_params=reason_params)
 
 
 def _adjustment_problems(*, minutes: int, reason: str, approved: bool) -> list:
@@ -227,8 +237,8 @@ def adjustment_request_decide(*, request_id: int, actor, approve: bool) -> Adjus
     return request
 
 
-def credit_refund_ticket(*, ticket_id: int, ticket_number: str, actor, reason: str
-                         ) -> list[LedgerEntry]:
+def credit_refund_ticket(*, ticket_id: int, ticket_number: str, actor, reason: str,
+                         reason_code: str = "", reason_params: dict | None = None) -> list[LedgerEntry]:
     """Refund a ticket's net debits (debits less refunds), on every account it debited.
 
     Idempotent: once refunded the net is zero and nothing more is booked; if the ticket
@@ -250,7 +260,8 @@ def credit_refund_ticket(*, ticket_id: int, ticket_number: str, actor, reason: s
             refunds.append(credit_refund(
                 organization_id=account.organization_id, minutes=-net, actor=actor,
                 reason=reason, ticket_id=ticket_id, ticket_number=ticket_number,
-                idempotency_key=f"ticket:{ticket_id}:refund-through:{last_id}"))
+                idempotency_key=f"ticket:{ticket_id}:refund-through:{last_id}",
+                reason_code=reason_code, reason_params=reason_params))
     return refunds
 
 
@@ -343,6 +354,17 @@ def prepaid_card_batch_generate(*, count: int, minutes: int, actor, batch: str =
     return pairs
 
 
+def prepaid_card_ensure(*, number: str, code: str, minutes: int, batch: str) -> PrepaidCard:
+    """A card of a known number and code (the demo card), created once; an existing card
+    of that number is left as it is (redeemed or not)."""
+    if minutes not in BUNDLE_MINUTES:
+        raise exc.InvalidCreditInput(exc.BUNDLE_INVALID)
+    card, _created = PrepaidCard.objects.get_or_create(number=number, defaults={
+        "code_hash": card_code_hash(number=number, code=code), "minutes": minutes,
+        "batch": batch})
+    return card
+
+
 def prepaid_card_redeem(*, organization_id: int | None, number: str, code: str, actor
                         ) -> LedgerEntry:
     """Redeem a card for the organization: books its credits once.
@@ -370,7 +392,8 @@ def prepaid_card_redeem(*, organization_id: int | None, number: str, code: str, 
             entry = ledger_entry_book(
                 organization_id=organization_id, kind=LedgerEntry.Kind.PURCHASE,
                 minutes=card.minutes, idempotency_key=f"card:{card.pk}", actor=actor,
-                reason=f"Prepaid card {card.number}")
+                reason=f"Prepaid card {card.number}", reason_code="prepaid_card",
+                reason_params={"card": card.number})
             card.redeemed_at = timezone.now()
             card.redeemed_by = actor
             card.redeemed_account = account
@@ -402,7 +425,8 @@ def purchase_order_mark_paid(*, order_id: int, actor, payment_reference: str = "
         ledger_entry_book(organization_id=order.account.organization_id,
                           kind=LedgerEntry.Kind.PURCHASE, minutes=order.minutes,
                           idempotency_key=f"po:{order.pk}", actor=actor,
-                          reason=f"{order} {payment_reference}".strip())
+                          reason=f"{order} {payment_reference}".strip(),
+                          reason_code="purchase_order", reason_params={"order": str(order)})
         order.status = PurchaseOrder.Status.PAID
         order.decided_by = actor
         order.decided_at = timezone.now()
@@ -450,7 +474,8 @@ def credit_expire(*, organization_id: int, cutoff) -> LedgerEntry | None:
         return ledger_entry_book(
             organization_id=organization_id, kind=LedgerEntry.Kind.EXPIRY, minutes=-remaining,
             idempotency_key=f"expiry:{cutoff.isoformat()}",
-            reason=f"Credits added before {cutoff.isoformat()} expired")
+            reason=f"Credits added before {cutoff.isoformat()} expired",
+            reason_code="expiry", reason_params={"date": cutoff.isoformat()})
 
 
 def credits_expiry_cutoff(*, today):

@@ -14,6 +14,9 @@ from . import exceptions as exc
 from . import selectors, services
 from .csv_export import csv_writer
 from .forms import BundleRequestForm, RedeemCardForm
+from .models import BUNDLE_MINUTES
+from .reasons import customer_reason
+from .sparkline import sparkline
 
 PAGE_SIZE = 25
 
@@ -31,11 +34,37 @@ def credits_page(request):
     account = _account_or_404(request)
     page = Paginator(selectors.ledger_entries_for_account(account=account),
                      PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.customer_reason = customer_reason(entry)
+    months = selectors.monthly_balances(account=account, today=timezone.localdate())
     return render(request, "credits/credits.html", {
-        "account": account, "page": page,
+        "account": account, "page": page, "balance_note": _balance_note(account, page),
+        "months": months, "spark": sparkline([balance for _month, balance in months]),
         "orders": selectors.purchase_orders_for_account(account=account),
-        "redeem_form": RedeemCardForm(), "bundle_form": BundleRequestForm(),
+        "redeem_form": RedeemCardForm(),
+        "bundle_form": BundleRequestForm(initial={"minutes": _suggested_bundle(request)}),
     })
+
+
+def _suggested_bundle(request) -> int:
+    """The bundle a "Buy credits" fix suggested (?bundle=), else the smallest."""
+    try:
+        minutes = int(request.GET.get("bundle", ""))
+    except ValueError:
+        return BUNDLE_MINUTES[0]
+    return minutes if minutes in BUNDLE_MINUTES else BUNDLE_MINUTES[0]
+
+
+def _balance_note(account, page) -> str:
+    """Which notice the balance deserves: overdrawn, empty (only once credits were ever
+    used or added: an account that never had any needs no alarm), low, or none."""
+    if account.is_overdrawn:
+        return "overdrawn"
+    if account.balance_minutes == 0:
+        return "empty" if page.paginator.count else ""
+    if account.balance_minutes < account.low_balance_threshold_minutes:
+        return "low"
+    return ""
 
 
 class _Echo:
@@ -51,7 +80,7 @@ def _csv_rows(account):
         yield writer.writerow([
             timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
             entry.get_kind_display(), entry.ticket_number, f"{entry.minutes:+d}",
-            entry.balance_after_minutes, entry.reason,
+            entry.balance_after_minutes, customer_reason(entry),
             entry.actor.get_full_name() if entry.actor else "",
         ])
 

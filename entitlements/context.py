@@ -8,7 +8,9 @@ from collections import defaultdict
 from functools import cached_property
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from credits.models import CreditAccount
 
@@ -36,6 +38,16 @@ class Context:
     @cached_property
     def renewal_url(self) -> str:
         return getattr(settings, "CONTRACT_RENEWAL_URL", "")
+
+    def sales_url(self, *, topic: str, about: str = "") -> str:
+        """Where a fix that is a sales question leads: a new ticket in the free sales
+        department (settings.SALES_DEPARTMENT_CODE) with the topic and the record filled
+        in; CONTRACT_RENEWAL_URL when no such department is set."""
+        code = getattr(settings, "SALES_DEPARTMENT_CODE", "")
+        if not code:
+            return self.renewal_url
+        query = urlencode({"topic": topic, **({"about": about} if about else {})})
+        return f"{reverse('tickets:submit_details', args=[code])}?{query}"
 
     @cached_property
     def _deployments(self) -> dict[int, list]:

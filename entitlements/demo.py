@@ -44,7 +44,8 @@ def load(*, today: dt.date | None = None) -> dict:
             deployment=dep1, plan=plan, starts_on=today - days(30), ends_on=today + days(335))
     credits_services.credit_contract_grant(
         organization_id=acme.pk, minutes=plan.included_credits_minutes,
-        contract_id=contract1.pk, term_number=1, reason=f"{plan.name} — {dep1.code}")
+        contract_id=contract1.pk, term_number=1, reason=f"{plan.name} — {dep1.code}",
+        reason_params={"plan": plan.name, "deployment": dep1.code})
     if not SupportContract.objects.filter(deployment=dep2).exists():
         SupportContract.objects.create(deployment=dep2, plan=plan,
                                        starts_on=today - days(375), ends_on=today - days(10))

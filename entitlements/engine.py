@@ -23,6 +23,7 @@ from django.utils import formats, timezone, translation
 
 from catalog.models import Department
 from credits.models import CreditAccount
+from credits.selectors import suggested_bundle_minutes
 
 from . import messages as M
 from .context import Context
@@ -112,10 +113,13 @@ def _contract_qualifies(ctx: Context, b: _Builder, deployment) -> bool:
     elif past:
         b.reason("contract_expired", M.CONTRACT_EXPIRED, deployment.code,
                  deployment=deployment.code, date=_date(max(c.ends_on for c in past)))
-        b.action("renew_contract", M.RENEW_CONTRACT, ctx.renewal_url, deployment=deployment.code)
+        b.action("renew_contract", M.RENEW_CONTRACT,
+                 ctx.sales_url(topic="renew_contract", about=deployment.code),
+                 deployment=deployment.code)
     else:
         b.reason("no_contract", M.CONTRACT_NONE, deployment.code, deployment=deployment.code)
-        b.action("buy_contract", M.BUY_CONTRACT, ctx.renewal_url,
+        b.action("buy_contract", M.BUY_CONTRACT,
+                 ctx.sales_url(topic="buy_contract", about=deployment.code),
                  product=deployment.product.name)
     return False
 
@@ -128,11 +132,15 @@ def _hardware_qualifies(ctx: Context, b: _Builder, department, item) -> bool:
         if item.warranty_ends_on is None:
             b.reason("no_warranty", M.WARRANTY_UNKNOWN, item.serial_number,
                      serial=item.serial_number)
+            b.action("extend_warranty", M.EXTEND_WARRANTY,
+                     ctx.sales_url(topic="extend_warranty", about=item.serial_number),
+                     serial=item.serial_number)
             ok = False
         elif item.warranty_ends_on < ctx.day:
             b.reason("warranty_expired", M.WARRANTY_EXPIRED, item.serial_number,
                      serial=item.serial_number, date=_date(item.warranty_ends_on))
-            b.action("extend_warranty", M.EXTEND_WARRANTY, ctx.renewal_url,
+            b.action("extend_warranty", M.EXTEND_WARRANTY,
+                     ctx.sales_url(topic="extend_warranty", about=item.serial_number),
                      serial=item.serial_number)
             ok = False
     if department.requires_connected_deployment and item.connected_deployment_id is None:
@@ -148,7 +156,9 @@ def _module_qualifies(ctx: Context, b: _Builder, licence) -> bool:
     b.reason("maintenance_expired", M.MAINTENANCE_EXPIRED, licence.deployment.code,
              module=licence.module_name, deployment=licence.deployment.code,
              date=_date(licence.maintenance_ends_on))
-    b.action("renew_maintenance", M.RENEW_MAINTENANCE, ctx.renewal_url,
+    b.action("renew_maintenance", M.RENEW_MAINTENANCE,
+             ctx.sales_url(topic="renew_maintenance",
+                           about=f"{licence.module_name} ({licence.deployment.code})"),
              module=licence.module_name)
     return False
 
@@ -172,7 +182,8 @@ def _check_deployment(ctx, b, department, deployment, pending) -> None:
 
     def none_owned():
         b.reason("no_contract", M.NO_CONTRACT_ANY, product=product.name)
-        b.action("buy_contract", M.BUY_CONTRACT, ctx.renewal_url, product=product.name)
+        b.action("buy_contract", M.BUY_CONTRACT, ctx.sales_url(topic="buy_contract"),
+                 product=product.name)
 
     _check_candidates(ctx, b, pending, kind=DEPLOYMENT, required=M.DEPLOYMENT_REQUIRED,
                       candidates=lambda: ctx.deployments_of(product),
@@ -197,8 +208,12 @@ def _check_hardware(ctx, b, department, item, pending) -> None:
     _check_candidates(ctx, b, pending, kind=HARDWARE, required=M.HARDWARE_REQUIRED,
                       candidates=lambda: ctx.hardware_of(product),
                       qualifies=lambda trial, h: _hardware_qualifies(ctx, trial, department, h),
-                      none_owned=lambda: b.reason("no_warranty", M.NO_WARRANTY_ANY,
-                                                  product=product.name))
+                      none_owned=lambda: _none_under_warranty(ctx, b, product))
+
+
+def _none_under_warranty(ctx, b, product) -> None:
+    b.reason("no_warranty", M.NO_WARRANTY_ANY, product=product.name)
+    b.action("ask_sales", M.ASK_SALES, ctx.sales_url(topic="ask_sales"))
 
 
 def _check_module(ctx, b, department, licence, pending) -> None:
@@ -263,7 +278,8 @@ def _check_credits(ctx, b, department, paying_org_id, chosen: bool, pending) -> 
         b.reason("no_credits", M.NO_CREDITS, org=org)
     if ctx.contact_is_admin:
         page = reverse("credits:page")
-        b.action("buy_credits", M.BUY_CREDITS, f"{page}#buy")
+        bundle = suggested_bundle_minutes(balance_minutes=balance)
+        b.action("buy_credits", M.BUY_CREDITS, f"{page}?bundle={bundle}#buy")
         b.action("redeem_card", M.REDEEM_CARD, f"{page}#redeem")
     else:
         b.action("ask_admin", M.ASK_ADMIN_CREDITS, org=org)
@@ -341,3 +357,53 @@ def evaluate_departments(*, contact, departments=None, at: dt.datetime | None = 
     ctx = Context(contact=contact, at=at or timezone.now(), lock=False)
     with translation.override(_language(contact)):
         return [(d, _decide(ctx, d, None, None, None, None)) for d in departments]
+
+
+@dataclass(frozen=True)
+class ItemDecision:
+    """The decision for one of the contact's records in a department (wizard: shown before
+    the customer writes anything, so that an expired module or serial is never chosen)."""
+    kind: str
+    record: object
+    decision: Decision
+
+
+_ITEM_KWARGS = {DEPLOYMENT: "deployment", HARDWARE: "hardware_item", MODULE: "module_licence"}
+
+
+def _records_of(ctx: Context, kind: str, product) -> list:
+    return {DEPLOYMENT: ctx.deployments_of, HARDWARE: ctx.hardware_of,
+            MODULE: ctx.modules_of}[kind](product)
+
+
+def _item_decisions(ctx: Context, department, decision: Decision) -> list[ItemDecision]:
+    found = []
+    for kind in decision.pending_items:
+        if kind not in _ITEM_KWARGS:
+            continue
+        for record in _records_of(ctx, kind, department.product):
+            items = {"deployment": None, "hardware_item": None, "module_licence": None,
+                     _ITEM_KWARGS[kind]: record}
+            found.append(ItemDecision(kind=kind, record=record, decision=_decide(
+                ctx, department, items["deployment"], items["hardware_item"],
+                items["module_licence"], None)))
+    return found
+
+
+def evaluate_items(*, contact, department, decision: Decision,
+                   at: dt.datetime | None = None) -> list[ItemDecision]:
+    """Each record still to be chosen (decision.pending_items) with its own decision."""
+    ctx = Context(contact=contact, at=at or timezone.now(), lock=False)
+    with translation.override(_language(contact)):
+        return _item_decisions(ctx, department, decision)
+
+
+def evaluate_catalogue(*, contact, departments, at: dt.datetime | None = None
+                       ) -> list[tuple[Department, Decision, list[ItemDecision]]]:
+    """evaluate_departments, plus each pending record's decision, with shared look-ups."""
+    departments = list(departments.select_related("product")
+                       if hasattr(departments, "select_related") else departments)
+    ctx = Context(contact=contact, at=at or timezone.now(), lock=False)
+    with translation.override(_language(contact)):
+        decided = [(d, _decide(ctx, d, None, None, None, None)) for d in departments]
+        return [(d, decision, _item_decisions(ctx, d, decision)) for d, decision in decided]

@@ -23,7 +23,8 @@ def _grant_term(*, contract: SupportContract, actor) -> None:
         minutes=contract.plan.included_credits_minutes, contract_id=contract.pk,
         term_number=contract.term_count, actor=actor,
         reason=f"{contract.plan.name} — {contract.deployment.code} "
-               f"({contract.starts_on} – {contract.ends_on})")
+               f"({contract.starts_on} – {contract.ends_on})",
+        reason_params={"plan": contract.plan.name, "deployment": contract.deployment.code})
 
 
 def contract_create(*, deployment: Deployment, plan: ContractPlan, starts_on: dt.date,

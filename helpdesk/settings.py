@@ -392,6 +392,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 50
 # Mail
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Soporte / Support <support@helpdesk.example>")
 SERVER_EMAIL = env("SERVER_EMAIL", default="helpdesk@helpdesk.example")
+# The free department where the wizard's sales fixes lead (renewals, warranty extensions);
+# empty: those fixes link to CONTRACT_RENEWAL_URL instead.
+SALES_DEPARTMENT_CODE = env("SALES_DEPARTMENT_CODE", default="sales-questions")
 SUPPORT_INBOUND_ADDRESS = env("SUPPORT_INBOUND_ADDRESS", default="support@helpdesk.example")
 MAIL_OUTBOX_DIR = Path(env("MAIL_OUTBOX_DIR", default=str(VAR_DIR / "mail" / "outbox")))
 # Production requires EMAIL_BACKEND (an anymail.backends.* backend, or Django's SMTP backend

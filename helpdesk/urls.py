@@ -3,9 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from helpdesk.design_views import design_system
+
 # /healthz and /readyz are answered by helpdesk.middleware.HealthCheckMiddleware.
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("design/", design_system, name="design_system"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("sso/", include("accounts.sso_urls")),  # 404 unless OIDC_ENABLED

@@ -21,12 +21,17 @@ from entitlements.models import BillingResponsibility, Deployment, HardwareItem,
 class DepartmentChoice:
     department: Department
     decision: engine.Decision
+    items: tuple[engine.ItemDecision, ...] = ()
 
 
 @dataclass(frozen=True)
 class ProductGroup:
     product: Product
     departments: list[DepartmentChoice]
+
+    @property
+    def available_count(self) -> int:
+        return sum(1 for choice in self.departments if choice.decision.allowed)
 
 
 def department_catalogue(*, contact) -> list[ProductGroup]:
@@ -37,11 +42,12 @@ def department_catalogue(*, contact) -> list[ProductGroup]:
                    .select_related("product").order_by("product__position", "product__code",
                                                        "position", "code"))
     groups: dict[int, ProductGroup] = {}
-    for department, decision in engine.evaluate_departments(contact=contact,
-                                                            departments=departments):
+    for department, decision, items in engine.evaluate_catalogue(contact=contact,
+                                                                 departments=departments):
         group = groups.setdefault(department.product_id,
                                   ProductGroup(product=department.product, departments=[]))
-        group.departments.append(DepartmentChoice(department=department, decision=decision))
+        group.departments.append(DepartmentChoice(department=department, decision=decision,
+                                                  items=tuple(items)))
     return list(groups.values())
 
 
@@ -87,8 +93,35 @@ def contact_records(*, contact, kind: str, department: Department) -> QuerySet:
     raise ValueError(f"Not a record kind: {kind!r}")
 
 
+def tickets_filtered(tickets: QuerySet, *, text: str = "", status: str = "",
+                     since=None, until=None) -> QuerySet:
+    """My Tickets' search: subject, ticket number, or the text of a message the customer
+    can see (never an internal note); a status; a range of creation dates."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from .models import Message, Ticket
+    from .numbers import number_parse
+
+    text = " ".join(text.split())[:200]
+    if text:
+        number = number_parse(text)
+        in_messages = Message.objects.filter(
+            ticket=OuterRef("pk"), kind__in=Message.CUSTOMER_VISIBLE_KINDS,
+            body__icontains=text)
+        match = Q(subject__icontains=text) | Exists(in_messages)
+        tickets = tickets.filter(match | Q(number=number) if number else match)
+    if status in Ticket.Status.values:
+        tickets = tickets.filter(status=status)
+    if since is not None:
+        tickets = tickets.filter(created_at__date__gte=since)
+    if until is not None:
+        tickets = tickets.filter(created_at__date__lte=until)
+    return tickets
+
+
 HISTORY_KINDS = ("created", "resolved", "reopened", "participant_added", "participant_removed",
-                 "department_changed", "credits_refunded", "merged", "merged_from")
+                 "status_changed", "department_changed", "message_added", "time_logged",
+                 "credits_refunded", "merged", "merged_from")
 
 
 def reply_aim_text(*, ticket) -> str:
@@ -105,13 +138,10 @@ def reply_aim_text(*, ticket) -> str:
     days_ahead = (local_due.date() - tz.localdate()).days
     when = dateformat.format(local_due, "l H:i" if 0 <= days_ahead < 6 else "l j F Y, H:i")
     return gettext("We aim to reply by %(when)s your time.") % {"when": when}
-def ticket_history_for_contact(*, ticket) -> list:
-    """The audit events a customer sees on the ticket page (who opened, resolved, reopened,
-    moved it), told as sentences in the reader's language without internals (an agent's
-    reason for a move is never part of them)."""
-    from . import history
 
-    events = list(ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor")
-                  .order_by("created_at", "id"))
-    return history.history_lines(events, names=history.names_for(events),
-                                 audience=history.CUSTOMER)
+
+def ticket_events_for_contact(*, ticket) -> list:
+    """The audit events a customer may see on the ticket page, oldest first (told by
+    tickets.timeline, without internals: an agent's reason for a move is never shown)."""
+    return list(ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor")
+                .order_by("created_at", "id"))

@@ -26,6 +26,44 @@ RECORD_KINDS = {
 }
 
 
+# The wizard's sales fixes (entitlements engine actions) arrive with ?topic=…&about=…; the
+# subject is prefilled from the topic.
+SALES_TOPICS = {
+    "renew_contract": _("Renewal of the support contract of %(about)s"),
+    "buy_contract": _("A support contract for %(about)s"),
+    "extend_warranty": _("Warranty extension for %(about)s"),
+    "renew_maintenance": _("Renewal of the maintenance of %(about)s"),
+    "ask_sales": _("A question for sales"),
+}
+SALES_TOPICS_WITHOUT_RECORD = {"buy_contract": _("A support contract"),
+                               "ask_sales": _("A question for sales")}
+
+
+def prefilled_from_query(query) -> dict:
+    """Initial subject and "about" field from a sales fix's link (never trusted further:
+    the customer sees and may change both)."""
+    topic, about = query.get("topic", ""), query.get("about", "")[:200]
+    if topic not in SALES_TOPICS:
+        return {}
+    subject = (SALES_TOPICS[topic] % {"about": about} if about
+               else SALES_TOPICS_WITHOUT_RECORD.get(topic, SALES_TOPICS[topic]))
+    return {"subject": str(subject)[:200], "field_about": about}
+
+
+class RecordSelect(forms.Select):
+    """A record select whose records the rules refuse are shown but cannot be chosen."""
+
+    def __init__(self, *args, disabled_values=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values = {str(v) for v in disabled_values}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(getattr(value, "value", value)) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -62,15 +100,19 @@ class RecordChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-def _department_form_field(field: DepartmentField, *, contact, department) -> forms.Field:
+def _department_form_field(field: DepartmentField, *, contact, department,
+                           refused: dict) -> forms.Field:
     common = {"label": field.label, "help_text": field.help_text, "required": field.required}
     if field.kind in RECORD_KINDS:
         queryset = customer_selectors.contact_records(contact=contact, kind=field.kind,
                                                       department=department)
-        # A required record with a single candidate is chosen for the contact.
-        only = list(queryset.values_list("pk", flat=True)[:2]) if field.required else []
+        disabled = refused.get(field.kind, set())
+        # A required record with a single candidate the rules accept is chosen for the contact.
+        only = ([pk for pk in queryset.values_list("pk", flat=True) if pk not in disabled]
+                if field.required else [])
         return RecordChoiceField(queryset=queryset, contact=contact,
                                  initial=only[0] if len(only) == 1 else None,
+                                 widget=RecordSelect(disabled_values=disabled),
                                  empty_label=_("Choose…"), **common)
     if field.kind == DepartmentField.Kind.CHOICE:
         options = [line.strip() for line in field.choices_text.splitlines() if line.strip()]
@@ -92,12 +134,14 @@ class TicketSubmitForm(forms.Form):
                               error_messages={"required": exc.MESSAGE_REQUIRED})
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, contact, department, **kwargs):
+    def __init__(self, *args, contact, department, refused=None, **kwargs):
+        """`refused`: record kind → primary keys the rules refuse (shown, not choosable)."""
         super().__init__(*args, **kwargs)
         self.contact = contact
         self.department_fields = customer_selectors.department_fields(department=department)
         extra = {f"field_{f.key}": _department_form_field(f, contact=contact,
-                                                          department=department)
+                                                          department=department,
+                                                          refused=refused or {})
                  for f in self.department_fields}
         # Department questions first, then subject, message and files.
         self.fields = {"submission_key": self.fields["submission_key"], **extra,
@@ -163,3 +207,40 @@ class ReplyForm(forms.Form):
         files = self.cleaned_data["attachments"]
         _attachment_errors(files, existing_bytes=self.existing_bytes)
         return files
+
+
+class TicketSearchForm(forms.Form):
+    """My Tickets' filters (GET). Bad values are ignored field by field, never an error page."""
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _(
+                            "Subject, ticket number or message text")}))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    since = forms.DateField(label=_("Opened from"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Opened until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, resolved: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = ([Ticket.Status.RESOLVED] if resolved else list(Ticket.OPEN_STATUSES))
+        self.fields["status"].choices = [("", _("Any status"))] + [
+            (s.value, s.label) for s in statuses]
+
+    def full_clean(self):
+        super().full_clean()
+        for name in list(self.errors):  # an unusable filter is dropped, the rest apply
+            self.cleaned_data.pop(name, None)
+        self._errors = forms.utils.ErrorDict()
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {"text": data.get("q") or "", "status": data.get("status") or "",
+                "since": data.get("since"), "until": data.get("until")}
+
+    def query_string(self, *, scope: str) -> str:
+        """The filters in the pager's links."""
+        from django.utils.http import urlencode
+
+        data = self.data if self.is_bound else {}
+        kept = {k: data.get(k) for k in ("q", "status", "since", "until") if data.get(k)}
+        return urlencode({"scope": scope, **kept})

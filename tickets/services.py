@@ -420,7 +420,9 @@ def _ticket_credits_refund(*, ticket: Ticket, actor, event: TicketEvent, departm
     text = refund_sentence(ticket=ticket, department=department)
     for pk in ids:
         credit_services.credit_refund_ticket(ticket_id=pk, ticket_number=ticket.number,
-                                             actor=actor, reason=text)
+                                             actor=actor, reason=text,
+                                             reason_code="ticket_moved_free",
+                                             reason_params={"ticket": ticket.number})
     ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREDITS_REFUNDED,
                         minutes=minutes)
     return minutes
@@ -450,7 +452,8 @@ def time_entry_create(*, ticket: Ticket, agent, minutes: int, note: str = ""):
                 minutes=minutes, idempotency_key=f"time:{entry.pk}", actor=agent,
                 reason=(f"Agent time on {ticket.number}: {note}" if note
                         else f"Agent time on {ticket.number}")[:500],
-                ticket_id=ticket.pk, ticket_number=ticket.number)
+                ticket_id=ticket.pk, ticket_number=ticket.number,
+                reason_code="time_debit", reason_params={"ticket": ticket.number})
             data["balance_after_minutes"] = ledger.balance_after_minutes
         ticket_event_record(ticket=ticket, actor=agent, kind=TicketEvent.Kind.TIME_LOGGED,
                             **data)
@@ -486,7 +489,8 @@ def time_entry_reverse(*, entry, actor, reason: str = ""):
                 minutes=refund, idempotency_key=f"time-reverse:{entry.pk}", actor=actor,
                 reason=(f"Time entry reversed on {ticket.number}: {reason}" if reason
                         else f"Time entry reversed on {ticket.number}")[:500],
-                ticket_id=ticket.pk, ticket_number=ticket.number)
+                ticket_id=ticket.pk, ticket_number=ticket.number,
+                reason_code="time_reversed", reason_params={"ticket": ticket.number})
         ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.TIME_REVERSED,
                             entry_id=entry.pk, reversal_id=reversal.pk, minutes=entry.minutes,
                             refunded_minutes=max(refund, 0), reason=reason)

@@ -22,14 +22,23 @@ from entitlements import engine
 from . import attachments, customer_selectors, participant_services, selectors, services
 from . import exceptions as exc
 from .downloads import attachment_response
-from .forms import FILES_AGAIN, ReplyForm, TicketSubmitForm
+from .forms import (
+    FILES_AGAIN,
+    ReplyForm,
+    TicketSearchForm,
+    TicketSubmitForm,
+    prefilled_from_query,
+)
 from .models import Ticket
+from .timeline import ticket_timeline
 
 TICKETS_PER_PAGE = 20
 NO_CONTACT_CHOSEN = gettext_lazy("Choose a colleague to add.")
 PARTICIPANT_ADDED = gettext_lazy("%(name)s now follows this ticket.")
 PARTICIPANT_REMOVED = gettext_lazy("%(name)s no longer follows this ticket.")
 SCOPES = ("mine", "all")
+STAFF_TO_DESK = gettext_lazy("This is the customer site; as staff you work tickets in the "
+                             "agent desk.")
 
 
 def _limits() -> dict:
@@ -37,18 +46,33 @@ def _limits() -> dict:
             "max_ticket_mb": settings.ATTACHMENT_MAX_TICKET_BYTES // 2**20}
 
 
+def _staff_to_desk(request):
+    """Staff (no customer organization) who open the customer site go to the agent desk."""
+    user = request.user
+    if user.organization_id is None and user.is_staff:
+        messages.info(request, STAFF_TO_DESK)
+        return redirect("admin:index")
+    return None
+
+
 def _ticket_list(request, *, resolved: bool):
     user = request.user
+    if (to_desk := _staff_to_desk(request)) is not None:
+        return to_desk
     scope = request.GET.get("scope", "all" if user.is_org_admin else "mine")
     scope = scope if user.is_org_admin and scope in SCOPES else "mine"
     tickets = (selectors.tickets_of(user=user) if scope == "mine"
                else selectors.tickets_visible_to(user=user))
     tickets = (tickets.filter(status=Ticket.Status.RESOLVED) if resolved
                else tickets.filter(status__in=Ticket.OPEN_STATUSES))
+    search = TicketSearchForm(request.GET or None, resolved=resolved)
+    if search.is_valid():
+        tickets = customer_selectors.tickets_filtered(tickets, **search.filters())
     tickets = tickets.select_related("department__product", "requester")
     page = Paginator(tickets.order_by("-last_activity_at", "-id"), TICKETS_PER_PAGE)
     return render(request, "tickets/ticket_list.html", {
         "page": page.get_page(request.GET.get("page")), "scope": scope, "resolved": resolved,
+        "search": search, "query": search.query_string(scope=scope),
     })
 
 
@@ -67,6 +91,8 @@ def resolved_tickets(request):
 @require_GET
 @login_required
 def submit_choose_department(request):
+    if (to_desk := _staff_to_desk(request)) is not None:
+        return to_desk
     if request.user.organization_id is None:
         raise Http404
     return render(request, "tickets/submit_department.html", {
@@ -87,13 +113,20 @@ def submit_details(request, code: str):
         raise Http404
     department = customer_selectors.department_get_for_submit(code=code)
     decision = engine.evaluate(contact=contact, department=department)
-    context = {"department": department, "decision": decision,
+    items = (engine.evaluate_items(contact=contact, department=department, decision=decision)
+             if decision.pending_items else [])
+    context = {"department": department, "decision": decision, "items": items,
                "balance_minutes": _balance_minutes(decision=decision, contact=contact),
                "limits": _limits()}
     if not decision.allowed:
         return render(request, "tickets/submit_unavailable.html", context)
+    refused: dict[str, set] = {}
+    for item in items:
+        if not item.decision.allowed:
+            refused.setdefault(item.kind, set()).add(item.record.pk)
     form = TicketSubmitForm(request.POST or None, request.FILES or None, contact=contact,
-                            department=department)
+                            department=department, refused=refused,
+                            initial=prefilled_from_query(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(requester=contact, department=department,
@@ -121,8 +154,10 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
     return render(request, "tickets/ticket_detail.html", {
         "ticket": ticket,
         "conversation": selectors.ticket_messages_for_contact(ticket=ticket),
-        "field_values": ticket.field_values.select_related("field"),
-        "history": customer_selectors.ticket_history_for_contact(ticket=ticket),
+        "field_values": ticket.field_values.filter(field__department_id=ticket.department_id)
+        .select_related("field"),
+        "timeline": ticket_timeline(
+            events=customer_selectors.ticket_events_for_contact(ticket=ticket)),
         "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
         "reply_form": reply_form, "limits": _limits(),
         "participants": selectors.participants_of(ticket=ticket),

@@ -37,7 +37,8 @@ def test_ana_of_globex(browser, live_server, demo):
     _log_in(page, live_server.url, "ana@globex.example", DEMO_PASSWORD)
     available = _availability(page, live_server.url)
     assert {code for code, ok in available.items() if ok} == {
-        "sipstation-general", "faxstation-general", "pbxact-cloud-bugs", "cards-service-request"}
+        "sipstation-general", "faxstation-general", "pbxact-cloud-bugs", "cards-service-request",
+        "sales-questions"}
     assert _codes(page, "freepbx-configuration") == {"no_contract", "no_credits"}
     assert _codes(page, "pbxact-ucc-configuration") == {"no_credits"}
 
@@ -70,12 +71,14 @@ def test_maria_of_acme(browser, live_server, demo):
     _submit(page, "SBC fan is noisy")
     assert page.locator("[data-ticket-number]").count() == 1, page.inner_text("main")
 
-    # Commercial modules: "Call Recording Reports" is refused, "EndPoint Manager" accepted.
+    # Commercial modules: "Call Recording Reports" is shown unavailable, with its fix, before
+    # anything is written (its option cannot be chosen); "EndPoint Manager" is accepted.
     page.goto(f"{base}/tickets/new/freepbx-commercial-modules/")
-    page.select_option("select[name=field_module]", label="Call Recording Reports (DEP-1001)")
-    _submit(page, "Reports are empty")
-    assert page.locator("[data-ticket-number]").count() == 0
-    assert "Call Recording Reports" in page.inner_text("main .alert, main .errorlist")
+    refused = page.locator('[data-items] li[data-item-allowed="false"]')
+    assert "Call Recording Reports" in refused.inner_text()
+    assert refused.locator('[data-action="renew_maintenance"]').count() == 1
+    assert page.locator("select[name=field_module] option",
+                        has_text="Call Recording Reports").is_disabled()
     page.select_option("select[name=field_module]", label="EndPoint Manager (DEP-1001)")
     _submit(page, "Templates do not apply")
     assert page.locator("[data-ticket-number]").count() == 1

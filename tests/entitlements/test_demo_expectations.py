@@ -28,7 +28,8 @@ def test_ana_may_open_the_free_departments_without_records(demo):
     decisions = _step1(demo["ana"])
     available = {code for code, d in decisions.items() if d.allowed}
     assert available == {"sipstation-general", "faxstation-general", "pbxact-cloud-bugs",
-                         "cards-service-request"}
+                         "cards-service-request",
+                         "sales-questions"}
 
 
 def test_ana_freepbx_configuration_unavailable_no_contract_no_credits(demo):

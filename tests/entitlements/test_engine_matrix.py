@@ -51,6 +51,7 @@ MATRIX = [
     ("phones-support", W_REQ, C_OFF, FREE, "connected"),
     ("cards-hardware", W_REQ, C_OFF, FREE, ""),
     ("cards-service-request", W_NO, C_OFF, FREE, "best_effort"),
+    ("sales-questions", W_NO, C_OFF, FREE, ""),
 ]
 ROWS = [pytest.param(*row, id=row[0]) for row in MATRIX]
 TODAY = timezone.localdate

@@ -27,6 +27,15 @@ def engine_decides(monkeypatch):
                 for department, decision in real_many(contact=contact, departments=departments,
                                                       **kwargs)]
 
+    real_catalogue = engine.evaluate_catalogue
+
+    def fake_catalogue(*, contact, departments, **kwargs):
+        return [(department, fake(contact=contact, department=department), [])
+                if department.code in decisions else (department, decision, items)
+                for department, decision, items in real_catalogue(
+                    contact=contact, departments=departments, **kwargs)]
+
     monkeypatch.setattr(engine, "evaluate", fake)
     monkeypatch.setattr(engine, "evaluate_departments", fake_many)
+    monkeypatch.setattr(engine, "evaluate_catalogue", fake_catalogue)
     return decisions
