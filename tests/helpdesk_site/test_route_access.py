@@ -155,7 +155,7 @@ def values_for(route: str, v: Victim) -> dict:
         "number": v.ticket.number, "attachment_id": v.objects["attachment"].pk,
         "ticket_id": v.ticket.pk, "message_id": v.objects["message"].pk,
         "object_id": target.pk if target is not None else 999999,
-        "id": v.requester.pk, "pk": CreditAccount.objects.get(organization=v.organization).pk,
+        "id": v.requester.pk, "token_id": 1, "pk": CreditAccount.objects.get(organization=v.organization).pk,
         "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",
         "uidb64": urlsafe_base64_encode(force_bytes(v.requester.pk)), "token": "set-password",
