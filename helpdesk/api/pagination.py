@@ -8,3 +8,7 @@ class ApiCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = ("-created_at", "-id")
+
+
+class ReceivedCursorPagination(ApiCursorPagination):
+    ordering = ("-received_at", "-id")

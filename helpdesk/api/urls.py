@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from tickets.numbers import NUMBER_REGEX
 
-from . import customer_account, customer_tickets, docs
+from . import agent, customer_account, customer_tickets, docs, quarantine
 
 NUMBER = rf"(?P<number>{NUMBER_REGEX})"
 
@@ -37,4 +37,26 @@ urlpatterns = [
     path("profile/", customer_account.ProfileView.as_view(), name="api-v1-profile"),
     path("profile/language/", customer_account.LanguageView.as_view(),
          name="api-v1-language"),
+    # agents
+    path("agent/tickets/", agent.QueueView.as_view(), name="api-v1-agent-queue"),
+    re_path(rf"^agent/tickets/{NUMBER}/$", agent.AgentTicketView.as_view(),
+            name="api-v1-agent-ticket"),
+    re_path(rf"^agent/tickets/{NUMBER}/messages/$", agent.AgentReplyView.as_view(),
+            name="api-v1-agent-reply"),
+    re_path(rf"^agent/tickets/{NUMBER}/time/$", agent.TimeLogView.as_view(),
+            name="api-v1-agent-time"),
+    re_path(rf"^agent/tickets/{NUMBER}/time/(?P<entry_id>[0-9]+)/reverse/$",
+            agent.TimeReverseView.as_view(), name="api-v1-agent-time-reverse"),
+    re_path(rf"^agent/tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
+            agent.AgentAttachmentView.as_view(), name="api-v1-agent-attachment"),
+    path("agent/quarantine/", quarantine.QuarantineView.as_view(),
+         name="api-v1-quarantine"),
+    path("agent/quarantine/<int:inbound_id>/", quarantine.QuarantinedView.as_view(),
+         name="api-v1-quarantined"),
+    path("agent/quarantine/<int:inbound_id>/attach/", quarantine.AttachView.as_view(),
+         name="api-v1-quarantine-attach"),
+    path("agent/quarantine/<int:inbound_id>/open-ticket/",
+         quarantine.OpenTicketView.as_view(), name="api-v1-quarantine-open"),
+    path("agent/quarantine/<int:inbound_id>/discard/", quarantine.DiscardView.as_view(),
+         name="api-v1-quarantine-discard"),
 ]

@@ -155,7 +155,8 @@ def values_for(route: str, v: Victim) -> dict:
         "number": v.ticket.number, "attachment_id": v.objects["attachment"].pk,
         "ticket_id": v.ticket.pk, "message_id": v.objects["message"].pk,
         "object_id": target.pk if target is not None else 999999,
-        "id": v.requester.pk, "token_id": 1, "pk": CreditAccount.objects.get(organization=v.organization).pk,
+        "id": v.requester.pk, "token_id": 1, "entry_id": 999999,
+        "inbound_id": v.objects["inbound"].pk, "pk": CreditAccount.objects.get(organization=v.organization).pk,
         "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",
         "uidb64": urlsafe_base64_encode(force_bytes(v.requester.pk)), "token": "set-password",
@@ -248,7 +249,10 @@ def admin_model(url: str):
 
 
 def agent_may_see(user, url: str) -> bool:
-    """The admin pages of a model the agent's permissions cover (view or change)."""
+    """The admin pages of a model the agent's permissions cover (view or change), and the
+    agents' API (/api/v1/agent/: every ticket, as in the admin)."""
+    if url.startswith("/api/v1/agent/"):
+        return user.has_perm("tickets.view_ticket")
     if not url.startswith("/admin/"):
         return False
     model = admin_model(url)
