@@ -214,3 +214,27 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiIdempotencyKey(models.Model):
+    """A write sent with an Idempotency-Key header (helpdesk.api.idempotency): the first
+    answer is kept and returned again for the same key, instead of doing the write twice.
+    status_code 0: the first request is still running."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    key = models.CharField(_("key"), max_length=100)
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=300)
+    status_code = models.PositiveSmallIntegerField(_("status"), default=0)
+    response = models.JSONField(_("response"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("API idempotency key")
+        verbose_name_plural = _("API idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"],
+                                               name="accounts_api_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"

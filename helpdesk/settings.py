@@ -556,7 +556,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
                                    "helpdesk.api.permissions.TokenScope"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api.errors.ApiAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.ApiCursorPagination",
     "PAGE_SIZE": 25,
@@ -569,7 +569,12 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_VERSIONING_CLASS": None,
 }
-DRF_STANDARDIZED_ERRORS = {"EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler"}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415",
+                                   "429", "500"],
+    "ERROR_SCHEMAS": {"409": "helpdesk.api.errors.ConflictErrorResponse"},
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API", "VERSION": "1.0.0", "OAS_VERSION": "3.1.0",
     "DESCRIPTION": "Tickets, credits, entitlements and the agents' desk. Authenticate with "
@@ -595,6 +600,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "LedgerBookingKindEnum": [("purchase", "purchase"), ("adjustment", "adjustment")],
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }

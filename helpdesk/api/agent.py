@@ -23,8 +23,9 @@ from tickets.downloads import attachment_response
 from tickets.models import Attachment, Ticket, TimeEntry
 
 from . import serializers as s
-from .common import files_of, form_or_400
+from .common import IDEMPOTENCY_KEY, files_of, form_or_400
 from .customer_tickets import PARSERS
+from .idempotency import idempotent
 from .permissions import IsAgent
 
 ASSIGNEE_UNKNOWN = _("No active agent has this id.")
@@ -222,7 +223,8 @@ class AgentReplyView(AgentView):
 
     @extend_schema(request={"application/json": AgentReplySerializer,
                             "multipart/form-data": AgentReplySerializer},
-                   responses={201: s.MessageSerializer})
+                   responses={201: s.MessageSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request, number: str):
         ticket = ticket_for_agent(number)
         body = AgentReplySerializer(data=request.data)
@@ -242,7 +244,9 @@ class TimeLogView(AgentView):
 
     agent_perm = "tickets.add_timeentry"
 
-    @extend_schema(request=TimeLogSerializer, responses={201: TimeEntrySerializer})
+    @extend_schema(request=TimeLogSerializer, responses={201: TimeEntrySerializer},
+                   parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request, number: str):
         ticket = ticket_for_agent(number)
         TimeLogSerializer(data=request.data).is_valid(raise_exception=True)

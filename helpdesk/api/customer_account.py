@@ -18,7 +18,8 @@ from credits.forms import BundleRequestForm, RedeemCardForm
 from credits.models import BUNDLE_MINUTES, LedgerEntry, PurchaseOrder
 
 from . import serializers as s
-from .common import form_or_400
+from .common import IDEMPOTENCY_KEY, form_or_400
+from .idempotency import idempotent
 from .permissions import IsContact
 
 
@@ -113,7 +114,9 @@ class BundleRequestView(APIView):
 
     permission_classes = [*APIView.permission_classes, IsContact]
 
-    @extend_schema(request=BundleSerializer, responses={201: PurchaseOrderSerializer})
+    @extend_schema(request=BundleSerializer, responses={201: PurchaseOrderSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request):
         account = account_or_404(request)
         BundleSerializer(data=request.data).is_valid(raise_exception=True)

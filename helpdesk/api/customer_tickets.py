@@ -27,6 +27,7 @@ from tickets.models import Message, Ticket
 
 from . import serializers as s
 from .common import IDEMPOTENCY_KEY, files_of, form_or_400, idempotency_uuid
+from .idempotency import idempotent
 from .permissions import IsContact
 
 FIELDS_NOT_AN_OBJECT = _("“fields” must be a JSON object of the department's questions.")
@@ -233,7 +234,8 @@ class TicketReplyView(APIView):
 
     @extend_schema(request={"application/json": s.ReplySerializer,
                             "multipart/form-data": s.ReplySerializer},
-                   responses={201: s.MessageSerializer})
+                   responses={201: s.MessageSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request, number: str):
         ticket = selectors.ticket_get_for_contact(user=request.user, number=number,
                                                    write=True)

@@ -5,9 +5,16 @@ strict Content-Security-Policy."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 
 
 @require_GET
 @login_required
 def api_docs(request):
     return render(request, "api/docs.html")
+
+
+@extend_schema(exclude=True)
+class DeprecatedSchemaView(SpectacularAPIView):
+    """/api/schema/, the first API's schema address: the v1 schema, not documented itself."""

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from tickets.numbers import NUMBER_REGEX
 
-from . import agent, customer_account, customer_tickets, docs, quarantine
+from . import agent, billing, customer_account, customer_tickets, docs, quarantine
 
 NUMBER = rf"(?P<number>{NUMBER_REGEX})"
 
@@ -59,4 +59,16 @@ urlpatterns = [
          quarantine.OpenTicketView.as_view(), name="api-v1-quarantine-open"),
     path("agent/quarantine/<int:inbound_id>/discard/", quarantine.DiscardView.as_view(),
          name="api-v1-quarantine-discard"),
+    # billing (staff tokens with the billing scope)
+    path("billing/purchase-orders/<int:order_id>/paid/", billing.PurchaseOrderPaidView.as_view(),
+         name="api-v1-billing-order-paid"),
+    path("billing/credits/", billing.CreditBookingView.as_view(), name="api-v1-billing-credits"),
+    path("billing/contracts/", billing.ContractCreateView.as_view(),
+         name="api-v1-billing-contracts"),
+    path("billing/contracts/<int:contract_id>/renew/", billing.ContractRenewView.as_view(),
+         name="api-v1-billing-contract-renew"),
+    path("billing/hardware/", billing.HardwareRegisterView.as_view(),
+         name="api-v1-billing-hardware"),
+    path("billing/module-licences/", billing.ModuleLicenceView.as_view(),
+         name="api-v1-billing-modules"),
 ]
