@@ -138,6 +138,8 @@ class SecurityEvent(models.Model):
         RECOVERY_CODES_NEW = "recovery_new", _("New recovery codes")
         SESSIONS_ENDED = "sessions_ended", _("Sessions signed out")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
+        API_TOKEN_CREATED = "token_created", _("API token created")
+        API_TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True,
@@ -178,3 +180,61 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.ip}"
+
+
+class ApiToken(models.Model):
+    """A personal access token for the REST API (accounts.api_tokens). Only a hash of the
+    secret is stored: the token is shown once, when it is created. Its scopes bound what it
+    may do, on top of what its user may do: read (GET), write (changes), billing (the
+    billing endpoints; staff only)."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Write")
+        BILLING = "billing", _("Billing")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("hash"), max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiIdempotencyKey(models.Model):
+    """A write sent with an Idempotency-Key header (helpdesk.api.idempotency): the first
+    answer is kept and returned again for the same key, instead of doing the write twice.
+    status_code 0: the first request is still running."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    key = models.CharField(_("key"), max_length=100)
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=300)
+    status_code = models.PositiveSmallIntegerField(_("status"), default=0)
+    response = models.JSONField(_("response"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("API idempotency key")
+        verbose_name_plural = _("API idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"],
+                                               name="accounts_api_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"

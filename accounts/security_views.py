@@ -20,10 +20,11 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from . import selectors, services, two_factor
+from . import api_tokens, selectors, services, two_factor
 from .client_ip import client_ip
 from .exceptions import AccountsError
 from .forms import TwoFactorCodeForm
+from .token_views import ApiTokenForm
 from .views import safe_next
 
 PENDING_KEY_SESSION_KEY = "accounts:totp_key"  # the secret shown on the setup page
@@ -147,7 +148,9 @@ def profile(request):
         "sessions": selectors.user_sessions_for(user=request.user),
         "current_key": request.session.session_key,
         "two_factor_on": two_factor.two_factor_enrolled(request.user),
-        "two_factor_required": two_factor.two_factor_required(request.user)})
+        "two_factor_required": two_factor.two_factor_required(request.user),
+        "api_tokens": api_tokens.api_tokens_of(user=request.user),
+        "api_token_form": ApiTokenForm(user=request.user)})
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import security_views, views
+from . import security_views, token_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("profile/", security_views.profile, name="profile"),
     path("profile/sessions/sign-out/", security_views.sessions_sign_out,
          name="sessions_sign_out"),
+    path("profile/tokens/", token_views.api_token_create, name="api_token_create"),
+    path("profile/tokens/<int:token_id>/revoke/", token_views.api_token_revoke,
+         name="api_token_revoke"),
     path("password/", security_views.PasswordChangeView.as_view(), name="password_change"),
     path("two-factor/", security_views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", security_views.two_factor_verify, name="two_factor_verify"),

@@ -8,6 +8,7 @@ Routes (registered by helpdesk/api_urls.py):
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,6 +39,7 @@ class CreditBalanceSchema(serializers.Serializer):
     is_overdrawn = serializers.BooleanField()
 
 
+@extend_schema(exclude=True)  # deprecated alias: /api/v1/ documents its successor
 class CreditBalanceView(APIView):
     @extend_schema(responses=CreditBalanceSchema)
     def get(self, request):
@@ -50,7 +52,9 @@ class CreditBalanceView(APIView):
         })
 
 
+@extend_schema(exclude=True)  # deprecated alias: /api/v1/ documents its successor
 class LedgerListView(generics.ListAPIView):
+    pagination_class = PageNumberPagination  # as before v1
     serializer_class = LedgerEntrySerializer
 
     def get_queryset(self):

@@ -41,3 +41,39 @@ class SafeCsvWriter:
 
 def csv_writer(stream) -> SafeCsvWriter:
     return SafeCsvWriter(stream)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _ledger_rows(account):
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from . import selectors
+    from .reasons import customer_reason
+
+    writer = csv_writer(_Echo())
+    yield writer.writerow([_("Date"), _("What"), _("Ticket"), _("Minutes"),
+                           _("Balance after"), _("Reason"), _("By")])
+    for entry in selectors.ledger_entries_for_account(account=account).iterator(chunk_size=2000):
+        yield writer.writerow([
+            timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
+            entry.get_kind_display(), entry.ticket_number, f"{entry.minutes:+d}",
+            entry.balance_after_minutes, customer_reason(entry),
+            entry.actor.get_full_name() if entry.actor else "",
+        ])
+
+
+def ledger_csv_response(*, account):
+    """The account's ledger as a CSV download (the Credits page and the API)."""
+    from django.http import StreamingHttpResponse
+    from django.utils import timezone
+
+    response = StreamingHttpResponse(_ledger_rows(account),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="credits-{timezone.localdate():%Y-%m-%d}.csv"')
+    return response

@@ -4,7 +4,7 @@ prepaid card redemption and bundle requests. Thin: services and selectors do the
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import exceptions as exc
 from . import selectors, services
-from .csv_export import csv_writer
+from .csv_export import ledger_csv_response
 from .forms import BundleRequestForm, RedeemCardForm
 from .models import BUNDLE_MINUTES
 from .reasons import customer_reason
@@ -67,32 +67,10 @@ def _balance_note(account, page) -> str:
     return ""
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_rows(account):
-    writer = csv_writer(_Echo())
-    yield writer.writerow([_("Date"), _("What"), _("Ticket"), _("Minutes"),
-                           _("Balance after"), _("Reason"), _("By")])
-    for entry in selectors.ledger_entries_for_account(account=account).iterator(chunk_size=2000):
-        yield writer.writerow([
-            timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
-            entry.get_kind_display(), entry.ticket_number, f"{entry.minutes:+d}",
-            entry.balance_after_minutes, customer_reason(entry),
-            entry.actor.get_full_name() if entry.actor else "",
-        ])
-
-
 @login_required
 @require_GET
 def credits_export(request):
-    account = _account_or_404(request)
-    response = StreamingHttpResponse(_csv_rows(account), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="credits-{timezone.localdate():%Y-%m-%d}.csv"')
-    return response
+    return ledger_csv_response(account=_account_or_404(request))
 
 
 @login_required

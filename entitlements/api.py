@@ -51,6 +51,7 @@ class DecisionSchema(serializers.Serializer):
     actions = _ActionSchema(many=True)
 
 
+@extend_schema(exclude=True)  # deprecated alias: /api/v1/ documents its successor
 class DepartmentDecisionsView(APIView):
     @extend_schema(responses=DecisionSchema(many=True))
     def get(self, request):

@@ -12,7 +12,7 @@ from credits import services as credits_services
 
 from . import signals
 from .dates import add_months
-from .models import ContractPlan, Deployment, ModuleLicence, SupportContract
+from .models import ContractPlan, Deployment, HardwareItem, ModuleLicence, SupportContract
 
 REMINDER_DAYS = (30, 7)
 
@@ -60,6 +60,16 @@ def contract_renew(*, contract_id: int, actor=None, today: dt.date | None = None
                                       deployment_id=contract.deployment_id,
                                       plan_id=contract.plan_id, actor=actor, today=today)
     return contract
+
+
+def hardware_item_register(*, organization_id: int, product, serial_number: str,
+                           model_name: str = "", warranty_ends_on: dt.date | None = None,
+                           connected_deployment: Deployment | None = None) -> HardwareItem:
+    """A unit sold to an organization, with the end of its warranty (the billing system)."""
+    return HardwareItem.objects.create(
+        organization_id=organization_id, product=product,
+        serial_number=serial_number.strip(), model_name=model_name.strip(),
+        warranty_ends_on=warranty_ends_on, connected_deployment=connected_deployment)
 
 
 def module_licence_create(*, deployment: Deployment, module_name: str,

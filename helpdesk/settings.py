@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_standardized_errors",
+    "django_filters",
     "anymail",
     "django_otp",  # two-factor authentication (accounts/two_factor.py)
     "django_otp.plugins.otp_totp",
@@ -215,8 +217,12 @@ if REDIS_URL:
         "database": DATABASE_CACHE,
     }
 else:
-    CACHES = {"default": DATABASE_CACHE, "database": DATABASE_CACHE}
+    CACHES = {"default": DATABASE_CACHE, "database": DATABASE_CACHE,
+              # the API's request counters (helpdesk.api.throttles): one process, in memory
+              "api_throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                               "LOCATION": "api-throttle"}}
 THROTTLE_FALLBACK_CACHE = "database"
+API_THROTTLE_CACHE = "default" if REDIS_URL else "api_throttle"
 # After a failed cache call a process leaves the cache alone for this long.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
@@ -551,16 +557,64 @@ if IMAP_HOST:
         "schedule": float(IMAP_POLL_SECONDS),
     }
 
+# REST API (helpdesk/api/, /api/v1/): personal access tokens or the session, one error format
+# (drf-standardized-errors), cursor pagination, throttles per token, per user and per client
+# address (429 with Retry-After), an OpenAPI 3.1 schema for signed-in users only.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "helpdesk.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "helpdesk.api.permissions.TokenScope"],
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api.errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.ApiCursorPagination",
     "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.api.throttles.ApiRateThrottle",
+                                 "helpdesk.api.throttles.ApiUserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env("API_THROTTLE_RATE", default="600/minute"),
+        "api_user": env("API_USER_THROTTLE_RATE", default="1200/minute"),
+    },
+    "DEFAULT_VERSIONING_CLASS": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Helpdesk API", "VERSION": "1.0.0"}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415",
+                                   "429", "500"],
+    "ERROR_SCHEMAS": {"409": "helpdesk.api.errors.ConflictErrorResponse"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpdesk API", "VERSION": "1.0.0", "OAS_VERSION": "3.1.0",
+    "DESCRIPTION": "Tickets, credits, entitlements and the agents' desk. Authenticate with "
+                   "`Authorization: Bearer hd_…` (a personal access token from your profile "
+                   "page) or the browser's session.",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_URLCONF": "helpdesk.api.schema_urls",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "PurchaseOrderStatusEnum": "credits.models.PurchaseOrder.Status",
+        "InboundStatusEnum": "mailgateway.models.InboundMessage.Status",
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ParseErrorCodeEnum": "drf_standardized_errors.openapi_serializers.ParseErrorCodeEnum.choices",
+        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
+        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
+        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
+        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "LedgerBookingKindEnum": [("purchase", "purchase"), ("adjustment", "adjustment")],
+    },
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+}
 
 # Logs: one JSON object a line in production (LOG_FORMAT=json), plain text in the embedded
 # default; every record carries the request id (helpdesk.request_id), in the worker too.

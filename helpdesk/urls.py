@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
+from helpdesk.api.docs import DeprecatedSchemaView
 from helpdesk.design_views import design_system
 
 # /healthz and /readyz are answered by helpdesk.middleware.HealthCheckMiddleware.
@@ -14,7 +14,10 @@ urlpatterns = [
     path("sso/", include("accounts.sso_urls")),  # 404 unless OIDC_ENABLED
     path("credits/", include("credits.urls")),
     path("mail/", include("mailgateway.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("helpdesk.api.urls")),
+    # Deprecated aliases of the first read-only API (see the README): same rules as v1.
+    path("api/schema/", DeprecatedSchemaView.as_view(urlconf="helpdesk.api.schema_urls"),
+         name="api-schema"),
     path("api/", include("helpdesk.api_urls")),
     path("", include("tickets.urls")),
 ]

@@ -19,7 +19,7 @@ from tickets import numbers
 from tickets.exceptions import TicketsError
 from tickets.models import Ticket
 
-from . import services
+from . import selectors, services
 from .exceptions import MailGatewayError
 from .inbound import parse, reasons
 from .models import InboundMessage, SenderDomainPolicy
@@ -27,6 +27,10 @@ from .models import InboundMessage, SenderDomainPolicy
 RAW_DISPLAY_MAX_BYTES = 512 * 1024
 RAW_REDUCED = _("Reduced by retention on %(date)s: only the headers are kept; the text and "
                 "the attachments are on the ticket message.")
+
+
+REQUESTER_NOT_A_CONTACT = _("The sender is not a customer contact: enter the requester's "
+                            "email.")
 
 
 class AttachForm(forms.Form):
@@ -175,14 +179,11 @@ class InboundMessageAdmin(admin.ModelAdmin):
                                    _("Open a ticket from it"))
         department = form.cleaned_data["department"]
         email = form.cleaned_data["requester_email"]
-        users = get_user_model().objects
 
         def call(inbound):
-            requester = users.filter(email=email or inbound.from_address,
-                                     organization__isnull=False, is_active=True).first()
+            requester = selectors.quarantine_requester(email=email, inbound=inbound)
             if requester is None:
-                raise MailGatewayError(_("The sender is not a customer contact: enter the "
-                                         "requester's email."))
+                raise MailGatewayError(REQUESTER_NOT_A_CONTACT)
             services.inbound_message_open_ticket(inbound_id=inbound.pk, requester=requester,
                                                  department=department, actor=request.user)
         self._run(request, queryset, call)

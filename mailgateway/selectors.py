@@ -28,3 +28,20 @@ def sender_domain_enforced(*, domain: str) -> bool:
         if candidate in found:
             return found[candidate] == SenderDomainPolicy.Policy.ENFORCE
     return settings.MAIL_DMARC_DEFAULT_POLICY != SenderDomainPolicy.Policy.NONE
+
+
+def quarantine_requester(*, email: str, inbound):
+    """The contact a ticket opened from a quarantined email is for: the given address, or
+    the email's sender; an active contact of an organization, else None."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(email=email or inbound.from_address,
+                                           organization__isnull=False, is_active=True).first()
+
+
+def quarantined_messages():
+    """The quarantine, newest first (without the raw bytes)."""
+    from .models import InboundMessage
+
+    return (InboundMessage.objects.filter(status=InboundMessage.Status.QUARANTINED)
+            .defer("raw").order_by("-received_at", "-id"))

@@ -13,7 +13,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -27,7 +27,7 @@ from sla import clock
 
 from . import admin_filters as filters
 from . import admin_views as views
-from . import numbers, services
+from . import services
 from . import workspace_selectors as ws
 from .admin_forms import AssignActionForm, DepartmentActionForm, StatusActionForm
 from .admin_rows import QueueRow, queue_rows
@@ -157,17 +157,7 @@ class TicketAdmin(admin.ModelAdmin):
     # --- search ----------------------------------------------------------------------
 
     def get_search_results(self, request, queryset, search_term):
-        term = " ".join(search_term.split())
-        if not term:
-            return queryset, False
-        if number := numbers.number_parse(term):
-            return queryset.filter(number=number), False
-        if prefix := numbers.number_prefix_parse(term):
-            return queryset.filter(number__startswith=prefix), False
-        if "@" in term:
-            return queryset.filter(requester_id__in=ws.requester_ids_matching(term)), False
-        org_ids = ws.organization_ids_matching(term)
-        return queryset.filter(Q(subject__icontains=term) | Q(organization_id__in=org_ids)), False
+        return ws.queue_search(queryset, search_term), False
 
     # --- permissions: tickets come from customers and are never deleted ---------------
 

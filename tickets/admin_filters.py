@@ -66,9 +66,7 @@ def agent_names() -> list[tuple[str, str]]:
     return cached_choices("agents", lambda: [(str(u.pk), str(u)) for u in ws.agents()])
 
 
-def _is_id(value: str | None) -> bool:
-    """A value that can be a primary key; anything else typed into the URL is ignored."""
-    return bool(value) and value.isascii() and value.isdigit() and len(value) <= 18
+_is_id = ws.is_id
 
 
 class ProductFilter(admin.SimpleListFilter):
@@ -82,8 +80,7 @@ class ProductFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not _is_id(self.value()):
             return queryset
-        ids = list(Department.objects.filter(product_id=self.value()).values_list("pk", flat=True))
-        return queryset.filter(department_id__in=ids)
+        return ws.queue_by_product(queryset, self.value())
 
 
 class DepartmentFilter(admin.SimpleListFilter):
@@ -107,14 +104,8 @@ class AssigneeFilter(admin.SimpleListFilter):
         return [(self.ME, str(_("Me"))), (self.NOBODY, str(_("Unassigned")))] + agent_names()
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == self.ME:
-            return queryset.filter(assignee_id=request.user.pk)
-        if value == self.NOBODY:
-            return queryset.filter(assignee__isnull=True)
-        if _is_id(value):
-            return queryset.filter(assignee_id=value)
-        return queryset  # "all", empty or anything else: every ticket
+        # "all", empty or anything else: every ticket
+        return ws.queue_by_assignee(queryset, self.value(), user=request.user)
 
 
 class CreditsRuleFilter(admin.SimpleListFilter):
@@ -127,9 +118,7 @@ class CreditsRuleFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in Department.Credits.values:
             return queryset
-        ids = list(Department.objects.filter(credits_rule=self.value())
-                   .values_list("pk", flat=True))
-        return queryset.filter(department_id__in=ids)
+        return ws.queue_by_credits_rule(queryset, self.value())
 
 
 class OverdrawnFilter(admin.SimpleListFilter):
@@ -142,7 +131,7 @@ class OverdrawnFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "yes":
             return queryset
-        return queryset.filter(organization_id__in=ws.overdrawn_organization_ids())
+        return ws.queue_overdrawn(queryset)
 
 
 class OrganizationFilter(admin.SimpleListFilter):
@@ -172,13 +161,7 @@ class OrganizationFilter(admin.SimpleListFilter):
         return True
 
     def queryset(self, request, queryset):
-        value = (self.value() or "").strip()
-        if not value:
-            return queryset
-        if _is_id(value):
-            return queryset.filter(organization_id=int(value))
-        ids = ws.organization_ids_matching(value)
-        return queryset.filter(organization_id__in=ids)
+        return ws.queue_by_organization(queryset, self.value())
 
 
 class ServiceLevelFilter(admin.SimpleListFilter):

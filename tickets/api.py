@@ -1,7 +1,9 @@
 """REST API for a contact's tickets: list, detail and reply, under the site's rule
 (tickets.access: the requester, participants and the organization's admins)."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from . import exceptions as exc
@@ -46,7 +48,9 @@ class TicketDetailSerializer(TicketSerializer):
                                  many=True).data
 
 
+@extend_schema(exclude=True)  # deprecated alias: /api/v1/ documents its successor
 class TicketListView(generics.ListAPIView):
+    pagination_class = PageNumberPagination  # as before v1
     """`?status=open` (default: all) or `?status=resolved`."""
 
     serializer_class = TicketSerializer
@@ -62,6 +66,7 @@ class TicketListView(generics.ListAPIView):
         return tickets.order_by("-last_activity_at", "-id")
 
 
+@extend_schema(exclude=True)  # deprecated alias: /api/v1/ documents its successor
 class TicketDetailView(generics.RetrieveAPIView):
     serializer_class = TicketDetailSerializer
 
@@ -74,6 +79,7 @@ class ReplySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=100_000, trim_whitespace=True)
 
 
+@extend_schema(exclude=True)  # deprecated alias: /api/v1/ documents its successor
 class TicketReplyView(generics.GenericAPIView):
     """POST {"body": "…"}: a reply to the ticket (reopens it when resolved). 404 to whoever
     may not write to it, exactly as for a missing ticket."""

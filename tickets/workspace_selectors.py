@@ -16,6 +16,7 @@ from catalog.models import Department
 from credits.models import CreditAccount
 from credits.selectors import credit_balance_minutes, ticket_minutes_consumed
 
+from . import numbers
 from .models import CannedReply, Message, Ticket, TicketEvent, TimeEntry
 
 
@@ -56,6 +57,64 @@ def requester_ids_matching(text: str, *, limit: int = 500) -> list[int]:
         if exact:
             return exact
     return list(users.filter(email__startswith=text).values_list("pk", flat=True)[:limit])
+
+
+# --- the queue: filters and search (the admin's list filters and the API call these) -----
+
+def is_id(value) -> bool:
+    """A value that can be a primary key; anything else typed into a URL is ignored."""
+    value = "" if value is None else str(value)
+    return bool(value) and value.isascii() and value.isdigit() and len(value) <= 18
+
+
+def queue_by_product(queryset, product_id):
+    ids = list(Department.objects.filter(product_id=product_id).values_list("pk", flat=True))
+    return queryset.filter(department_id__in=ids)
+
+
+def queue_by_assignee(queryset, value: str, *, user):
+    """"me", "none" (unassigned) or an agent's id; anything else: every ticket."""
+    if value == "me":
+        return queryset.filter(assignee_id=user.pk)
+    if value == "none":
+        return queryset.filter(assignee__isnull=True)
+    if is_id(value):
+        return queryset.filter(assignee_id=value)
+    return queryset
+
+
+def queue_by_credits_rule(queryset, rule: str):
+    ids = list(Department.objects.filter(credits_rule=rule).values_list("pk", flat=True))
+    return queryset.filter(department_id__in=ids)
+
+
+def queue_overdrawn(queryset):
+    return queryset.filter(organization_id__in=overdrawn_organization_ids())
+
+
+def queue_by_organization(queryset, value: str):
+    """An organization's id, or (part of) its name."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    if is_id(value):
+        return queryset.filter(organization_id=int(value))
+    return queryset.filter(organization_id__in=organization_ids_matching(value))
+
+
+def queue_search(queryset, term: str):
+    """Ticket number (or its start), requester email, subject or organization name."""
+    term = " ".join((term or "").split())
+    if not term:
+        return queryset
+    if number := numbers.number_parse(term):
+        return queryset.filter(number=number)
+    if prefix := numbers.number_prefix_parse(term):
+        return queryset.filter(number__startswith=prefix)
+    if "@" in term:
+        return queryset.filter(requester_id__in=requester_ids_matching(term))
+    org_ids = organization_ids_matching(term)
+    return queryset.filter(Q(subject__icontains=term) | Q(organization_id__in=org_ids))
 
 
 # --- the ticket page ---------------------------------------------------------------------

@@ -26,4 +26,4 @@ def test_others_get_404(client, two_orgs, who):
 
 
 def test_anonymous_is_refused(client, two_orgs):
-    assert client.get("/api/credits/").status_code == 403
+    assert client.get("/api/credits/").status_code == 401  # WWW-Authenticate: Bearer

@@ -155,7 +155,9 @@ def values_for(route: str, v: Victim) -> dict:
         "number": v.ticket.number, "attachment_id": v.objects["attachment"].pk,
         "ticket_id": v.ticket.pk, "message_id": v.objects["message"].pk,
         "object_id": target.pk if target is not None else 999999,
-        "id": v.requester.pk, "pk": CreditAccount.objects.get(organization=v.organization).pk,
+        "id": v.requester.pk, "token_id": 1, "entry_id": 999999,
+        "inbound_id": v.objects["inbound"].pk, "order_id": 999999, "contract_id": 999999,
+        "pk": CreditAccount.objects.get(organization=v.organization).pk,
         "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",
         "name": "claim",  # an action of the agent desk (/admin/desk/ticket/<id>/do/<name>/)
@@ -249,7 +251,10 @@ def admin_model(url: str):
 
 
 def agent_may_see(user, url: str) -> bool:
-    """The admin pages of a model the agent's permissions cover (view or change)."""
+    """The admin pages of a model the agent's permissions cover (view or change), and the
+    agents' API (/api/v1/agent/: every ticket, as in the admin)."""
+    if url.startswith("/api/v1/agent/"):
+        return user.has_perm("tickets.view_ticket")
     if not url.startswith("/admin/"):
         return False
     model = admin_model(url)

@@ -1,0 +1,287 @@
+"""The agents' desk through the API: the queue (the admin queue's filters and search, from
+tickets.workspace_selectors), a ticket with internal notes and its whole history, reply or
+internal note, time logged and reversed, status / assignee / priority / department. Each
+action asks for the same Django permission as the workspace (tickets.admin_views)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, permissions, serializers, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import Department
+from tickets import desk_services, services
+from tickets import workspace_selectors as ws
+from tickets.admin_forms import TimeEntryForm
+from tickets.downloads import attachment_response
+from tickets.models import Attachment, Ticket, TimeEntry
+
+from . import serializers as s
+from .common import IDEMPOTENCY_KEY, files_of, form_or_400
+from .customer_tickets import PARSERS
+from .idempotency import idempotent
+from .permissions import IsAgent
+
+ASSIGNEE_UNKNOWN = _("No active agent has this id.")
+DEPARTMENT_UNKNOWN = _("No department has this code.")
+TICKET_RELATED = ("organization", "requester", "department__product", "assignee")
+
+
+class AgentPermission(permissions.BasePermission):
+    """The view's `agent_perm` (e.g. tickets.add_message), as in the workspace."""
+
+    def has_permission(self, request, view):
+        perm = getattr(view, "agent_perm", None)
+        return perm is None or request.user.has_perm(perm)
+
+
+class AgentView(APIView):
+    permission_classes = [*APIView.permission_classes, IsAgent, AgentPermission]
+
+
+def ticket_for_agent(number: str) -> Ticket:
+    ticket = (Ticket.objects.select_related(*TICKET_RELATED).filter(number=number).first())
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+class QueueTicketSerializer(s.TicketSerializer):
+    organization = serializers.CharField(source="organization.name")
+    assignee = serializers.EmailField(source="assignee.email", allow_null=True)
+    waiting_since = serializers.DateTimeField(allow_null=True)
+
+    class Meta(s.TicketSerializer.Meta):
+        fields = [*s.TicketSerializer.Meta.fields, "organization", "assignee",
+                  "waiting_since"]
+
+
+class TimeEntrySerializer(serializers.ModelSerializer):
+    agent = serializers.EmailField(source="agent.email")
+    reverses = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TimeEntry
+        fields = ["id", "agent", "minutes", "note", "reverses", "created_at"]
+
+
+class AgentTicketSerializer(QueueTicketSerializer):
+    messages = s.MessageSerializer(many=True)
+    events = s.AgentEventSerializer(many=True)
+    field_values = s.FieldValueSerializer(many=True)
+    time_entries = TimeEntrySerializer(many=True)
+
+    class Meta(QueueTicketSerializer.Meta):
+        fields = [*QueueTicketSerializer.Meta.fields, "field_values", "messages", "events",
+                  "time_entries"]
+
+
+class AgentReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=100_000)
+    internal = serializers.BooleanField(default=False,
+                                        help_text="An internal note, never sent to the customer")
+    attachments = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class TimeLogSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=services.MAX_TIME_ENTRY_MINUTES)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class TimeReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    """Only the fields sent are changed; `assignee`: an agent's id or null."""
+
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    assignee = serializers.IntegerField(allow_null=True, required=False)
+    department = serializers.SlugField(required=False)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+class QueueFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Ticket.Status.choices)
+    product = django_filters.NumberFilter(method="filter_product")
+    department = django_filters.NumberFilter(field_name="department_id")
+    assignee = django_filters.CharFilter(method="filter_assignee",
+                                         label=_("“me”, “none” or an agent's id"))
+    organization = django_filters.CharFilter(method="filter_organization", max_length=200,
+                                             label=_("An organization's id or name"))
+    credits = django_filters.ChoiceFilter(choices=Department.Credits.choices,
+                                          method="filter_credits")
+    overdrawn = django_filters.BooleanFilter(method="filter_overdrawn")
+    q = django_filters.CharFilter(method="filter_q", max_length=200,
+                                  label=_("Ticket number, subject, requester email or "
+                                          "organization name."))
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "product", "department", "assignee", "organization", "credits",
+                  "overdrawn", "q"]
+
+    def filter_product(self, queryset, name, value):
+        return ws.queue_by_product(queryset, int(value))
+
+    def filter_assignee(self, queryset, name, value):
+        if value not in ("me", "none") and not ws.is_id(value):
+            raise exceptions.ValidationError({"assignee": [ASSIGNEE_UNKNOWN]})
+        return ws.queue_by_assignee(queryset, value, user=self.request.user)
+
+    def filter_organization(self, queryset, name, value):
+        return ws.queue_by_organization(queryset, value)
+
+    def filter_credits(self, queryset, name, value):
+        return ws.queue_by_credits_rule(queryset, value)
+
+    def filter_overdrawn(self, queryset, name, value):
+        return ws.queue_overdrawn(queryset) if value else queryset
+
+    def filter_q(self, queryset, name, value):
+        return ws.queue_search(queryset, value)
+
+
+class QueueView(generics.ListAPIView):
+    permission_classes = AgentView.permission_classes
+    serializer_class = QueueTicketSerializer
+    filterset_class = QueueFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created_at", "last_activity_at"]
+    agent_perm = "tickets.view_ticket"
+
+    def get_queryset(self):
+        return Ticket.objects.select_related(*TICKET_RELATED)
+
+
+# --- a ticket ------------------------------------------------------------------------------
+
+def agent_ticket_data(ticket: Ticket) -> dict:
+    context = {"ticket_number": ticket.number, "download_route": "api-v1-agent-attachment"}
+    data = QueueTicketSerializer(ticket).data
+    data["field_values"] = s.FieldValueSerializer(ws.ticket_field_values(ticket=ticket),
+                                                  many=True).data
+    data["messages"] = s.MessageSerializer(ws.ticket_conversation(ticket=ticket), many=True,
+                                           context=context).data
+    data["events"] = s.AgentEventSerializer(ws.ticket_events(ticket=ticket), many=True).data
+    data["time_entries"] = TimeEntrySerializer(ws.ticket_time_entries(ticket=ticket),
+                                               many=True).data
+    return data
+
+
+class AgentTicketView(AgentView):
+    agent_perm = "tickets.view_ticket"
+
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            self.agent_perm = "tickets.change_ticket"
+        return super().get_permissions()
+
+    @extend_schema(responses=AgentTicketSerializer)
+    def get(self, request, number: str):
+        return Response(agent_ticket_data(ticket_for_agent(number)))
+
+    @extend_schema(request=TicketUpdateSerializer, responses=AgentTicketSerializer)
+    def patch(self, request, number: str):
+        ticket = ticket_for_agent(number)
+        body = TicketUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        reason = changes.pop("reason", "")
+        if "assignee" in changes and changes["assignee"] is not None:
+            changes["assignee"] = ws.agents().filter(pk=changes["assignee"]).first()
+            if changes["assignee"] is None:
+                raise exceptions.ValidationError({"assignee": [ASSIGNEE_UNKNOWN]})
+        if "department" in changes:
+            changes["department"] = Department.objects.filter(
+                code=changes["department"]).first()
+            if changes["department"] is None:
+                raise exceptions.ValidationError({"department": [DEPARTMENT_UNKNOWN]})
+        if "priority" in changes:
+            changes["priority"] = int(changes["priority"])
+        ticket = desk_services.ticket_update(ticket=ticket, actor=request.user, reason=reason,
+                                             **changes)
+        return Response(agent_ticket_data(ticket_for_agent(ticket.number)))
+
+
+class AgentReplyView(AgentView):
+    """A reply (emailed to the requester) or, with `internal`, a note never sent."""
+
+    agent_perm = "tickets.add_message"
+    parser_classes = PARSERS
+
+    @extend_schema(request={"application/json": AgentReplySerializer,
+                            "multipart/form-data": AgentReplySerializer},
+                   responses={201: s.MessageSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def post(self, request, number: str):
+        ticket = ticket_for_agent(number)
+        body = AgentReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        files = files_of(request).getlist("attachments")
+        message = services.agent_reply_create(
+            ticket=ticket, agent=request.user, body=body.validated_data["body"], files=files,
+            internal=body.validated_data["internal"])
+        return Response(s.MessageSerializer(message, context={
+            "ticket_number": ticket.number, "download_route": "api-v1-agent-attachment"}).data,
+            status=status.HTTP_201_CREATED)
+
+
+class TimeLogView(AgentView):
+    """Log time; on a department that uses credits it is debited from the paying
+    organization (tickets.services.time_entry_create)."""
+
+    agent_perm = "tickets.add_timeentry"
+
+    @extend_schema(request=TimeLogSerializer, responses={201: TimeEntrySerializer},
+                   parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def post(self, request, number: str):
+        ticket = ticket_for_agent(number)
+        TimeLogSerializer(data=request.data).is_valid(raise_exception=True)
+        data = form_or_400(TimeEntryForm(request.data))
+        entry = services.time_entry_create(ticket=ticket, agent=request.user,
+                                           minutes=data["minutes"], note=data["note"])
+        return Response(TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class TimeReverseView(AgentView):
+    agent_perm = "tickets.add_timeentry"
+
+    @extend_schema(request=TimeReverseSerializer, responses={201: TimeEntrySerializer})
+    def post(self, request, number: str, entry_id: int):
+        ticket = ticket_for_agent(number)
+        entry = TimeEntry.objects.filter(pk=entry_id, ticket=ticket).first()
+        if entry is None:
+            raise Http404
+        body = TimeReverseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reversal = services.time_entry_reverse(entry=entry, actor=request.user,
+                                               reason=body.validated_data["reason"])
+        return Response(TimeEntrySerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+
+class AgentAttachmentView(AgentView):
+    """Any attachment of the ticket, internal notes' too."""
+
+    agent_perm = "tickets.view_ticket"
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              302: OpenApiResponse(description="A short-lived URL")})
+    def get(self, request, number: str, attachment_id: int):
+        attachment = Attachment.objects.filter(pk=attachment_id,
+                                               message__ticket__number=number).first()
+        if attachment is None:
+            raise Http404
+        return attachment_response(attachment)

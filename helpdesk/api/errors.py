@@ -1,0 +1,54 @@
+"""One error format for every API failure (drf-standardized-errors): `{"type":
+"validation_error" | "client_error" | "server_error", "errors": [{"code", "detail",
+"attr"}]}`. The apps' own errors (their messages are constants in the user's language)
+become 400 validation errors; a missing or foreign object is a 404 either way."""
+
+from __future__ import annotations
+
+from drf_standardized_errors.handler import ExceptionHandler
+from drf_standardized_errors.openapi import AutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from rest_framework import exceptions, serializers
+
+from accounts.exceptions import AccountsError
+from credits.exceptions import CreditsError
+from mailgateway.exceptions import MailGatewayError
+from tickets.exceptions import TicketsError
+
+APP_ERRORS = (AccountsError, CreditsError, TicketsError, MailGatewayError)
+
+
+class ApiExceptionHandler(ExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, APP_ERRORS):
+            messages = getattr(exc, "messages", None) or [str(exc)]
+            return exceptions.ValidationError({"non_field_errors": messages})
+        return super().convert_known_exceptions(exc)
+
+
+class ConflictError(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("conflict", "conflict")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ConflictErrorResponse(serializers.Serializer):
+    """409: the Idempotency-Key was used for another request, or its first request runs."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = ConflictError(many=True)
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-standardized-errors' schema, plus: 409 on the writes that take an
+    Idempotency-Key (helpdesk.api.idempotency), 404 everywhere (an object or a page that is
+    not the caller's is a 404, like a missing one)."""
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "409":
+            handler = getattr(self.view, self.method.lower(), None)
+            return "409" not in responses and getattr(handler, "idempotent", False)
+        return super()._should_add_error_response(responses, status_code)
+
+    def _should_add_http404_error_response(self) -> bool:
+        return True
