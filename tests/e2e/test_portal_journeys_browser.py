@@ -175,9 +175,30 @@ def test_first_login_and_staff_pages(browser, live_server, demo, tmp_path):
                                       locale="es-ES", timezone_id="Europe/Madrid")
         page = context.new_page()
         check = Checked(page, base, tmp_path, f"juan-{width}")
+        # Juan's profile says Spanish; he picks English on the login page.
+        check.visit("/accounts/login/", "login")
+        page.locator(".lang-switch button[value=en]").first.click(force=True) \
+            if width > PHONE else _switch_language(page, "en")
+        page.wait_for_load_state("load")
         _log_in(page, base, "juan@acme.example", DEMO_PASSWORD)
         assert "/accounts/confirm-details/" in page.url
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator('[data-language-offer="en"]').count() == 1
+        # The browser's own zone is chosen; the search box narrows the list.
+        assert page.locator("select[name=time_zone]").input_value() == "Europe/Madrid"
+        assert page.locator("[data-tz-detected]").is_visible()
         check.check("confirm-details")
+        page.fill("#tz-search", "buenos")
+        assert page.locator("select[name=time_zone]").input_value() \
+            == "America/Argentina/Buenos_Aires"
+        page.fill("#tz-search", "")
+        page.select_option("select[name=time_zone]", "Europe/Madrid")
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state("load")
+        assert page.locator(".flash-success").count() == 1, page.inner_text("main")
+        check.check("after-confirmation")
+        User.objects.filter(email="juan@acme.example").update(details_confirmed_at=None,
+                                                              language="es")
         context.close()
     # Staff: the design-system page shows every component; the customer site sends them on.
     client = Client()
