@@ -216,3 +216,47 @@ def test_first_login_and_staff_pages(browser, live_server, demo, tmp_path):
         page.goto(f"{base}/tickets/new/")
         assert page.url.rstrip("/").endswith("/admin"), page.url
         context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_ana_buys_credits_from_the_wizards_fix(browser, live_server, demo, tmp_path, width):
+    """A refusal for lack of credits → "Request a bundle of credits" → the Credits page
+    with the bundle suggested → a purchase order with its status; then the demo card."""
+    from credits.demo import DEMO_CARD
+
+    base = live_server.url
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale="en-US")
+    page = context.new_page()
+    check = Checked(page, base, tmp_path, f"ana-{width}")
+    _log_in(page, base, "ana@globex.example", DEMO_PASSWORD)
+    _switch_language(page, "en")
+    check.visit("/tickets/new/", "wizard")
+    page.locator("[data-show-unavailable]").check()
+    page.click('[data-department="pbxact-ucc-configuration"] [data-action="buy_credits"]')
+    page.wait_for_load_state("load")
+    assert "/credits/" in page.url and page.locator("select[name=minutes]").input_value() == "120"
+    assert page.locator("[data-balance-note]").count() == 0  # never had credits: no alarm
+    check.check("credits")
+    page.click("#buy button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator(".flash-success").count() == 1
+    assert page.locator('[data-order-status="pending"]').count() == 1
+    check.check("bundle-requested")
+    page.fill("input[name=number]", DEMO_CARD["number"])
+    page.fill("input[name=code]", "WRONG-CODE")
+    page.click("#redeem button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator("#redeem .alert-error").count() == 1
+    assert page.input_value("input[name=number]") == DEMO_CARD["number"]  # kept
+    # A refused form answers 400 on purpose; Chromium logs that status, nothing else.
+    assert [e for e in check.errors if "status of 400" not in e] == []
+    check.errors.clear()
+    check.check("redeem-refused")
+    page.fill("input[name=number]", DEMO_CARD["number"])
+    page.fill("input[name=code]", DEMO_CARD["code"])
+    page.click("#redeem button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator(".flash-success").count() == 1
+    assert page.locator("#balance").get_attribute("data-balance") == "120"
+    check.check("redeemed")
+    context.close()
