@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("sso/", include("accounts.sso_urls")),  # 404 unless OIDC_ENABLED
     path("credits/", include("credits.urls")),
+    path("renewals/", include("entitlements.urls")),
     path("mail/", include("mailgateway.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("helpdesk.api_urls")),

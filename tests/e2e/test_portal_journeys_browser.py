@@ -135,13 +135,20 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
         assert page.locator("select[name=field_module] option",
                             has_text="Call Recording Reports").is_disabled()
 
-        # An unavailable department and its fix: renewing DEP-2001 opens a sales ticket.
+        # An unavailable department and its fix: renewing DEP-2001 orders the renewal
+        # (a renewal order staff see); VEGA-0002's warranty opens a prefilled sales ticket.
         check.visit("/tickets/new/pbxact-configuration/", "wizard-unavailable")
         page.click('[data-action="renew_contract"]')
         page.wait_for_load_state("load")
+        assert "RO-" in page.locator(".flash-success").inner_text()
+        assert "DEP-2001" in page.locator(".flash-success").inner_text()
+        check.check("renewal-ordered")
+        check.visit("/tickets/new/vega-hardware/", "wizard-unavailable-hardware")
+        page.click('[data-action="extend_warranty"]')
+        page.wait_for_load_state("load")
         assert "/tickets/new/sales-questions/" in page.url
-        assert "DEP-2001" in page.input_value("input[name=subject]")
-        assert page.input_value("input[name=field_about]") == "DEP-2001"
+        assert "VEGA-0002" in page.input_value("input[name=subject]")
+        assert page.input_value("input[name=field_about]") == "VEGA-0002"
         check.check("wizard-sales")
 
         check.visit("/credits/", "credits")
