@@ -102,6 +102,8 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
                                       locale="es-ES" if lang == "es" else "en-US")
         page = context.new_page()
         check = Checked(page, base, tmp_path, f"{lang}-{width}")
+        check.visit("/accounts/login/", "login")
+        check.visit("/accounts/password-reset/", "password-reset")
         _log_in(page, base, "maria@acme.example", DEMO_PASSWORD)
         _switch_language(page, lang)
         assert page.locator("html").get_attribute("lang") == lang
@@ -172,6 +174,24 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
 
         check.visit("/tickets/resolved/", "resolved")
         check.visit("/accounts/profile/", "profile")
+        check.visit("/accounts/password/", "password-change")
+        check.visit("/accounts/two-factor/", "two-factor-setup")
+        check.visit("/accounts/confirm-details/", "contact-details")
+
+        # A ticket end to end: step 2, the confirmation page.
+        check.visit("/tickets/new/sipstation-general/", "wizard-details")
+        page.fill("input[name=subject]", f"Trunk drops calls ({width}px)")
+        page.fill("textarea[name=message]", "Calls drop after 30 seconds.")
+        page.click("form.form button[type=submit]")
+        page.wait_for_load_state("load")
+        assert page.locator("[data-ticket-number]").count() == 1
+        check.check("submitted")
+
+        # Our own 404 page (Chromium logs the 404 status; nothing else).
+        page.goto(f"{base}/no-such-page/")
+        assert [e for e in check.errors if "status of 404" not in e] == []
+        check.errors.clear()
+        check.check("not-found")
         context.close()
 
 
