@@ -74,3 +74,27 @@ def test_the_customer_timeline_and_current_department_fields(client, transaction
     assert "rude" not in html and "internal" not in html
     details = html.split("data-details-panel")[1].split("</details>")[0]
     assert "Deployment ID" not in details and "DEP-1001" not in details
+
+
+def test_search_and_wizard_queries_stay_bounded(client, two_orgs,
+                                                django_assert_max_num_queries):
+    from tests.factories import DeploymentFactory, ModuleLicenceFactory
+
+    for n in range(25):
+        TicketFactory.create(requester=two_orgs.maria, subject=f"Echo {n}")
+    client.force_login(two_orgs.maria)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("tickets:my_tickets"),
+                              {"q": "echo", "status": "new", "since": "2000-01-01"})
+    assert response.content.decode().count('class="ticket-number"') == 20
+    # The wizard decides every record of every department in a fixed number of queries.
+    deployment = DeploymentFactory(organization=two_orgs.acme)
+    for _n in range(3):
+        ModuleLicenceFactory(deployment=deployment)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("tickets:submit"))
+    for _n in range(12):
+        ModuleLicenceFactory(deployment=deployment)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(reverse("tickets:submit")).content.decode()
+    assert html.count('data-item-allowed="true"') == 15
