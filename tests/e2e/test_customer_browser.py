@@ -40,7 +40,7 @@ def test_customer_story(browser, live_server, two_orgs, settings, tmp_path):
     page = maria.new_page()
     _log_in(page, base, two_orgs.maria.email, two_orgs.password)
     assert page.locator("h1").inner_text() == "My Tickets", page.inner_text("main")
-    page.click("text=Submit a Ticket >> nth=0")
+    page.click("text=Submit a Ticket >> visible=true >> nth=0")  # the header folds on phones
     page.click('[data-department="sipstation-general"] a')
     page.fill("input[name=subject]", "One-way audio on calls to mobiles")
     page.fill("textarea[name=message]", "Since Monday callers cannot hear us. <b>not bold</b>")
