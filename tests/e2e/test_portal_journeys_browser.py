@@ -108,6 +108,10 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
         _switch_language(page, lang)
         assert page.locator("html").get_attribute("lang") == lang
         check.check("my-tickets")
+        manifest = page.locator("link[rel=manifest]").get_attribute("href")
+        assert context.request.get(f"{base}{manifest}").ok
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert context.request.get(f"{base}{icon}").ok
         # The header: a menu button on phones, the links in a row on wider screens.
         assert page.locator("[data-menu-toggle]").is_visible() == (width <= PHONE)
         assert page.locator("#site-nav").is_visible() == (width > PHONE)
@@ -125,6 +129,11 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
         vega = page.locator('[data-department="vega-hardware"]')
         assert vega.is_visible() and "VEGA-0002" in vega.inner_text()
         assert vega.locator('[data-action="extend_warranty"]').count() == 1
+        # Products are collapsible groups.
+        freepbx = page.locator("details[data-product]").first
+        freepbx.locator("summary").click()
+        assert not freepbx.locator('[data-department="freepbx-configuration"]').is_visible()
+        freepbx.locator("summary").click()
         page.fill("[data-wizard-search]", "vega")
         assert not page.locator('[data-department="sipstation-general"]').is_visible()
         assert vega.is_visible()
@@ -155,6 +164,12 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
 
         check.visit("/credits/", "credits")
         assert page.locator("[data-sparkline] svg").is_visible()
+        reasons = page.locator("[data-reason]").all_inner_texts()
+        assert ("Créditos incluidos en el contrato Soporte Estándar de DEP-1001" if lang == "es"
+                else "Credits included in the contract Soporte Estándar of DEP-1001") in reasons
+        # The ledger is a table on wide screens and a list on phones.
+        header_shown = page.locator("table.ledger thead").is_visible()
+        assert header_shown == (width > PHONE)
         check.visit("/credits/?bundle=600", "credits-suggested")
         assert page.locator("select[name=minutes]").input_value() == "600"
 
