@@ -72,3 +72,22 @@ def test_staff_mark_it_renewed_and_the_contract_gains_a_term(two_orgs, lapsed):
     assert RenewalOrder.objects.get().status == "renewed"
     with pytest.raises(services.exc.RenewalRefused):
         services.renewal_order_cancel(order_id=order.pk, actor=two_orgs.agent)
+
+
+def test_every_refusal_of_a_record_carries_an_action(client, two_orgs):
+    """No hardware at all: "Ask sales"; a serial out of warranty: "Ask about a warranty
+    extension", both opening the free sales department with the record prefilled."""
+    from tests.factories import HardwareItemFactory
+
+    vega = Department.objects.get(code="vega-hardware")
+    decision = engine.evaluate(contact=two_orgs.ana, department=vega)
+    [ask] = [a for a in decision.actions if a.code == "ask_sales"]
+    assert ask.url.startswith(reverse("tickets:submit_details", args=["sales-questions"]))
+    HardwareItemFactory(serial_number="VEGA-9", organization=two_orgs.ana.organization,
+                        product=vega.product,
+                        warranty_ends_on=timezone.localdate() - dt.timedelta(days=5))
+    decision = engine.evaluate(contact=two_orgs.ana, department=vega)
+    [extend] = [a for a in decision.actions if a.code == "extend_warranty"]
+    client.force_login(two_orgs.ana)
+    html = client.get(extend.url).content.decode()
+    assert 'value="VEGA-9"' in html and "Warranty extension for VEGA-9" in html
