@@ -92,13 +92,35 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             from_email=from_email or "", keep_body=False)
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
-            if "/" in name or name == "UTC"]
+# Where our customers are: offered first in the time-zone picker (the rest follow).
+COMMON_TIME_ZONES = (
+    "America/Mexico_City", "America/Bogota", "America/Lima", "America/Santiago",
+    "America/Argentina/Buenos_Aires", "America/Caracas", "America/Guatemala",
+    "America/Costa_Rica", "America/Panama", "America/Santo_Domingo", "America/Montevideo",
+    "America/Guayaquil", "America/La_Paz", "America/Asuncion", "Europe/Madrid",
+    "Atlantic/Canary", "America/New_York", "America/Chicago", "America/Denver",
+    "America/Los_Angeles", "America/Sao_Paulo", "Europe/London", "UTC",
+)
+
+
+def _zone_label(name: str) -> str:
+    return name.replace("_", " ").replace("/", " / ")
+
+
+def _time_zone_choices() -> list:
+    """Common zones first, then every other zone, in two groups (the select still works
+    without JavaScript; static/js/timezone.js adds a search box)."""
+    zones = sorted(name for name in zoneinfo.available_timezones()
+                   if "/" in name or name == "UTC")
+    common = [name for name in COMMON_TIME_ZONES if name in zones]
+    return [(_("Common time zones"), [(name, _zone_label(name)) for name in common]),
+            (_("All time zones"), [(name, _zone_label(name)) for name in zones
+                                   if name not in common])]
 
 
 class ContactDetailsForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices,
+                                  widget=forms.Select(attrs={"data-tz-picker": True}))
 
     class Meta:
         model = User

@@ -9,19 +9,34 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 
+# The language chosen on the login page, kept for the session when it differs from the
+# profile's (accounts.views.LoginView); the offer to save it shows on the next page only.
+SESSION_LANGUAGE_KEY = "accounts:session_language"
+LANGUAGE_OFFER_KEY = "accounts:language_offer"
+
 
 class UserLanguageMiddleware:
-    """The contact's chosen language wins over the browser's (runs after LocaleMiddleware)."""
+    """The language chosen on the login page for this session, else the contact's profile
+    language, wins over the browser's (runs after LocaleMiddleware)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        language = getattr(request.user, "language", "") if request.user.is_authenticated else ""
+        language = ""
+        if request.user.is_authenticated:
+            language = (request.session.get(SESSION_LANGUAGE_KEY, "")
+                        or getattr(request.user, "language", ""))
+            request.language_offer = request.session.get(LANGUAGE_OFFER_KEY, "")
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        response = self.get_response(request)
+        # The offer is made on the first page actually shown (not on a redirect).
+        if (getattr(request, "language_offer", "") and request.method == "GET"
+                and response.status_code == 200):
+            request.session.pop(LANGUAGE_OFFER_KEY, None)
+        return response
 
 
 class UserTimezoneMiddleware:

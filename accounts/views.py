@@ -1,14 +1,33 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from . import oidc, services
 from .forms import ContactDetailsForm, LanguageForm, LoginForm, PasswordResetForm
+from .middleware import LANGUAGE_OFFER_KEY, SESSION_LANGUAGE_KEY
+
+DETAILS_SAVED_FIRST = gettext_lazy("Thank you: your contact details are confirmed. Welcome to "
+                                   "the Support Center!")
+DETAILS_SAVED = gettext_lazy("Your contact details are saved.")
+LANGUAGE_SAVED = gettext_lazy("Language saved on your profile.")
+
+
+def _keep_login_page_language(request) -> None:
+    """A language picked on the login page (its cookie) that differs from the profile's
+    stays for this session, and the next page offers to save it on the profile."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    user = request.user
+    if (chosen in dict(settings.LANGUAGES) and user.organization_id is not None
+            and chosen != (user.language or "")):
+        request.session[SESSION_LANGUAGE_KEY] = chosen
+        request.session[LANGUAGE_OFFER_KEY] = chosen
 
 
 class LoginView(auth_views.LoginView):
@@ -20,6 +39,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         # Unchecked: the session ends when the browser closes; checked: SESSION_COOKIE_AGE.
         self.request.session.set_expiry(None if form.cleaned_data.get("remember_me") else 0)
+        _keep_login_page_language(self.request)
         return response
 
     def get_context_data(self, **kwargs):
@@ -76,12 +96,18 @@ def safe_next(request, target: str, default: str) -> str:
 
 @login_required
 def confirm_details(request):
-    form = ContactDetailsForm(request.POST or None, instance=request.user)
+    first_time = request.user.details_confirmed_at is None
+    session_language = request.session.get(SESSION_LANGUAGE_KEY, "")
+    form = ContactDetailsForm(request.POST or None, instance=request.user,
+                              initial={"language": session_language} if session_language
+                              else None)
     if request.method == "POST" and form.is_valid():
         services.contact_details_confirm(user=request.user, **form.cleaned_data)
+        request.session.pop(SESSION_LANGUAGE_KEY, None)  # the profile now says it
+        messages.success(request, DETAILS_SAVED_FIRST if first_time else DETAILS_SAVED)
         return redirect(safe_next(request, request.GET.get("next", ""), "tickets:my_tickets"))
     return render(request, "accounts/confirm_details.html", {
-        "form": form, "first_time": request.user.details_confirmed_at is None})
+        "form": form, "first_time": first_time})
 
 
 @require_POST
@@ -91,4 +117,6 @@ def language_switch(request):
     if form.is_valid() and request.user.is_authenticated:
         services.contact_language_set(user=request.user,
                                       language=form.cleaned_data["language"])
+        request.session.pop(SESSION_LANGUAGE_KEY, None)
+        messages.success(request, LANGUAGE_SAVED)
     return set_language(request)

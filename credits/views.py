@@ -32,6 +32,12 @@ def _account_or_404(request):
 @require_GET
 def credits_page(request):
     account = _account_or_404(request)
+    return _page(request, account)
+
+
+def _page(request, account, *, redeem_form=None, bundle_form=None, status: int = 200):
+    """The Credits page; a refused form comes back bound (what was typed kept, the error
+    beside it) with status 400."""
     page = Paginator(selectors.ledger_entries_for_account(account=account),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page:
@@ -41,9 +47,10 @@ def credits_page(request):
         "account": account, "page": page, "balance_note": _balance_note(account, page),
         "months": months, "spark": sparkline([balance for _month, balance in months]),
         "orders": selectors.purchase_orders_for_account(account=account),
-        "redeem_form": RedeemCardForm(),
-        "bundle_form": BundleRequestForm(initial={"minutes": _suggested_bundle(request)}),
-    })
+        "redeem_form": redeem_form or RedeemCardForm(),
+        "bundle_form": bundle_form or BundleRequestForm(
+            initial={"minutes": _suggested_bundle(request)}),
+    }, status=status)
 
 
 def _suggested_bundle(request) -> int:
@@ -78,20 +85,18 @@ def credits_export(request):
 def card_redeem(request):
     account = _account_or_404(request)
     form = RedeemCardForm(request.POST)
-    if form.is_valid():
-        try:
-            entry = services.prepaid_card_redeem(
-                organization_id=account.organization_id, number=form.cleaned_data["number"],
-                code=form.cleaned_data["code"], actor=request.user)
-        except exc.CardRejected as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("%(minutes)s credits added. New balance: %(balance)s.")
-                             % {"minutes": entry.minutes,
-                                "balance": entry.balance_after_minutes})
-    else:
-        messages.error(request, _("Enter the card number and its verification code."))
+    if not form.is_valid():
+        return _page(request, account, redeem_form=form, status=400)
+    try:
+        entry = services.prepaid_card_redeem(
+            organization_id=account.organization_id, number=form.cleaned_data["number"],
+            code=form.cleaned_data["code"], actor=request.user)
+    except exc.CardRejected as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        return _page(request, account, redeem_form=form, status=400)
+    messages.success(request, _("%(minutes)s credits added. New balance: %(balance)s.")
+                     % {"minutes": entry.minutes, "balance": entry.balance_after_minutes})
     return redirect("credits:page")
 
 

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import exceptions as exc
 from . import services
 from .dates import add_months
 from .models import (
@@ -14,6 +15,7 @@ from .models import (
     Deployment,
     HardwareItem,
     ModuleLicence,
+    RenewalOrder,
     SupportContract,
 )
 
@@ -55,7 +57,8 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 @admin.register(ContractPlan)
 class ContractPlanAdmin(admin.ModelAdmin):
-    list_display = ("name", "term_months", "included_credits_minutes", "is_active")
+    list_display = ("name", "term_months", "included_credits_minutes", "price", "currency",
+                    "is_active")
     list_filter = ("is_active",)
     filter_horizontal = ("products",)
 
@@ -163,3 +166,49 @@ class ModuleLicenceAdmin(admin.ModelAdmin):
         for licence in queryset:
             services.module_maintenance_renew(licence_id=licence.pk)
         self.message_user(request, _("Maintenance renewed."), messages.SUCCESS)
+
+
+@admin.register(RenewalOrder)
+class RenewalOrderAdmin(admin.ModelAdmin):
+    """Customers' contract renewal orders (from the wizard), read-only; marking one renewed
+    adds a term to the contract through the service."""
+
+    list_display = ("__str__", "deployment", "organization", "plan", "price", "currency",
+                    "status", "requested_by", "requested_at", "decided_by", "decided_at")
+    list_filter = ("status", "plan")
+    search_fields = ("deployment__code", "deployment__organization__name")
+    list_select_related = ("deployment__organization", "plan", "requested_by", "decided_by")
+    actions = ("mark_renewed", "cancel")
+
+    @admin.display(description=_("organization"))
+    def organization(self, obj):
+        return obj.deployment.organization
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def _decide(self, request, queryset, decide, done_message):
+        done = 0
+        for order in queryset:
+            try:
+                decide(order_id=order.pk, actor=request.user)
+                done += 1
+            except exc.RenewalRefused as error:
+                self.message_user(request, f"{order}: {error.messages[0]}", messages.WARNING)
+        self.message_user(request, done_message % {"n": done})
+
+    @admin.action(description=_("Paid: renew the contract for one term"))
+    def mark_renewed(self, request, queryset):
+        self._decide(request, queryset, services.renewal_order_complete,
+                     _("%(n)s contracts renewed."))
+
+    @admin.action(description=_("Cancel"))
+    def cancel(self, request, queryset):
+        self._decide(request, queryset, services.renewal_order_cancel,
+                     _("%(n)s renewal orders cancelled."))

@@ -20,7 +20,8 @@ def decision_data(department, decision) -> dict:
         "best_effort": decision.best_effort, "pending_items": list(decision.pending_items),
         "reasons": [{"code": r.code, "message": r.message, "item": r.item}
                     for r in decision.reasons],
-        "actions": [{"code": a.code, "label": a.label, "url": a.url} for a in decision.actions],
+        "actions": [{"code": a.code, "label": a.label, "url": a.url, "method": a.method}
+                    for a in decision.actions],
     }
 
 
@@ -34,6 +35,8 @@ class _ActionSchema(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     url = serializers.CharField()
+    method = serializers.ChoiceField(choices=["get", "post"], help_text=(
+        "post: the fix changes something (send a POST with the session's CSRF token)"))
 
 
 class DecisionSchema(serializers.Serializer):

@@ -4,6 +4,7 @@ Dates are relative to the day the demo is first loaded.
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -28,7 +29,8 @@ def load(*, today: dt.date | None = None) -> dict:
     product = {p.code: p for p in Product.objects.all()}
 
     plan, created = ContractPlan.objects.get_or_create(
-        name="Soporte Estándar", defaults={"term_months": 12, "included_credits_minutes": 120})
+        name="Soporte Estándar", defaults={"term_months": 12, "included_credits_minutes": 120,
+                                           "price": Decimal("1200.00"), "currency": "USD"})
     if created:
         plan.products.set([product[c] for c in ("freepbx", "pbxact-uc", "sbc", "vega")])
 

@@ -44,6 +44,7 @@ class Action:
     code: str
     label: str
     url: str = ""
+    method: str = "get"  # "post": the fix changes something (a form button, not a link)
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ class _Builder:
         if not any(r.code == code and r.item == item for r in self.reasons):
             self.reasons.append(Reason(code=code, message=text, item=item))
 
-    def action(self, code: str, label, url: str = "", /, **params) -> None:
+    def action(self, code: str, label, url: str = "", /, method: str = "get", **params) -> None:
         text = str(label) % params if params else str(label)
         if not any(a.code == code and a.label == text for a in self.actions):
-            self.actions.append(Action(code=code, label=text, url=url))
+            self.actions.append(Action(code=code, label=text, url=url, method=method))
 
 
 def _date(day: dt.date) -> str:
@@ -113,9 +114,14 @@ def _contract_qualifies(ctx: Context, b: _Builder, deployment) -> bool:
     elif past:
         b.reason("contract_expired", M.CONTRACT_EXPIRED, deployment.code,
                  deployment=deployment.code, date=_date(max(c.ends_on for c in past)))
-        b.action("renew_contract", M.RENEW_CONTRACT,
-                 ctx.sales_url(topic="renew_contract", about=deployment.code),
-                 deployment=deployment.code)
+        if ctx.contact_is_admin:  # orders the renewal (staff see a renewal order)
+            b.action("renew_contract", M.RENEW_CONTRACT,
+                     reverse("entitlements:renewal_request", args=[deployment.code]),
+                     method="post", deployment=deployment.code)
+        else:
+            b.action("renew_contract", M.RENEW_CONTRACT,
+                     ctx.sales_url(topic="renew_contract", about=deployment.code),
+                     deployment=deployment.code)
     else:
         b.reason("no_contract", M.CONTRACT_NONE, deployment.code, deployment=deployment.code)
         b.action("buy_contract", M.BUY_CONTRACT,

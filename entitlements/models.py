@@ -51,6 +51,10 @@ class ContractPlan(models.Model):
     included_credits_minutes = models.PositiveIntegerField(_("credits included per term"),
                                                            default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Shown on renewal orders when set (empty: sales quote it).
+    price = models.DecimalField(_("price per term"), max_digits=10, decimal_places=2,
+                                null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
 
     class Meta:
         ordering = ["name"]
@@ -139,3 +143,45 @@ class ModuleLicence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module_name} ({self.deployment.code})"
+
+
+class RenewalOrder(models.Model):
+    """A customer's request to renew a deployment's support contract (the wizard's "Renew
+    the support contract of DEP-…" fix). Staff see it beside the purchase orders; the
+    contract gains a term when they mark it renewed. One pending order per deployment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        RENEWED = "renewed", _("Renewed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    contract = models.ForeignKey(SupportContract, on_delete=models.PROTECT,
+                                 related_name="renewal_orders", verbose_name=_("contract"))
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT,
+                                   related_name="renewal_orders", verbose_name=_("deployment"))
+    plan = models.ForeignKey(ContractPlan, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("plan"))
+    # The plan's price when the order was made (None: to be quoted).
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True,
+                                blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("contract renewal order")
+        verbose_name_plural = _("contract renewal orders")
+        constraints = [
+            models.UniqueConstraint(fields=["deployment"], condition=models.Q(status="pending"),
+                                    name="entitlements_one_pending_renewal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"RO-{self.pk:06d}" if self.pk else "RO"

@@ -10,9 +10,17 @@ from django.utils import timezone
 
 from credits import services as credits_services
 
-from . import signals
+from . import exceptions as exc
+from . import selectors, signals
 from .dates import add_months
-from .models import ContractPlan, Deployment, HardwareItem, ModuleLicence, SupportContract
+from .models import (
+    ContractPlan,
+    Deployment,
+    HardwareItem,
+    ModuleLicence,
+    RenewalOrder,
+    SupportContract,
+)
 
 REMINDER_DAYS = (30, 7)
 
@@ -144,3 +152,53 @@ def contracts_needing_reminder(*, today: dt.date | None = None) -> list[int]:
     window = SupportContract.objects.filter(ends_on__gte=today,
                                             ends_on__lte=today + dt.timedelta(days=30))
     return [c.pk for c in window if contract_reminder_due(contract=c, today=today)]
+
+
+# --- renewal orders (the wizard's "Renew the support contract of DEP-…" fix) --------------
+
+def renewal_order_request(*, deployment_code: str, actor) -> tuple[RenewalOrder, bool]:
+    """An organization admin orders the renewal of a deployment's latest contract, at the
+    plan's price if set. Returns (order, created): a pending order for the deployment is
+    returned as it is. A deployment the actor may not see is Deployment.DoesNotExist."""
+    if not getattr(actor, "is_org_admin", False):
+        raise exc.RenewalRefused(exc.RENEWAL_NOT_ALLOWED)
+    deployment = Deployment.objects.get(
+        code=deployment_code,
+        organization_id__in=selectors.visible_organization_ids(contact=actor))
+    with transaction.atomic():
+        Deployment.objects.select_for_update().filter(pk=deployment.pk).first()
+        pending = RenewalOrder.objects.filter(deployment=deployment,
+                                              status=RenewalOrder.Status.PENDING).first()
+        if pending is not None:
+            return pending, False
+        contract = (SupportContract.objects.filter(deployment=deployment)
+                    .select_related("plan").order_by("-ends_on", "-id").first())
+        if contract is None:
+            raise exc.RenewalRefused(exc.RENEWAL_NO_CONTRACT)
+        order = RenewalOrder.objects.create(
+            contract=contract, deployment=deployment, plan=contract.plan,
+            price=contract.plan.price, currency=contract.plan.currency, requested_by=actor)
+    return order, True
+
+
+def _renewal_order_decide(*, order_id: int, actor, status: str) -> RenewalOrder:
+    with transaction.atomic():
+        order = RenewalOrder.objects.select_for_update().get(pk=order_id)
+        if order.status != RenewalOrder.Status.PENDING:
+            raise exc.RenewalRefused(exc.RENEWAL_NOT_PENDING)
+        if status == RenewalOrder.Status.RENEWED:
+            contract_renew(contract_id=order.contract_id, actor=actor)
+        order.status, order.decided_by, order.decided_at = status, actor, timezone.now()
+        order.save(update_fields=["status", "decided_by", "decided_at"])
+    return order
+
+
+def renewal_order_complete(*, order_id: int, actor) -> RenewalOrder:
+    """Paid: the contract gains one term (its credits granted once) and the order is done."""
+    return _renewal_order_decide(order_id=order_id, actor=actor,
+                                 status=RenewalOrder.Status.RENEWED)
+
+
+def renewal_order_cancel(*, order_id: int, actor) -> RenewalOrder:
+    return _renewal_order_decide(order_id=order_id, actor=actor,
+                                 status=RenewalOrder.Status.CANCELLED)

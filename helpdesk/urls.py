@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("sso/", include("accounts.sso_urls")),  # 404 unless OIDC_ENABLED
     path("credits/", include("credits.urls")),
+    path("renewals/", include("entitlements.urls")),
     path("mail/", include("mailgateway.urls")),
     path("api/v1/", include("helpdesk.api.urls")),
     # Deprecated aliases of the first read-only API (see the README): same rules as v1.

@@ -82,3 +82,26 @@ def test_demo_card_is_created_once_and_redeems(client):
                                          number=DEMO_CARD["number"], code=DEMO_CARD["code"],
                                          actor=maria)
     assert entry.minutes == 120 and entry.reason_code == "prepaid_card"
+
+
+def test_credits_page_queries_do_not_grow_with_the_ledger(client, two_orgs,
+                                                         django_assert_max_num_queries):
+    client.force_login(two_orgs.maria)
+    services.credit_purchase(organization_id=two_orgs.acme.pk, minutes=600,
+                             idempotency_key="p0")
+    with django_assert_max_num_queries(15) as few:
+        client.get(reverse("credits:page"))
+    for n in range(40):
+        services.credit_debit(organization_id=two_orgs.acme.pk, minutes=1,
+                              idempotency_key=f"t{n}", reason_code="time_debit",
+                              reason_params={"ticket": f"T-{n}"}, ticket_number=f"T-{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("credits:page"))
+
+
+@pytest.mark.parametrize("balance,bundle", [(0, 120), (-50, 120), (-200, 300), (-450, 600),
+                                            (-5000, 600), (30, 120)])
+def test_suggested_bundle_brings_the_balance_back_above_zero(balance, bundle):
+    from credits.selectors import suggested_bundle_minutes
+
+    assert suggested_bundle_minutes(balance_minutes=balance) == bundle

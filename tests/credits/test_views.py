@@ -78,9 +78,10 @@ def test_redeem_a_card_once(maria, two_orgs):
     response = maria.post(reverse("credits:redeem"), {"number": number, "code": code},
                           follow=True)
     assert response.context["account"].balance_minutes == 300
-    response = maria.post(reverse("credits:redeem"), {"number": number, "code": code},
-                          follow=True)
+    response = maria.post(reverse("credits:redeem"), {"number": number, "code": code})
+    assert response.status_code == 400  # the page again, the number kept, the error shown
     assert "already been redeemed" in response.content.decode()
+    assert f'value="{number}"' in response.content.decode()
     assert LedgerEntry.objects.filter(kind="purchase").count() == 1
 
 

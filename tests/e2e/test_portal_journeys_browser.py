@@ -102,10 +102,16 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
                                       locale="es-ES" if lang == "es" else "en-US")
         page = context.new_page()
         check = Checked(page, base, tmp_path, f"{lang}-{width}")
+        check.visit("/accounts/login/", "login")
+        check.visit("/accounts/password-reset/", "password-reset")
         _log_in(page, base, "maria@acme.example", DEMO_PASSWORD)
         _switch_language(page, lang)
         assert page.locator("html").get_attribute("lang") == lang
         check.check("my-tickets")
+        manifest = page.locator("link[rel=manifest]").get_attribute("href")
+        assert context.request.get(f"{base}{manifest}").ok
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert context.request.get(f"{base}{icon}").ok
         # The header: a menu button on phones, the links in a row on wider screens.
         assert page.locator("[data-menu-toggle]").is_visible() == (width <= PHONE)
         assert page.locator("#site-nav").is_visible() == (width > PHONE)
@@ -123,6 +129,11 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
         vega = page.locator('[data-department="vega-hardware"]')
         assert vega.is_visible() and "VEGA-0002" in vega.inner_text()
         assert vega.locator('[data-action="extend_warranty"]').count() == 1
+        # Products are collapsible groups.
+        freepbx = page.locator("details[data-product]").first
+        freepbx.locator("summary").click()
+        assert not freepbx.locator('[data-department="freepbx-configuration"]').is_visible()
+        freepbx.locator("summary").click()
         page.fill("[data-wizard-search]", "vega")
         assert not page.locator('[data-department="sipstation-general"]').is_visible()
         assert vega.is_visible()
@@ -135,17 +146,30 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
         assert page.locator("select[name=field_module] option",
                             has_text="Call Recording Reports").is_disabled()
 
-        # An unavailable department and its fix: renewing DEP-2001 opens a sales ticket.
+        # An unavailable department and its fix: renewing DEP-2001 orders the renewal
+        # (a renewal order staff see); VEGA-0002's warranty opens a prefilled sales ticket.
         check.visit("/tickets/new/pbxact-configuration/", "wizard-unavailable")
         page.click('[data-action="renew_contract"]')
         page.wait_for_load_state("load")
+        assert "RO-" in page.locator(".flash-success").inner_text()
+        assert "DEP-2001" in page.locator(".flash-success").inner_text()
+        check.check("renewal-ordered")
+        check.visit("/tickets/new/vega-hardware/", "wizard-unavailable-hardware")
+        page.click('[data-action="extend_warranty"]')
+        page.wait_for_load_state("load")
         assert "/tickets/new/sales-questions/" in page.url
-        assert "DEP-2001" in page.input_value("input[name=subject]")
-        assert page.input_value("input[name=field_about]") == "DEP-2001"
+        assert "VEGA-0002" in page.input_value("input[name=subject]")
+        assert page.input_value("input[name=field_about]") == "VEGA-0002"
         check.check("wizard-sales")
 
         check.visit("/credits/", "credits")
         assert page.locator("[data-sparkline] svg").is_visible()
+        reasons = page.locator("[data-reason]").all_inner_texts()
+        assert ("Créditos incluidos en el contrato Soporte Estándar de DEP-1001" if lang == "es"
+                else "Credits included in the contract Soporte Estándar of DEP-1001") in reasons
+        # The ledger is a table on wide screens and a list on phones.
+        header_shown = page.locator("table.ledger thead").is_visible()
+        assert header_shown == (width > PHONE)
         check.visit("/credits/?bundle=600", "credits-suggested")
         assert page.locator("select[name=minutes]").input_value() == "600"
 
@@ -165,6 +189,24 @@ def test_maria_journey_at_every_width(browser, live_server, demo, tmp_path, lang
 
         check.visit("/tickets/resolved/", "resolved")
         check.visit("/accounts/profile/", "profile")
+        check.visit("/accounts/password/", "password-change")
+        check.visit("/accounts/two-factor/", "two-factor-setup")
+        check.visit("/accounts/confirm-details/", "contact-details")
+
+        # A ticket end to end: step 2, the confirmation page.
+        check.visit("/tickets/new/sipstation-general/", "wizard-details")
+        page.fill("input[name=subject]", f"Trunk drops calls ({width}px)")
+        page.fill("textarea[name=message]", "Calls drop after 30 seconds.")
+        page.click("form.form button[type=submit]")
+        page.wait_for_load_state("load")
+        assert page.locator("[data-ticket-number]").count() == 1
+        check.check("submitted")
+
+        # Our own 404 page (Chromium logs the 404 status; nothing else).
+        page.goto(f"{base}/no-such-page/")
+        assert [e for e in check.errors if "status of 404" not in e] == []
+        check.errors.clear()
+        check.check("not-found")
         context.close()
 
 
@@ -175,9 +217,30 @@ def test_first_login_and_staff_pages(browser, live_server, demo, tmp_path):
                                       locale="es-ES", timezone_id="Europe/Madrid")
         page = context.new_page()
         check = Checked(page, base, tmp_path, f"juan-{width}")
+        # Juan's profile says Spanish; he picks English on the login page.
+        check.visit("/accounts/login/", "login")
+        page.locator(".lang-switch button[value=en]").first.click(force=True) \
+            if width > PHONE else _switch_language(page, "en")
+        page.wait_for_load_state("load")
         _log_in(page, base, "juan@acme.example", DEMO_PASSWORD)
         assert "/accounts/confirm-details/" in page.url
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator('[data-language-offer="en"]').count() == 1
+        # The browser's own zone is chosen; the search box narrows the list.
+        assert page.locator("select[name=time_zone]").input_value() == "Europe/Madrid"
+        assert page.locator("[data-tz-detected]").is_visible()
         check.check("confirm-details")
+        page.fill("#tz-search", "buenos")
+        assert page.locator("select[name=time_zone]").input_value() \
+            == "America/Argentina/Buenos_Aires"
+        page.fill("#tz-search", "")
+        page.select_option("select[name=time_zone]", "Europe/Madrid")
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state("load")
+        assert page.locator(".flash-success").count() == 1, page.inner_text("main")
+        check.check("after-confirmation")
+        User.objects.filter(email="juan@acme.example").update(details_confirmed_at=None,
+                                                              language="es")
         context.close()
     # Staff: the design-system page shows every component; the customer site sends them on.
     client = Client()
@@ -195,3 +258,47 @@ def test_first_login_and_staff_pages(browser, live_server, demo, tmp_path):
         page.goto(f"{base}/tickets/new/")
         assert page.url.rstrip("/").endswith("/admin"), page.url
         context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_ana_buys_credits_from_the_wizards_fix(browser, live_server, demo, tmp_path, width):
+    """A refusal for lack of credits → "Request a bundle of credits" → the Credits page
+    with the bundle suggested → a purchase order with its status; then the demo card."""
+    from credits.demo import DEMO_CARD
+
+    base = live_server.url
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale="en-US")
+    page = context.new_page()
+    check = Checked(page, base, tmp_path, f"ana-{width}")
+    _log_in(page, base, "ana@globex.example", DEMO_PASSWORD)
+    _switch_language(page, "en")
+    check.visit("/tickets/new/", "wizard")
+    page.locator("[data-show-unavailable]").check()
+    page.click('[data-department="pbxact-ucc-configuration"] [data-action="buy_credits"]')
+    page.wait_for_load_state("load")
+    assert "/credits/" in page.url and page.locator("select[name=minutes]").input_value() == "120"
+    assert page.locator("[data-balance-note]").count() == 0  # never had credits: no alarm
+    check.check("credits")
+    page.click("#buy button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator(".flash-success").count() == 1
+    assert page.locator('[data-order-status="pending"]').count() == 1
+    check.check("bundle-requested")
+    page.fill("input[name=number]", DEMO_CARD["number"])
+    page.fill("input[name=code]", "WRONG-CODE")
+    page.click("#redeem button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator("#redeem .alert-error").count() == 1
+    assert page.input_value("input[name=number]") == DEMO_CARD["number"]  # kept
+    # A refused form answers 400 on purpose; Chromium logs that status, nothing else.
+    assert [e for e in check.errors if "status of 400" not in e] == []
+    check.errors.clear()
+    check.check("redeem-refused")
+    page.fill("input[name=number]", DEMO_CARD["number"])
+    page.fill("input[name=code]", DEMO_CARD["code"])
+    page.click("#redeem button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator(".flash-success").count() == 1
+    assert page.locator("#balance").get_attribute("data-balance") == "120"
+    check.check("redeemed")
+    context.close()
