@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import satisfaction_views, views
 from .numbers import NUMBER_REGEX
 
 NUMBER = rf"(?P<number>{NUMBER_REGEX})"
@@ -20,6 +20,7 @@ urlpatterns = [
             name="participant_add"),
     re_path(rf"^tickets/{NUMBER}/participants/remove/$", views.participant_remove,
             name="participant_remove"),
+    path("satisfaction/<str:token>/", satisfaction_views.answer, name="satisfaction"),
     re_path(rf"^tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
             views.attachment_download, name="attachment"),
 ]
