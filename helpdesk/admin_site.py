@@ -70,6 +70,25 @@ class HelpdeskAdminSite(AdminSite):
         return account_views.LoginView.as_view(
             next_page=target, redirect_authenticated_user=False)(request)
 
+    def index(self, request, extra_context=None):
+        from reports.access import may_see_reports
+
+        return super().index(request, {"is_support_manager": may_see_reports(request.user),
+                                        **(extra_context or {})})
+
+    def get_urls(self):
+        from django.urls import path
+
+        from reports import views as report_views
+
+        return [
+            path("reports/", self.admin_view(
+                lambda request: report_views.index(request, self)), name="reports_index"),
+            path("reports/<slug:slug>/", self.admin_view(
+                lambda request, slug: report_views.report(request, self, slug)),
+                name="reports_report"),
+        ] + super().get_urls()
+
     def get_app_list(self, request, app_label=None):
         parent = super(HelpdeskAdminSite, self)  # noqa: UP008 (used inside the lambda)
         return SimpleLazyObject(lambda: parent.get_app_list(request, app_label))

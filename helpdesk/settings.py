@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "sla",
     "tickets",
     "mailgateway",
+    "reports",
 ]
 
 # Lean: none of our middleware makes a database or cache query of its own.

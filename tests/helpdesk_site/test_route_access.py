@@ -50,7 +50,7 @@ from tickets.models import Attachment, Message, Ticket, TicketParticipant
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "other_org", "colleague", "org_admin", "agent")
-PROJECT_APPS = ("accounts", "catalog", "credits", "entitlements", "tickets", "mailgateway",
+PROJECT_APPS = ("accounts", "catalog", "credits", "entitlements", "sla", "tickets", "mailgateway",
                 "outbox", "auth")
 WEBHOOKS = {"MAIL_WEBHOOKS_ENABLED": True, "MAIL_WEBHOOK_PROVIDERS": ["mailgun", "postmark"],
             "ANYMAIL": {"WEBHOOK_SECRET": "hook:s3cret", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}}
@@ -159,6 +159,7 @@ def values_for(route: str, v: Victim) -> dict:
         "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",
         "uidb64": urlsafe_base64_encode(force_bytes(v.requester.pk)), "token": "set-password",
+        "slug": "backlog",  # a report (reports app)
     }
 
 
