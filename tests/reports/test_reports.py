@@ -151,3 +151,26 @@ def test_only_managers_and_superusers(client, world, demo):
     assert reverse("admin:reports_index") in index
     client.logout()
     assert client.get(url("backlog")).status_code == 302
+
+
+def test_organization_admins_see_their_own_part_on_the_customer_site(client, world, demo):
+    client.force_login(demo["maria"])  # Acme's admin (Spanish)
+    response = client.get(reverse("tickets:organization_report"))
+    assert response.status_code == 200
+    ctx = response.context
+    assert ctx["credits_per_month"] == [("2026-12", 30)]
+    assert ctx["credits_per_ticket"] == [(world["t1"].number, 30)]
+    assert ctx["satisfaction"] == {"good": 1, "bad": 0}
+    assert ctx["first_responses"] == [{"policy": "Soporte Estándar", "total": 1, "met": 0,
+                                       "late": 1, "median_minutes": 1410}]
+    assert "Informe de soporte" in response.content.decode()
+    client.force_login(demo["luis"])  # Initech's admin sees Initech's only
+    ctx = client.get(reverse("tickets:organization_report")).context
+    assert ctx["satisfaction"] == {"good": 0, "bad": 1}
+    assert [r["policy"] for r in ctx["first_responses"]] == ["Soporte Premium"]
+    from django.utils import timezone
+
+    demo["juan"].details_confirmed_at = timezone.now()
+    demo["juan"].save()
+    client.force_login(demo["juan"])  # a contact who is not an admin
+    assert client.get(reverse("tickets:organization_report")).status_code == 404
