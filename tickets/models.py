@@ -138,6 +138,11 @@ class Ticket(models.Model):
             # Service level: the queue sorted by next due time, the warnings job.
             models.Index(fields=["sla_due_at", "id"], name="tickets_sla_due"),
             models.Index(fields=["sla_risk_at"], name="tickets_sla_risk"),
+            # Reports (reports app): date ranges on when tickets were opened, resolved and
+            # due for a first response.
+            models.Index(fields=["created_at"], name="tickets_created"),
+            models.Index(fields=["resolved_at"], name="tickets_resolved"),
+            models.Index(fields=["first_response_due_at"], name="tickets_first_due"),
         ]
 
     def __str__(self) -> str:
