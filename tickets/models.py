@@ -143,6 +143,7 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"], name="tickets_created"),
             models.Index(fields=["resolved_at"], name="tickets_resolved"),
             models.Index(fields=["first_response_due_at"], name="tickets_first_due"),
+            models.Index(fields=["first_responded_at"], name="tickets_first_responded"),
         ]
 
     def __str__(self) -> str:
