@@ -45,11 +45,6 @@ class HelpdeskAdminSite(AdminSite):
                 raise BadRequest(BAD_NUMBER) from error
 
         return guarded
-    def get_urls(self):
-        """The agent desk (desk/urls.py) under /admin/desk/, before the model admins."""
-        from desk.urls import desk_urls
-
-        return desk_urls(self) + super().get_urls()
 
     def has_permission(self, request):
         """Django's check, and the second factor (accounts.two_factor): staff reach the
@@ -75,6 +70,28 @@ class HelpdeskAdminSite(AdminSite):
                             + urlencode({REDIRECT_FIELD_NAME: target}))
         return account_views.LoginView.as_view(
             next_page=target, redirect_authenticated_user=False)(request)
+
+    def index(self, request, extra_context=None):
+        from reports.access import may_see_reports
+
+        return super().index(request, {"is_support_manager": may_see_reports(request.user),
+                                        **(extra_context or {})})
+
+    def get_urls(self):
+        """The agent desk (desk/urls.py) under /admin/desk/ and the reports under
+        /admin/reports/, before the model admins."""
+        from django.urls import path
+
+        from desk.urls import desk_urls
+        from reports import views as report_views
+
+        return desk_urls(self) + [
+            path("reports/", self.admin_view(
+                lambda request: report_views.index(request, self)), name="reports_index"),
+            path("reports/<slug:slug>/", self.admin_view(
+                lambda request, slug: report_views.report(request, self, slug)),
+                name="reports_report"),
+        ] + super().get_urls()
 
     def get_app_list(self, request, app_label=None):
         parent = super(HelpdeskAdminSite, self)  # noqa: UP008 (used inside the lambda)

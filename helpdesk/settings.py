@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "mailgateway",
     "desk",  # the agent desk, inside the admin site (/admin/desk/)
     "django_htmx",
+    "reports",
 ]
 
 # Lean: none of our middleware makes a database or cache query of its own.
@@ -306,7 +307,7 @@ X_FRAME_OPTIONS = "DENY"
 # optional for customers. TWO_FACTOR_REQUIRED=false turns the requirement off (the test suite
 # does, apart from the two-factor tests).
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
-TWO_FACTOR_REQUIRED_GROUPS = ["Agents"]
+TWO_FACTOR_REQUIRED_GROUPS = ["Agents", "Support managers"]  # managers: the reports
 TWO_FACTOR_RECOVERY_CODES = 10
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Helpdesk")
 # The admin lists devices (a superuser deletes a lost one, and its owner enrols again) but

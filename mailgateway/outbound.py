@@ -17,7 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from tickets import attachment_store
+from tickets import attachment_store, satisfaction
 from tickets.models import Message, Ticket, TicketParticipant
 
 from .message_ids import LOOP_HEADER
@@ -119,6 +119,9 @@ def ticket_notification_build(*, kind: str, ticket: Ticket, message: Message | N
             "kind": kind, "ticket": ticket, "message": message, "requester": requester,
             "ticket_url": f"{settings.SITE_URL.rstrip('/')}/tickets/{ticket.number}/",
             "LANGUAGE_CODE": language,
+            "satisfaction_links": satisfaction.links_for(
+                survey=satisfaction.latest_survey(ticket=ticket),
+                base_url=settings.SITE_URL) if kind == RESOLVED else {},
         }
         text = render_to_string("mail/ticket_notification.txt", context)
         html = render_to_string("mail/ticket_notification.html", context)

@@ -32,5 +32,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "scope", "contract_plan", "calendar", "raise_priority_on_breach")
     list_filter = ("scope",)
     list_select_related = ("contract_plan", "calendar")
+    raw_id_fields = ("reassign_on_breach_to",)
     search_fields = ("name",)
     inlines = (SlaTargetInline,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +116,10 @@ class SlaPolicy(models.Model):
                                  help_text=_("Empty: targets count calendar hours, 24×7."))
     raise_priority_on_breach = models.BooleanField(_("raise the priority on breach"),
                                                    default=False)
+    reassign_on_breach_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", limit_choices_to={"is_staff": True},
+        verbose_name=_("reassign on breach to"))
 
     class Meta:
         ordering = ["name"]

@@ -143,6 +143,12 @@ class Ticket(models.Model):
             # Service level: the queue sorted by next due time, the warnings job.
             models.Index(fields=["sla_due_at", "id"], name="tickets_sla_due"),
             models.Index(fields=["sla_risk_at"], name="tickets_sla_risk"),
+            # Reports (reports app): date ranges on when tickets were opened, resolved and
+            # due for a first response.
+            models.Index(fields=["created_at"], name="tickets_created"),
+            models.Index(fields=["resolved_at"], name="tickets_resolved"),
+            models.Index(fields=["first_response_due_at"], name="tickets_first_due"),
+            models.Index(fields=["first_responded_at"], name="tickets_first_responded"),
         ]
 
     def __str__(self) -> str:
@@ -409,3 +415,37 @@ class Macro(models.Model):
 
     def __str__(self) -> str:
         return self.title
+class SatisfactionSurvey(models.Model):
+    """"How did we do?" for one resolution of a ticket: asked when it is resolved (again
+    after a reopen and a new resolution), answered once through a signed link
+    (tickets.satisfaction). Keeps the department and the assignee of that resolution for
+    the reports."""
+
+    class Rating(models.TextChoices):
+        GOOD = "good", _("Good")
+        BAD = "bad", _("Bad")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys",
+                               verbose_name=_("ticket"))
+    resolution_number = models.PositiveSmallIntegerField(_("resolution"))
+    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("department"))
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("agent"))
+    requested_at = models.DateTimeField(_("asked"), default=timezone.now)
+    rating = models.CharField(_("rating"), max_length=4, choices=Rating.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "resolution_number"]
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "resolution_number"],
+                                    name="tickets_survey_per_resolution"),
+        ]
+        indexes = [models.Index(fields=["rated_at"], name="tickets_survey_rated")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}#{self.resolution_number}: {self.rating or '—'}"

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from entitlements import engine
 
-from . import attachment_store, numbers, signals, sla_clock
+from . import attachment_store, numbers, satisfaction, signals, sla_clock
 from . import exceptions as exc
 from .attachments import attachment_problems, attachments_write, ticket_attachment_bytes
 from .models import Message, Ticket, TicketEvent, TicketFieldValue
@@ -242,6 +242,7 @@ def ticket_resolve(*, ticket: Ticket, actor) -> Ticket:
         ticket.last_activity_at = now
         sla_clock.sla_refresh(ticket=ticket, now=now)
         ticket.save()
+        satisfaction.survey_request(ticket=ticket, now=now)
         _notify(signals.RESOLVED, ticket)
     return ticket
 

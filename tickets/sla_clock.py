@@ -50,7 +50,8 @@ def on_contract_renewed(sender, *, deployment_id, plan_id, actor=None, today=Non
     from .models import Ticket
 
     now = timezone.now()
-    tickets = (Ticket.objects.select_for_update().select_related("department", "sla_policy")
+    tickets = (Ticket.objects.select_for_update(of=("self",))
+               .select_related("department", "sla_policy")
                .filter(deployment_id=deployment_id, status__in=Ticket.OPEN_STATUSES)
                .order_by("pk"))
     for ticket in tickets:

@@ -9,7 +9,8 @@ message, a resumed clock) may warn again. Catch-up: the job selects by time, so 
 downtime it sends what became due meanwhile; a ticket found already breached gets the
 breach warning only (its at-risk moment has passed). Resolved or answered tickets have no
 due time and are never warned. A policy may raise the priority on breach (one step; the
-due times are kept: the raise escalates, it does not restart the clock).
+due times are kept: the raise escalates, it does not restart the clock) and reassign the
+ticket to a named agent, who then gets the breach warning.
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ def _emails_record(*, ticket: Ticket, warning: str) -> int:
     return len(recipients)
 
 
+def _reassign(ticket: Ticket) -> None:
+    policy = ticket.sla_policy if ticket.sla_policy_id else None
+    target = policy.reassign_on_breach_to if policy and policy.reassign_on_breach_to_id else None
+    if target is None or not target.is_active or ticket.assignee_id == target.pk:
+        return
+    TicketEvent.objects.create(ticket=ticket, actor=None, kind=TicketEvent.Kind.ASSIGNED,
+                               data={"old": ticket.assignee_id, "new": target.pk,
+                                     "new_email": target.email, "reason": "sla_breached"})
+    ticket.assignee = target
+
+
 def _raise_priority(ticket: Ticket) -> None:
     if not (ticket.sla_policy_id and ticket.sla_policy.raise_priority_on_breach):
         return
@@ -97,6 +109,7 @@ def sla_warning_send(*, ticket_id: int, now: dt.datetime | None = None) -> str:
             ticket.sla_breach_warned_for = due
             ticket.sla_risk_warned_for = due
             _raise_priority(ticket)
+            _reassign(ticket)
         elif state == AT_RISK and ticket.sla_risk_warned_for != due:
             warning = AT_RISK
             ticket.sla_risk_warned_for = due
@@ -110,7 +123,7 @@ def sla_warning_send(*, ticket_id: int, now: dt.datetime | None = None) -> str:
             data={"due_at": due.isoformat(), "due_kind": ticket.sla_due_kind,
                   "notified": count})
         ticket.save(update_fields=["sla_breach_warned_for", "sla_risk_warned_for",
-                                   "priority"])
+                                   "priority", "assignee"])
     return warning
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import organization_views, satisfaction_views, views
 from .numbers import NUMBER_REGEX
 
 NUMBER = rf"(?P<number>{NUMBER_REGEX})"
@@ -20,6 +20,9 @@ urlpatterns = [
             name="participant_add"),
     re_path(rf"^tickets/{NUMBER}/participants/remove/$", views.participant_remove,
             name="participant_remove"),
+    path("satisfaction/<str:token>/", satisfaction_views.answer, name="satisfaction"),
+    path("organization/report/", organization_views.organization_report,
+         name="organization_report"),
     re_path(rf"^tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
             views.attachment_download, name="attachment"),
 ]

@@ -19,7 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 from credits import selectors as credit_selectors
 from entitlements import engine
 
-from . import attachments, customer_selectors, participant_services, selectors, services
+from . import (
+    attachments,
+    customer_selectors,
+    participant_services,
+    satisfaction,
+    selectors,
+    services,
+)
 from . import exceptions as exc
 from .downloads import attachment_response
 from .forms import (
@@ -165,6 +172,8 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
                                    if ticket.requester_id == request.user.pk else None),
         "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",
         "reply_aim": customer_selectors.reply_aim_text(ticket=ticket),
+        "survey": (survey := satisfaction.latest_survey(ticket=ticket)),
+        "satisfaction_links": satisfaction.links_for(survey=survey),
     }, status=status)
 
 

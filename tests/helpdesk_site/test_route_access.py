@@ -50,7 +50,7 @@ from tickets.models import Attachment, Message, Ticket, TicketParticipant
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "other_org", "colleague", "org_admin", "agent")
-PROJECT_APPS = ("accounts", "catalog", "credits", "entitlements", "tickets", "mailgateway",
+PROJECT_APPS = ("accounts", "catalog", "credits", "entitlements", "sla", "tickets", "mailgateway",
                 "outbox", "auth")
 WEBHOOKS = {"MAIL_WEBHOOKS_ENABLED": True, "MAIL_WEBHOOK_PROVIDERS": ["mailgun", "postmark"],
             "ANYMAIL": {"WEBHOOK_SECRET": "hook:s3cret", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}}
@@ -162,6 +162,7 @@ def values_for(route: str, v: Victim) -> dict:
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",
         "name": "claim",  # an action of the agent desk (/admin/desk/ticket/<id>/do/<name>/)
         "uidb64": urlsafe_base64_encode(force_bytes(v.requester.pk)), "token": "set-password",
+        "slug": "backlog",  # a report (reports app)
     }
 
 

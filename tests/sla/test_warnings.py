@@ -115,3 +115,15 @@ def test_inactive_agents_are_not_warned(ticket, clock):
     clock.set(2026, 12, 8, 16, 30)
     assert sla_warnings_run() == {"at_risk": 0, "breached": 1}
     assert not warnings("breached")
+
+
+def test_policy_may_reassign_on_breach(ticket, demo, clock):
+    lead = StaffFactory(email="lead@helpdesk.example")
+    SlaPolicy.objects.filter(name="Soporte Estándar").update(reassign_on_breach_to=lead)
+    clock.set(2026, 12, 8, 16, 30)
+    sla_warnings_run()
+    ticket.refresh_from_db()
+    assert ticket.assignee == lead
+    assert [e.to_address for e in warnings("breached")] == ["lead@helpdesk.example"]
+    event = ticket.events.get(kind=TicketEvent.Kind.ASSIGNED)
+    assert event.data["reason"] == "sla_breached" and event.actor is None

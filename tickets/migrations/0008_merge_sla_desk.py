@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tickets', '0007_desk_macros_and_merge'),
-        ('tickets', '0007_ticket_service_levels'),
+        ('tickets', '0007_service_levels_and_satisfaction'),
     ]
 
     operations = [

@@ -43,7 +43,11 @@ STATUS_WEIGHTS = [(Ticket.Status.RESOLVED, 70), (Ticket.Status.OPEN, 10),
 TICKET_COLUMNS = ["id", "number", "organization_id", "requester_id", "department_id", "subject",
                   "status", "priority", "assignee_id", "paying_organization_id",
                   "submission_key", "created_at", "updated_at", "last_activity_at",
-                  "waiting_since", "resolved_at"]
+                  "waiting_since", "resolved_at",
+                  # service level (sla): an 8-hour first-response target, calendar hours
+                  "sla_reason", "resolution_elapsed_minutes", "sla_due_kind",
+                  "first_responded_at", "first_response_due_at", "sla_due_at", "sla_risk_at"]
+SLA_TARGET = dt.timedelta(hours=8)
 MESSAGE_COLUMNS = ["id", "ticket_id", "author_id", "author_email", "kind", "source", "body",
                    "created_at"]
 EVENT_COLUMNS = ["ticket_id", "actor_id", "kind", "data", "created_at"]
@@ -199,10 +203,17 @@ class Command(BaseCommand):
         waiting = last if status in (Ticket.Status.NEW, Ticket.Status.OPEN) else None
         assignee = None if status == Ticket.Status.NEW or rng.random() < 0.1 else rng.choice(agents)
         subject = f"{rng.choice(TOPICS)} at the {rng.choice(PLACES)} #{rng.randrange(10**6)}"
+        msgs, step = [], (last - created) / max(per_ticket, 1)
+        answered = (created + step if per_ticket >= 2 and status != Ticket.Status.NEW
+                    else None)
+        due = waiting + SLA_TARGET if waiting is not None else None
         row = [ticket_id, number, org_id, requester_id, rng.choice(departments).pk, subject,
                status, rng.choice((1, 2, 2, 2, 3, 4)), assignee, org_id, uuid.uuid4(),
-               created, last, last, waiting, last if resolved else None]
-        msgs, step = [], (last - created) / max(per_ticket, 1)
+               created, last, last, waiting, last if resolved else None,
+               "no_contract", 0,
+               ("next_response" if answered else "first_response") if due else "",
+               answered, created + SLA_TARGET, due,
+               waiting + SLA_TARGET * 0.75 if waiting is not None else None]
         for k in range(per_ticket):
             agent_turn = k % 2 == 1
             msgs.append([message_id + k, ticket_id,

@@ -1,0 +1,1 @@
+from tests.sla.conftest import clock, demo  # noqa: F401 (fixtures)
