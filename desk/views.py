@@ -197,7 +197,10 @@ def move_preview(request, ticket_id: int):
     items = ds.move_items(ticket=ticket, department=department, data=request.GET)
     fields = ds.move_fields(ticket=ticket, department=department,
                             selected={k: v.pk for k, v in items.items()})
-    return TemplateResponse(request, "desk/_move.html", {
+    template = "desk/_move.html"
+    if getattr(request, "htmx", False) and request.htmx.target == "desk-decision-box":
+        template = "desk/_decision.html"  # a record was chosen: the fields stay (and the focus)
+    return TemplateResponse(request, template, {
         "ticket": ticket, "department": department, "move_fields": fields,
         "preview": ds.move_preview(ticket=ticket, department=department, items=items)})
 
