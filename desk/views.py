@@ -70,6 +70,9 @@ class QueueParams:
         return urlencode({k: v for k, v in values.items() if v})
 
 
+QUARANTINE_PARAMS = QueueParams(view="quarantine", department=None, q="", page=1)
+
+
 def _queue(request, params: QueueParams) -> dict:
     qs = ds.view_queryset(view=params.view, user=request.user,
                           department_id=params.department)
@@ -124,7 +127,7 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
         context["title"] = f"{ticket.number} · {ticket.subject}"
     template = "desk/page.html"
     if getattr(request, "htmx", False) and request.htmx.target == "desk-ticket":
-        template = "desk/_ticket.html"
+        template, context["partial"] = "desk/_ticket.html", True  # the pane shows messages
     return TemplateResponse(request, template, context, status=status)
 
 
@@ -164,8 +167,10 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
 
 def counts(request):
     require(request)
+    params = (QUARANTINE_PARAMS if request.GET.get("view") == "quarantine"
+              else QueueParams.of(request))
     return TemplateResponse(request, "desk/_counts.html", {
-        **counts_context(request), "params": QueueParams.of(request)})
+        **counts_context(request), "params": params})
 
 
 def live(request, ticket_id: int):
