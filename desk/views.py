@@ -174,20 +174,21 @@ def counts(request):
 
 
 def live(request, ticket_id: int):
-    """Polled by the open ticket: who else has it open (or is typing), and whether new
-    messages arrived since the page was drawn."""
+    """Polled by the open ticket: who else has it open (or is typing), and the messages
+    that arrived since (appended to the conversation: no reload). Fixed queries."""
     require(request)
     ticket = get_object_or_404(Ticket.objects.only("id"), pk=ticket_id)
     presence.touch(ticket_id=ticket.pk, user=request.user,
                    typing=request.GET.get("typing") == "1")
     after = _int(request.GET.get("after"), low=0) or 0
-    new = list(Message.objects.filter(ticket_id=ticket.pk, pk__gt=after)
-               .exclude(author_id=request.user.pk).order_by("id")
-               .values_list("pk", "kind")[:50])
+    new = [m for m in ws.ticket_conversation_after(ticket=ticket, after_id=after)
+           if m.author_id != request.user.pk]
+    customer = [m.pk for m in new if m.kind == Message.Kind.CUSTOMER]
     return TemplateResponse(request, "desk/_live.html", {
         "ticket": ticket, "viewers": presence.others(ticket_id=ticket.pk, user=request.user),
-        "new_count": len(new),
-        "new_customer": any(kind == Message.Kind.CUSTOMER for _pk, kind in new)})
+        "new_messages": new, "new_customer": bool(customer),
+        "new_customer_id": max(customer, default=None), "polled": True,
+        "after": max([after, *(m.pk for m in new)])})
 
 
 def move_preview(request, ticket_id: int):

@@ -70,6 +70,16 @@ def ticket_conversation(*, ticket: Ticket) -> list[Message]:
     return list(qs)
 
 
+def ticket_conversation_after(*, ticket: Ticket, after_id: int, limit: int = 50
+                              ) -> list[Message]:
+    """The messages newer than `after_id` (the desk's live updates), oldest first."""
+    qs = (ticket.messages.filter(pk__gt=after_id).select_related("author")
+          .prefetch_related("attachments").order_by("id"))
+    if _has_inbound_relation():
+        qs = qs.select_related("inbound").defer("inbound__raw")
+    return list(qs[:limit])
+
+
 def _has_inbound_relation() -> bool:
     try:
         Message._meta.get_field("inbound")

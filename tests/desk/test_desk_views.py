@@ -180,3 +180,22 @@ def test_ticket_queries_do_not_grow_with_its_length(agent_client, two_orgs, size
     agent_client.get(url("ticket", paid.ticket.pk))
     with django_assert_max_num_queries(40):
         assert agent_client.get(url("ticket", paid.ticket.pk)).status_code == 200
+
+
+def test_live_appends_new_messages_and_moves_the_seen_mark(agent_client, two_orgs,
+                                                           django_assert_max_num_queries):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    first = ticket.messages.get().pk
+    for i in range(3):
+        services.ticket_reply_create(ticket=ticket, author=two_orgs.maria, body=f"News {i}",
+                                     files=[upload(f"n{i}.txt")])
+    agent_client.get(url("live", ticket.pk), {"after": first})
+    with django_assert_max_num_queries(16):  # whatever the number of new messages
+        html = agent_client.get(url("live", ticket.pk), {"after": first}).content.decode()
+    assert all(f"News {i}" in html for i in range(3)) and "n2.txt" in html
+    assert 'hx-swap-oob="beforebegin:#desk-conversation-end"' in html
+    last = ticket.messages.order_by("-id").first().pk
+    assert f'id="id_seen_message" value="{last}"' in html and f"after={last}" in html
+    assert "The customer wrote a new message." in html
+    html = agent_client.get(url("live", ticket.pk), {"after": last}).content.decode()
+    assert "News" not in html

@@ -173,7 +173,7 @@ def test_keyboard_only_journey(browser, live_server, desk_world, width, language
 
 
 @pytest.mark.parametrize("width", [1280, 1024])
-def test_collision_notice_between_two_agents(browser, live_server, desk_world, width):
+def test_collision_notice_and_live_messages(browser, live_server, desk_world, width):
     from tests.factories import StaffFactory
     from tests.tickets.agent_setup import make_agent
 
@@ -197,5 +197,12 @@ def test_collision_notice_between_two_agents(browser, live_server, desk_world, w
     bea.keyboard.type("Working on it")
     alex.wait_for_selector("text=Bea Agent is typing a reply on this ticket.", timeout=15000)
     bea.wait_for_selector("text=Alex Agent also has this ticket open.", timeout=15000)
+    # A new customer message appears on both pages without a reload.
+    from tickets import services
+
+    services.ticket_reply_create(ticket=ticket, author=ticket.requester,
+                                 body="The queue still rings only one phone")
+    alex.wait_for_selector("text=The queue still rings only one phone", timeout=15000)
+    alex.wait_for_selector("text=The customer wrote a new message.")
     _no_horizontal_scroll(alex)
     _shot(alex, f"collision-{width}")
