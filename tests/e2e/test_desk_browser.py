@@ -74,7 +74,8 @@ def _keys_then_load(page, key: str) -> None:
         page.keyboard.press(key)
 
 
-@pytest.mark.parametrize("width,language", [(1280, "en"), (1024, "es")])
+@pytest.mark.parametrize("width,language", [(1280, "en"), (1024, "es"), (1280, "es"),
+                                            (1024, "en")])
 def test_keyboard_only_journey(browser, live_server, desk_world, width, language):
     agent = desk_world
     agent.language = language
