@@ -159,6 +159,21 @@ def ticket_entitlements(*, ticket: Ticket, time_entries: list[TimeEntry]) -> Ent
 # --- the queue overview ------------------------------------------------------------------
 
 OVERVIEW_CACHE_KEY = "tickets:queue-overview:v1"
+# Celery beat recomputes the overview every OVERVIEW_REFRESH_SECONDS (tickets.tasks) and keeps
+# it a little longer than that, so that no page pays for counting; a page computes it only
+# when the cache holds none (beat stopped, Redis emptied) and keeps it max_age_seconds.
+OVERVIEW_REFRESH_SECONDS = 30
+OVERVIEW_REFRESHED_TTL_SECONDS = 120
+
+
+def queue_overview_refresh() -> None:
+    """Count once and keep the result (beat's job, see tickets.tasks)."""
+    from django.core.cache import cache
+
+    from accounts.cache_guard import best_effort
+
+    value = (queue_overview(), timezone.now())
+    best_effort(lambda: cache.set(OVERVIEW_CACHE_KEY, value, OVERVIEW_REFRESHED_TTL_SECONDS))
 
 
 def queue_overview_cached(*, max_age_seconds: int = 30) -> tuple[list[dict], object]:

@@ -199,3 +199,21 @@ def test_live_appends_new_messages_and_moves_the_seen_mark(agent_client, two_org
     assert "The customer wrote a new message." in html
     html = agent_client.get(url("live", ticket.pk), {"after": last}).content.decode()
     assert "News" not in html
+
+
+def test_overview_counts_come_from_the_beat_job_not_the_page(agent_client, two_orgs,
+                                                             django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    from tickets import tasks
+    from tickets import workspace_selectors as ws
+
+    cache.delete(ws.OVERVIEW_CACHE_KEY)
+    TicketFactory.create(requester=two_orgs.maria)
+    tasks.queue_overview_refresh.delay()  # beat's job (eager in tests)
+    assert cache.get(ws.OVERVIEW_CACHE_KEY) is not None
+    agent_client.get(url("queue"))
+    with django_assert_max_num_queries(16) as captured:
+        agent_client.get(reverse("admin:tickets_ticket_overview"))
+    assert not any("COUNT(" in q["sql"].upper() and "tickets_ticket" in q["sql"]
+                   for q in captured.captured_queries)
