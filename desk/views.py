@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from tickets import desk_selectors as ds
-from tickets import desk_services, history
+from tickets import desk_services, history, selectors
 from tickets import workspace_selectors as ws
 from tickets.models import Message, Ticket
 
@@ -156,6 +156,8 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
         "time_form": forms.get("time") or TimeForm(),
         "reverse_form": ReverseForm(), "merge_form": forms.get("merge") or MergeForm(),
         "other_tickets": ds.other_open_tickets(ticket=ticket),
+        "participants": selectors.participants_of(ticket=ticket),
+        "participant_candidates": selectors.participant_candidates(ticket=ticket),
         "records": ds.organization_records(ticket=ticket),
         "last_message_id": max((m.pk for m in conversation), default=0),
         "viewers": presence.others(ticket_id=ticket.pk, user=user),
