@@ -83,15 +83,20 @@ def _queue(request, params: QueueParams) -> dict:
             "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
 
 
-def counts_context(request) -> dict:
+def counts_context(request, *, deferred: bool = False) -> dict:
+    """The views' counts; `deferred`: only the links (the page asks for the counts as soon
+    as it is shown, and every 30 s: the queue and the ticket answer without counting)."""
     from mailgateway.models import InboundMessage
 
+    can_quarantine = request.user.has_perm("mailgateway.change_inboundmessage")
+    if deferred:
+        return {"counts_deferred": True, "can_quarantine": can_quarantine,
+                "departments": ds.department_counts()}
     counts = ds.view_counts(user=request.user)
     quarantine = ds.capped_count(InboundMessage.objects.filter(
         status=InboundMessage.Status.QUARANTINED))
     return {"counts": counts, "quarantine_count": quarantine,
-            "departments": ds.department_counts(),
-            "can_quarantine": request.user.has_perm("mailgateway.change_inboundmessage")}
+            "departments": ds.department_counts(), "can_quarantine": can_quarantine}
 
 
 def desk_url(name: str, *args, query: str = "") -> str:
@@ -120,7 +125,8 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
 
     params = QueueParams.of(request)
     context = {**admin.site.each_context(request), "title": _("Agent desk"),
-               **_queue(request, params), **counts_context(request), "ticket": ticket,
+               **_queue(request, params), **counts_context(request, deferred=True),
+               "ticket": ticket,
                "queue_query": params.query()}
     if ticket is not None:
         context.update(ticket_context(request, ticket, forms or {}))

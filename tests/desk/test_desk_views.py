@@ -239,3 +239,15 @@ def test_participants_added_and_removed_from_the_desk(agent_client, two_orgs):
     agent_client.post(url("action", ticket.pk, "participant_remove"),
                       {"action": "participant_remove", "contact": two_orgs.juan.pk})
     assert not ticket.participants.exists()
+
+
+def test_counts_are_asked_for_by_the_page_and_capped(agent_client, two_orgs, monkeypatch):
+    from tickets import desk_selectors
+
+    monkeypatch.setattr(desk_selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        TicketFactory.create(requester=two_orgs.maria)
+    html = agent_client.get(url("queue")).content.decode()
+    assert 'hx-trigger="load, every 30s"' in html  # the page asks for them when shown
+    html = agent_client.get(url("counts"), {"view": "unassigned"}).content.decode()
+    assert '<span class="desk-count">2+</span>' in html  # never counts past the cap
