@@ -188,3 +188,15 @@ def test_an_email_to_a_merged_ticket_lands_on_the_survivor(two_orgs, agent, batc
         mail_services.inbound_message_process(inbound_id=row.pk)
     assert survivor.messages.filter(body__contains="Any news?").exists()
     assert not merged.messages.exists()
+
+
+def test_a_reversal_needs_a_reason(two_orgs, agent):
+    paid = freepbx_configuration_ticket(two_orgs)
+    entry = services.time_entry_create(ticket=paid.ticket, agent=agent, minutes=25)
+    with pytest.raises(exc.InvalidTicketInput) as error:
+        services.time_entry_reverse(entry=entry, actor=agent, reason="  ")
+    assert error.value.messages == [str(exc.REVERSAL_REASON_REQUIRED)]
+    services.time_entry_reverse(entry=entry, actor=agent, reason="Wrong ticket")
+    with translation.override("en"):
+        lines = [line.text for line in desk_selectors.ticket_history(ticket=paid.ticket)]
+    assert "Alex Agent reversed an entry of 25 minutes: Wrong ticket" in lines
