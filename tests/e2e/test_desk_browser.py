@@ -222,3 +222,56 @@ def test_collision_notice_and_live_messages(browser, live_server, desk_world, wi
     alex.wait_for_selector("text=The customer wrote a new message.")
     _no_horizontal_scroll(alex)
     _shot(alex, f"collision-{width}")
+
+
+@pytest.mark.parametrize("width,language", [(1280, "es"), (1024, "en")])
+def test_preview_merge_and_discard(browser, live_server, desk_world, width, language):
+    from tests.factories import TicketFactory
+
+    agent = desk_world
+    agent.language = language
+    agent.save(update_fields=["language"])
+    maria_ticket = Ticket.objects.get(requester__email="maria@acme.example")
+    duplicate = TicketFactory.create(requester=maria_ticket.requester,
+                                     department_code="sipstation-general",
+                                     subject="Same question again")
+    page = browser.new_page(viewport={"width": width, "height": 800}, locale=language)
+    errors = _watch(page)
+    base, tag = live_server.url, f"{width}-{language}"
+    page.goto(f"{base}/admin/login/?next=/admin/desk/ticket/{duplicate.pk}/")
+    page.fill("input[name=username]", agent.email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    # The email as María will get it (in her language), before anything is sent.
+    page.fill("#desk-reply textarea[name=body]", "Lo revisamos <hoy>.")
+    page.click("#desk-reply button[hx-post]")
+    page.wait_for_selector("#desk-email")
+    preview = page.inner_text("#desk-email")
+    assert f"[#{duplicate.number}]" in preview and "Lo revisamos <hoy>." in preview
+    assert duplicate.messages.count() == 1  # nothing sent
+    _no_horizontal_scroll(page)
+    _shot(page, f"preview-{tag}")
+
+    # Merge into María's other ticket: the page lands on the survivor.
+    assert maria_ticket.number in page.inner_text("#desk-other-tickets")
+    page.fill("#desk-merge input[name=number]", maria_ticket.number)
+    with page.expect_navigation():
+        page.click("#desk-merge button[type=submit]")
+    assert f'data-ticket="{maria_ticket.pk}"' in page.content()
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into == maria_ticket
+    assert maria_ticket.messages.count() == 2  # its own and the merged ticket's
+
+    # The quarantined email: discarded with a reason.
+    page.goto(f"{base}/admin/desk/quarantine/")
+    with page.expect_navigation():
+        page.click(".desk-row-link")
+    page.fill("#quarantine-discard input[name=reason]", "Spam")
+    with page.expect_navigation():
+        page.click("#quarantine-discard button[type=submit]")
+    assert not InboundMessage.objects.filter(status=InboundMessage.Status.QUARANTINED).exists()
+    assert "Spam" in InboundMessage.objects.get().reason
+    _no_horizontal_scroll(page)
+    assert not errors, errors
