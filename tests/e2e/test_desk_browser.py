@@ -185,6 +185,20 @@ def test_keyboard_only_journey(browser, live_server, desk_world, width, language
     _key(page, "?")
     assert page.locator("#desk-help").is_visible()
     _shot(page, f"help-{tag}")
+    _key(page, "Escape")
+    assert not page.locator("#desk-help").is_visible()
+
+    # n: an internal note; Esc leaves the field; /: the search; e: resolve.
+    _key(page, "n")
+    assert page.evaluate("document.activeElement.name") == "body"
+    assert page.is_checked("#desk-reply input[name=kind][value=note]")
+    _key(page, "Escape")
+    _key(page, "/")
+    assert page.evaluate("document.activeElement.id") == "desk-search"
+    _key(page, "Escape")
+    _keys_then_load(page, "e")
+    maria_ticket.refresh_from_db()
+    assert maria_ticket.status == Ticket.Status.RESOLVED
     assert not errors, errors
 
 
