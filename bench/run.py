@@ -17,6 +17,11 @@ Figures (bench/README.md says the same for the project README):
   middleware, anonymous and signed in. Concurrency --concurrency.
 - agent_queue_p50_ms / _p95_ms: the agent queue (admin changelist, default order, pages 1,
   3 and 10) at --tickets tickets, signed in as an agent, --latency-concurrency clients.
+- desk_{views,department,counts,overview,search_number,search_words,search_email,ticket,
+  long_ticket}_p50_ms / _p95_ms: the agent desk (/admin/desk/) at --tickets tickets: the
+  queue of each view with its counts, each department, the counts the page polls, the queue
+  overview, searches by ticket number / subject words / requester email, the ticket page of
+  random tickets and of the ticket with the most messages; beside bare_view (the ceiling).
 - my_tickets_p50_ms / _p95_ms: My Tickets (pages 1, 2, 13, 25) of a customer with
   --my-tickets open tickets.
 - submit_[100k_]{noworker,worker}_{per_s,p50_ms,p99_ms}: the submit wizard's final POST
@@ -50,7 +55,8 @@ sys.path.insert(0, str(ROOT))
 from bench import fixtures, httpload  # noqa: E402
 from tests.support.procs import Processes, free_port, port_open, wait_until  # noqa: E402
 
-GROUPS = ("ceiling", "queue", "mytickets", "submit", "inbound")
+GROUPS = ("ceiling", "queue", "desk", "mytickets", "submit", "inbound")
+DESK = "/admin/desk/"
 QUEUE = "/admin/tickets/ticket/"
 SUBMIT = f"/tickets/new/{fixtures.DEPARTMENT}/"
 
@@ -144,7 +150,7 @@ class Bench:
         django.setup()
         fixtures.schema_ensure()
         self.tickets = (fixtures.volume_ensure(self.args.tickets, log)
-                        if "queue" in self.args.only else 0)
+                        if {"queue", "desk"} & set(self.args.only) else 0)
         log(f"database {self.args.database}: {self.tickets:,} tickets; bench people and "
             "their tickets…")
         people = fixtures.people_ensure(
@@ -229,6 +235,37 @@ class Bench:
         figure(f"{name}_p50_ms", result.median_ms, **fields)
         figure(f"{name}_p95_ms", result.percentile_ms(95), **fields)
 
+    def desk(self, people: fixtures.People) -> None:
+        import random
+
+        from django.db.models import Count
+
+        from catalog.models import Department
+        from tickets.models import Message, Ticket
+
+        rng = random.Random(7)
+        top = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        some = list(Ticket.objects.filter(id__in=[rng.randrange(1, top + 1) for _ in range(300)])
+                    .values_list("pk", "number", "requester__email")[:40])
+        longest = (Message.objects.values("ticket_id").order_by().annotate(n=Count("id"))
+                   .order_by("-n").values_list("ticket_id", flat=True).first())
+        cases = {
+            "views": [f"{DESK}?view={v}" for v in ("mine", "unassigned", "waiting", "overdrawn")],
+            "department": [f"{DESK}?view=department&department={d}"
+                           for d in Department.objects.values_list("pk", flat=True)],
+            "counts": [f"{DESK}counts/"],
+            "overview": [f"{QUEUE}overview/"],
+            "search_number": [f"{DESK}?view=all&q={n}" for _pk, n, _e in some],
+            "search_words": [f"{DESK}?view=all&q={w}" for w in
+                             ("trunk+down", "one-way+audio", "firmware+upgrade")],
+            "search_email": [f"{DESK}?view=all&q={e}" for _pk, _n, e in some],
+            "ticket": [f"{DESK}ticket/{pk}/" for pk, _n, _e in some],
+            "long_ticket": [f"{DESK}ticket/{longest}/"] if longest else [],
+        }
+        for name, paths in cases.items():
+            if paths:
+                self.pages(f"desk_{name}", people.agent, paths, tickets=self.tickets)
+
     def submit(self, people: fixtures.People, *, attachment: bool, worker: bool) -> None:
         from tickets.models import Ticket
 
@@ -309,6 +346,8 @@ class Bench:
         if "queue" in only:
             self.pages("agent_queue", people.agent,
                        [QUEUE, QUEUE + "?p=3", QUEUE + "?p=10"], tickets=self.tickets)
+        if "desk" in only:
+            self.desk(people)
         if "mytickets" in only:
             self.pages("my_tickets", people.my_tickets,
                        ["/", "/?page=2", "/?page=13", "/?page=25"],

@@ -157,5 +157,32 @@ def _merge(request, ticket):
     return None
 
 
-HANDLERS = {"reply": _reply, "update": _update, "time": _time, "reverse": _reverse,
+def _participant(request, ticket, *, add: bool):
+    from tickets import participant_services, selectors
+    from tickets.exceptions import PARTICIPANT_NOT_FOUND
+    from tickets.models import TicketParticipant
+
+    contacts = (selectors.participant_candidates(ticket=ticket) if add
+                else selectors.participant_contacts(ticket=ticket))
+    contact = contacts.filter(pk=views._int(request.POST.get("contact")) or 0).first()
+    if contact is None:
+        raise TicketsError(PARTICIPANT_NOT_FOUND)
+    change = (participant_services.ticket_participant_add if add
+              else participant_services.ticket_participant_remove)
+    change(ticket=ticket, contact=contact, actor=request.user,
+           source=TicketParticipant.Source.AGENT)
+    messages.success(request, _("Participant added.") if add else _("Participant removed."))
+    return None
+
+
+def _participant_add(request, ticket):
+    return _participant(request, ticket, add=True)
+
+
+def _participant_remove(request, ticket):
+    return _participant(request, ticket, add=False)
+
+
+HANDLERS = {"participant_add": _participant_add, "participant_remove": _participant_remove,
+            "reply": _reply, "update": _update, "time": _time, "reverse": _reverse,
             "claim": _claim, "resolve": _resolve, "merge": _merge}

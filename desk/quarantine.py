@@ -45,11 +45,11 @@ def quarantine_list(request, message_id: int | None = None, *, forms=None, statu
         selected = get_object_or_404(_quarantined(), pk=message_id)
     forms = forms or {}
     context = {
-        **admin.site.each_context(request), **views.counts_context(request),
-        "title": _("Quarantine"), "rows_are_quarantine": True, "rows": [(r, reasons.label(r.reason)) for r in
+        **admin.site.each_context(request), **views.counts_context(request, deferred=True),
+        "title": _("Quarantine"), "rows": [(r, reasons.label(r.reason)) for r in
                                             rows[:PER_PAGE]],
         "has_more": len(rows) > PER_PAGE, "page": page, "selected": selected,
-        "params": views.QueueParams.of(request),
+        "params": views.QUARANTINE_PARAMS,
         "attach_form": forms.get("attach") or QuarantineAttachForm(),
         "open_form": forms.get("open") or QuarantineOpenForm(
             initial={"requester_email": selected.from_address if selected else ""}),

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from tickets import desk_selectors as ds
-from tickets import desk_services, history
+from tickets import desk_services, history, selectors
 from tickets import workspace_selectors as ws
 from tickets.models import Message, Ticket
 
@@ -70,6 +70,9 @@ class QueueParams:
         return urlencode({k: v for k, v in values.items() if v})
 
 
+QUARANTINE_PARAMS = QueueParams(view="quarantine", department=None, q="", page=1)
+
+
 def _queue(request, params: QueueParams) -> dict:
     qs = ds.view_queryset(view=params.view, user=request.user,
                           department_id=params.department)
@@ -80,15 +83,20 @@ def _queue(request, params: QueueParams) -> dict:
             "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
 
 
-def counts_context(request) -> dict:
+def counts_context(request, *, deferred: bool = False) -> dict:
+    """The views' counts; `deferred`: only the links (the page asks for the counts as soon
+    as it is shown, and every 30 s: the queue and the ticket answer without counting)."""
     from mailgateway.models import InboundMessage
 
+    can_quarantine = request.user.has_perm("mailgateway.change_inboundmessage")
+    if deferred:
+        return {"counts_deferred": True, "can_quarantine": can_quarantine,
+                "departments": ds.department_counts()}
     counts = ds.view_counts(user=request.user)
     quarantine = ds.capped_count(InboundMessage.objects.filter(
         status=InboundMessage.Status.QUARANTINED))
     return {"counts": counts, "quarantine_count": quarantine,
-            "departments": ds.department_counts(),
-            "can_quarantine": request.user.has_perm("mailgateway.change_inboundmessage")}
+            "departments": ds.department_counts(), "can_quarantine": can_quarantine}
 
 
 def desk_url(name: str, *args, query: str = "") -> str:
@@ -117,14 +125,15 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
 
     params = QueueParams.of(request)
     context = {**admin.site.each_context(request), "title": _("Agent desk"),
-               **_queue(request, params), **counts_context(request), "ticket": ticket,
+               **_queue(request, params), **counts_context(request, deferred=True),
+               "ticket": ticket,
                "queue_query": params.query()}
     if ticket is not None:
         context.update(ticket_context(request, ticket, forms or {}))
         context["title"] = f"{ticket.number} · {ticket.subject}"
     template = "desk/page.html"
     if getattr(request, "htmx", False) and request.htmx.target == "desk-ticket":
-        template = "desk/_ticket.html"
+        template, context["partial"] = "desk/_ticket.html", True  # the pane shows messages
     return TemplateResponse(request, template, context, status=status)
 
 
@@ -153,6 +162,8 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
         "time_form": forms.get("time") or TimeForm(),
         "reverse_form": ReverseForm(), "merge_form": forms.get("merge") or MergeForm(),
         "other_tickets": ds.other_open_tickets(ticket=ticket),
+        "participants": selectors.participants_of(ticket=ticket),
+        "participant_candidates": selectors.participant_candidates(ticket=ticket),
         "records": ds.organization_records(ticket=ticket),
         "last_message_id": max((m.pk for m in conversation), default=0),
         "viewers": presence.others(ticket_id=ticket.pk, user=user),
@@ -164,25 +175,28 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
 
 def counts(request):
     require(request)
+    params = (QUARANTINE_PARAMS if request.GET.get("view") == "quarantine"
+              else QueueParams.of(request))
     return TemplateResponse(request, "desk/_counts.html", {
-        **counts_context(request), "params": QueueParams.of(request)})
+        **counts_context(request), "params": params})
 
 
 def live(request, ticket_id: int):
-    """Polled by the open ticket: who else has it open (or is typing), and whether new
-    messages arrived since the page was drawn."""
+    """Polled by the open ticket: who else has it open (or is typing), and the messages
+    that arrived since (appended to the conversation: no reload). Fixed queries."""
     require(request)
     ticket = get_object_or_404(Ticket.objects.only("id"), pk=ticket_id)
     presence.touch(ticket_id=ticket.pk, user=request.user,
                    typing=request.GET.get("typing") == "1")
     after = _int(request.GET.get("after"), low=0) or 0
-    new = list(Message.objects.filter(ticket_id=ticket.pk, pk__gt=after)
-               .exclude(author_id=request.user.pk).order_by("id")
-               .values_list("pk", "kind")[:50])
+    new = [m for m in ws.ticket_conversation_after(ticket=ticket, after_id=after)
+           if m.author_id != request.user.pk]
+    customer = [m.pk for m in new if m.kind == Message.Kind.CUSTOMER]
     return TemplateResponse(request, "desk/_live.html", {
         "ticket": ticket, "viewers": presence.others(ticket_id=ticket.pk, user=request.user),
-        "new_count": len(new),
-        "new_customer": any(kind == Message.Kind.CUSTOMER for _pk, kind in new)})
+        "new_messages": new, "new_customer": bool(customer),
+        "new_customer_id": max(customer, default=None), "polled": True,
+        "after": max([after, *(m.pk for m in new)])})
 
 
 def move_preview(request, ticket_id: int):
@@ -197,7 +211,10 @@ def move_preview(request, ticket_id: int):
     items = ds.move_items(ticket=ticket, department=department, data=request.GET)
     fields = ds.move_fields(ticket=ticket, department=department,
                             selected={k: v.pk for k, v in items.items()})
-    return TemplateResponse(request, "desk/_move.html", {
+    template = "desk/_move.html"
+    if getattr(request, "htmx", False) and request.htmx.target == "desk-decision-box":
+        template = "desk/_decision.html"  # a record was chosen: the fields stay (and the focus)
+    return TemplateResponse(request, template, {
         "ticket": ticket, "department": department, "move_fields": fields,
         "preview": ds.move_preview(ticket=ticket, department=department, items=items)})
 

@@ -531,6 +531,9 @@ CELERY_BEAT_SCHEDULE: dict = {
                                 "schedule": RETENTION_RUN_SECONDS},
     "retention-inbound-raw": {"task": "mailgateway.tasks.inbound_raw_reduce",
                               "schedule": RETENTION_RUN_SECONDS},
+    # The queue overview's counts, kept in the cache (tickets/tasks.py).
+    "tickets-queue-overview": {"task": "tickets.tasks.queue_overview_refresh",
+                               "schedule": 30.0},
 }
 # Mail gateway: IMAP mailbox polled by beat (TLS only), re-queue of pending inbound mail,
 # rate limit of automatic mail per ticket and address.

@@ -188,9 +188,10 @@ class TicketAdmin(admin.ModelAdmin):
     def overview_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        rows, as_of = ws.queue_overview_cached()
         return TemplateResponse(request, "admin/tickets/ticket/overview.html", {
             **self.admin_site.each_context(request), "opts": self.opts,
-            "title": _("Queue overview"), "rows": ws.queue_overview(), "as_of": timezone.now(),
+            "title": _("Queue overview"), "rows": rows, "as_of": as_of,
         })
 
     def original_email_view(self, request, ticket_id: int, message_id: int):

@@ -61,7 +61,8 @@ class ReplyForm(forms.Form):
 class TimeEntryForm(forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1,
                                  max_value=MAX_TIME_ENTRY_MINUTES)
-    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    note = forms.CharField(label=_("Note (the customer sees it in their credit ledger)"),
+                           max_length=500, required=False)
 
 
 class TimeReverseForm(forms.Form):

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from . import admin_filters as filters
-from . import desk_services, participant_services, selectors, services
+from . import desk_selectors, desk_services, participant_services, selectors, services
 from . import workspace_selectors as ws
 from .admin_forms import ReplyForm, TicketUpdateForm, TimeEntryForm, TimeReverseForm
 from .downloads import attachment_response
@@ -161,6 +161,7 @@ def _resolve(request, ticket):
 
 
 def _update(request, ticket):
+    """Status, priority, assignee and department: one service call, all or nothing."""
     form = TicketUpdateForm(request.POST)
     if not form.is_valid():
         return {"update_form": form}
@@ -188,7 +189,8 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         "opts": Ticket._meta, "title": str(ticket), "ticket": ticket,
         "conversation": ws.ticket_conversation(ticket=ticket),
         "field_values": ws.ticket_field_values(ticket=ticket),
-        "events": ws.ticket_events(ticket=ticket),
+        "history": desk_selectors.ticket_history(ticket=ticket),
+        "desk_url": admin_url("admin:desk_ticket", ticket.pk),
         "time_entries": time_entries, "ent": entitlements, "canned_replies": canned,
         "reply_form": forms.get("reply_form") or ReplyForm(canned_replies=canned),
         "time_form": forms.get("time_form") or TimeEntryForm(),

@@ -463,14 +463,16 @@ def time_entry_create(*, ticket: Ticket, agent, minutes: int, note: str = ""):
     return entry
 
 
-def time_entry_reverse(*, entry, actor, reason: str = ""):
-    """Correct a wrong entry with a reversing one; refunds what it had debited."""
+def time_entry_reverse(*, entry, actor, reason: str):
+    """Correct a wrong entry with a reversing one, saying why; refunds what it debited."""
     from credits import selectors as credit_selectors
     from credits import services as credit_services
 
     from .models import TimeEntry
 
     _require_staff(actor)
+    if not (reason or "").strip():
+        raise exc.InvalidTicketInput(exc.REVERSAL_REASON_REQUIRED)
     with transaction.atomic():
         ticket = _ticket_lock(entry.ticket)
         entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)

@@ -1,8 +1,11 @@
-"""Celery tasks of the tickets app: service-level warnings (beat, every minute)."""
+"""Celery tasks of the tickets app (Celery beat): service-level warnings (every minute) and
+the queue overview's counts (every OVERVIEW_REFRESH_SECONDS)."""
+
+from __future__ import annotations
 
 from celery import shared_task
 
-from . import sla_warnings
+from . import sla_warnings, workspace_selectors
 
 
 @shared_task
@@ -17,3 +20,12 @@ def sla_warnings_dispatch() -> int:
     for ticket_id in ids:
         sla_warning_send.delay(ticket_id)
     return len(ids)
+
+
+@shared_task
+def queue_overview_refresh() -> None:
+    """The queue overview's counts (per department: new, open, unassigned, waiting on the
+    customer), computed here every OVERVIEW_REFRESH_SECONDS rather than by a page: the
+    overview, the admin's home page and the desk's department counts read them from the
+    cache, so their cost does not grow with the number of tickets. Idempotent."""
+    workspace_selectors.queue_overview_refresh()

@@ -129,6 +129,16 @@ def ticket_conversation(*, ticket: Ticket) -> list[Message]:
     return list(qs)
 
 
+def ticket_conversation_after(*, ticket: Ticket, after_id: int, limit: int = 50
+                              ) -> list[Message]:
+    """The messages newer than `after_id` (the desk's live updates), oldest first."""
+    qs = (ticket.messages.filter(pk__gt=after_id).select_related("author")
+          .prefetch_related("attachments").order_by("id"))
+    if _has_inbound_relation():
+        qs = qs.select_related("inbound").defer("inbound__raw")
+    return list(qs[:limit])
+
+
 def _has_inbound_relation() -> bool:
     try:
         Message._meta.get_field("inbound")
@@ -208,6 +218,21 @@ def ticket_entitlements(*, ticket: Ticket, time_entries: list[TimeEntry]) -> Ent
 # --- the queue overview ------------------------------------------------------------------
 
 OVERVIEW_CACHE_KEY = "tickets:queue-overview:v1"
+# Celery beat recomputes the overview every OVERVIEW_REFRESH_SECONDS (tickets.tasks) and keeps
+# it a little longer than that, so that no page pays for counting; a page computes it only
+# when the cache holds none (beat stopped, Redis emptied) and keeps it max_age_seconds.
+OVERVIEW_REFRESH_SECONDS = 30
+OVERVIEW_REFRESHED_TTL_SECONDS = 120
+
+
+def queue_overview_refresh() -> None:
+    """Count once and keep the result (beat's job, see tickets.tasks)."""
+    from django.core.cache import cache
+
+    from accounts.cache_guard import best_effort
+
+    value = (queue_overview(), timezone.now())
+    best_effort(lambda: cache.set(OVERVIEW_CACHE_KEY, value, OVERVIEW_REFRESHED_TTL_SECONDS))
 
 
 def queue_overview_cached(*, max_age_seconds: int = 30) -> tuple[list[dict], object]:

@@ -1,6 +1,6 @@
 /* The agent desk's keyboard and small helpers (no inline script: CSP script-src 'self').
    j/k move in the list, Enter opens, r reply, n note, t log time, a assign to me,
-   e resolve, m move, / search, ? the list of shortcuts; Ctrl+Enter sends the form being
+   e resolve, m move, u unassigned, q quarantine, / search, ? the list of shortcuts; Ctrl+Enter sends the form being
    typed in, Esc leaves a field. */
 (function () {
   "use strict";
@@ -36,6 +36,11 @@
     focusField("#desk-reply textarea[name=body]");
   }
 
+  function go(view) {
+    var link = document.querySelector('#desk-counts a[data-view="' + view + '"]');
+    if (link) { window.location.assign(link.href); }
+  }
+
   function submit(id) {
     var form = document.getElementById(id);
     if (form) { form.requestSubmit ? form.requestSubmit() : form.submit(); }
@@ -44,13 +49,18 @@
   var keys = {
     "j": function () { move(1); },
     "k": function () { move(-1); },
-    "r": function () { writeAs("reply"); },
+    "r": function () {
+      if (document.getElementById("desk-reply")) { writeAs("reply"); }
+      else { focusField("#quarantine-attach input[name=ticket_number]"); }
+    },
     "n": function () { writeAs("note"); },
     "t": function () { focusField("#desk-time input[name=minutes]"); },
     "a": function () { submit("desk-claim"); },
     "e": function () { submit("desk-resolve"); },
     "m": function () { focusField("#desk-update select[name=department]"); },
     "/": function () { focusField("#desk-search"); },
+    "u": function () { go("unassigned"); },
+    "q": function () { go("quarantine"); },
     "?": function () { var help = document.getElementById("desk-help"); if (help && !help.open) { help.showModal(); } }
   };
 

@@ -22,7 +22,11 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 FIGURES = [
     "bare_view_per_s", "trivial_view_anon_per_s", "trivial_view_user_per_s",
-    "agent_queue_p50_ms", "agent_queue_p95_ms", "my_tickets_p50_ms", "my_tickets_p95_ms",
+    "agent_queue_p50_ms", "agent_queue_p95_ms",
+    *[f"desk_{page}_{stat}" for page in ("views", "department", "counts", "overview",
+                                         "search_number", "search_words", "search_email",
+                                         "ticket", "long_ticket") for stat in ("p50_ms", "p95_ms")],
+    "my_tickets_p50_ms", "my_tickets_p95_ms",
     *[f"submit{size}_{worker}_{stat}" for worker in ("noworker", "worker")
       for size in ("", "_100k") for stat in ("per_s", "p50_ms", "p99_ms")],
     "inbound_replies_per_s",

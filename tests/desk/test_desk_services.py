@@ -168,3 +168,35 @@ def test_mail_to_a_merged_ticket_threads_to_the_survivor(two_orgs, agent):
     b = TicketFactory.create(requester=two_orgs.maria)
     desk_services.ticket_merge(source=a, target=b, actor=agent)
     assert _ticket(None, number=a.number) == b
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_an_email_to_a_merged_ticket_lands_on_the_survivor(two_orgs, agent, batch):
+    from mailgateway import services as mail_services
+    from mailgateway.models import InboundMessage
+    from tests.factories.mailgateway import raw_email
+
+    merged = TicketFactory.create(requester=two_orgs.maria)
+    survivor = TicketFactory.create(requester=two_orgs.maria)
+    desk_services.ticket_merge(source=merged, target=survivor, actor=agent)
+    row, _created = mail_services.inbound_message_store(
+        raw=raw_email(from_addr=two_orgs.maria.email, subject=f"Re: {merged.subject_tag}",
+                      body="Any news?"), source=InboundMessage.Source.PIPE)
+    if batch:
+        mail_services.inbound_messages_process(inbound_ids=[row.pk])
+    else:
+        mail_services.inbound_message_process(inbound_id=row.pk)
+    assert survivor.messages.filter(body__contains="Any news?").exists()
+    assert not merged.messages.exists()
+
+
+def test_a_reversal_needs_a_reason(two_orgs, agent):
+    paid = freepbx_configuration_ticket(two_orgs)
+    entry = services.time_entry_create(ticket=paid.ticket, agent=agent, minutes=25)
+    with pytest.raises(exc.InvalidTicketInput) as error:
+        services.time_entry_reverse(entry=entry, actor=agent, reason="  ")
+    assert error.value.messages == [str(exc.REVERSAL_REASON_REQUIRED)]
+    services.time_entry_reverse(entry=entry, actor=agent, reason="Wrong ticket")
+    with translation.override("en"):
+        lines = [line.text for line in desk_selectors.ticket_history(ticket=paid.ticket)]
+    assert "Alex Agent reversed an entry of 25 minutes: Wrong ticket" in lines

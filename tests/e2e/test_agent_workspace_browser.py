@@ -60,4 +60,4 @@ def test_agent_story_in_the_browser(live_server, transactional_db, browser_page,
     assert ticket.messages.filter(kind=Message.Kind.AGENT).count() == 1
     assert any(f"[#{ticket.number}]" in m.subject and m.to == [two_orgs.maria.email]
                for m in mail.outbox)
-    assert "Department changed" in page.content()
+    assert "moved it from FreePBX Configuration to SIPStation General Support" in page.content()

@@ -131,7 +131,9 @@ def test_update_form_changes_each_field_with_an_audit_event(agent_client, two_or
     assert {TicketEvent.Kind.STATUS_CHANGED, TicketEvent.Kind.PRIORITY_CHANGED,
             TicketEvent.Kind.ASSIGNED, TicketEvent.Kind.DEPARTMENT_CHANGED} <= kinds
     html = agent_client.get(page(ticket)).content.decode()
-    assert "Department changed" in html and "Priority changed" in html  # history shown
+    # The history in sentences, the agent's reason for the move kept internal to agents.
+    assert "Alex Agent moved it from SIPStation General Support to FAXStation General Support" \
+        in html and "changed the priority from Normal to High" in html
 
 
 def test_side_panel_shows_contract_warranty_and_maintenance(agent_client, two_orgs):
