@@ -602,7 +602,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "LedgerBookingKindEnum": [("purchase", "purchase"), ("adjustment", "adjustment")],
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+                             "helpdesk.api.errors.no_nul_in_parameters"],
 }
 
 # Logs: one JSON object a line in production (LOG_FORMAT=json), plain text in the embedded

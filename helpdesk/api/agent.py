@@ -221,9 +221,8 @@ class AgentReplyView(AgentView):
     agent_perm = "tickets.add_message"
     parser_classes = PARSERS
 
-    @extend_schema(request={"application/json": AgentReplySerializer,
-                            "multipart/form-data": AgentReplySerializer},
-                   responses={201: s.MessageSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=AgentReplySerializer, responses={201: s.MessageSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def post(self, request, number: str):
         ticket = ticket_for_agent(number)

@@ -52,3 +52,28 @@ class ApiAutoSchema(AutoSchema):
 
     def _should_add_http404_error_response(self) -> bool:
         return True
+
+    def _get_validation_error_codes_by_field(self, data_fields):
+        """Besides the fields' own codes: "invalid" on every field and non_field_errors
+        (the rules of the apps' forms and services, helpdesk.api.common.form_or_400)."""
+        codes = super()._get_validation_error_codes_by_field(data_fields)
+        for name in [*codes, "non_field_errors"]:
+            codes[name].add("invalid")
+        return codes
+
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def no_nul_in_parameters(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a string in the path or the query never holds a
+    NUL character (helpdesk.middleware.NulCharacterMiddleware answers 400): say so."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") in ("query", "path") and \
+                        schema.get("type") == "string" and "pattern" not in schema \
+                        and "enum" not in schema and "format" not in schema:
+                    schema["pattern"] = NO_NUL_PATTERN
+    return result

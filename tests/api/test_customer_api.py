@@ -39,14 +39,14 @@ def test_open_a_ticket_with_an_attachment_reply_and_resolve(two_orgs, api_for):
     assert api.post(f"/api/v1/tickets/{number}/resolve/").json()["status"] == "resolved"
     history = [e["kind"] for e in api.get(f"/api/v1/tickets/{number}/").json()["history"]]
     assert history == ["created", "resolved"]
-    api.post(f"/api/v1/tickets/{number}/messages/", {"body": "Back again"}, format="json")
+    api.post(f"/api/v1/tickets/{number}/messages/", {"body": "Back again"})
     assert Ticket.objects.get(number=number).status != "resolved"
 
 
 def test_the_wizard_rules_apply(two_orgs, api_for):
     api = api_for(two_orgs.juan)
     response = api.post("/api/v1/tickets/", {"department": "sipstation-general",
-                                             "subject": " ", "message": "x"}, format="json")
+                                             "subject": " ", "message": "x"})
     assert response.status_code == 400
     body = response.json()
     assert body["type"] == "validation_error"
@@ -74,7 +74,7 @@ def test_errors_in_the_users_language(two_orgs, api_for):
     two_orgs.juan.save()
     api = api_for(two_orgs.juan)
     response = api.post("/api/v1/tickets/", {"department": "sipstation-general",
-                                             "subject": "", "message": "x"}, format="json")
+                                             "subject": "", "message": "x"})
     assert response.status_code == 400
     assert "Este campo" in str(response.json()) or "asunto" in str(response.json())
 
