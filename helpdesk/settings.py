@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "entitlements",
     "tickets",
     "mailgateway",
+    "webhooks",
 ]
 
 # Lean: none of our middleware makes a database or cache query of its own.
@@ -569,6 +570,10 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_VERSIONING_CLASS": None,
 }
+# Outgoing webhooks (webhooks/): never to loopback, private or reserved addresses unless
+# this is on (tests, a closed network).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415",
@@ -588,6 +593,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "PurchaseOrderStatusEnum": "credits.models.PurchaseOrder.Status",
         "InboundStatusEnum": "mailgateway.models.InboundMessage.Status",
+        "WebhookEventEnum": "webhooks.models.Event",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
