@@ -32,7 +32,9 @@ from .idempotency import idempotent
 from .permissions import IsContact
 
 FIELDS_NOT_AN_OBJECT = _("“fields” must be a JSON object of the department's questions.")
-STATUS_FILTERS = (("open", _("Open (any status but resolved)")), *Ticket.Status.choices)
+UNRESOLVED = "unresolved"
+STATUS_FILTERS = ((UNRESOLVED, _("Not resolved (any status but resolved)")),
+                  *Ticket.Status.choices)
 # Writes that carry files: multipart/form-data only (one body schema, files included).
 PARSERS = [parsers.MultiPartParser]
 
@@ -129,7 +131,7 @@ class TicketFilter(django_filters.FilterSet):
         fields = ["status", "q", "created_after", "created_before", "scope"]
 
     def filter_status(self, queryset, name, value):
-        if value == "open":
+        if value == UNRESOLVED:
             return queryset.filter(status__in=Ticket.OPEN_STATUSES)
         return queryset.filter(status=value)
 
