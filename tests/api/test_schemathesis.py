@@ -12,7 +12,9 @@ import json
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +35,17 @@ def api_schema():
     schema = schemathesis.openapi.from_dict(raw)
     schema.app = get_wsgi_application()
     return schema
+
+
+@pytest.fixture(autouse=True)
+def _connections_kept():
+    """As Django's test client does: a request's end does not close the database connection
+    (the test's transaction lives on it)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
