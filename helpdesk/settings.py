@@ -609,7 +609,8 @@ SPECTACULAR_SETTINGS = {
         "LedgerBookingKindEnum": [("purchase", "purchase"), ("adjustment", "adjustment")],
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-                             "helpdesk.api.errors.no_nul_in_parameters"],
+                             "helpdesk.api.errors.no_nul_in_parameters",
+                             "helpdesk.api.errors.operation_links"],
 }
 
 # Logs: one JSON object a line in production (LOG_FORMAT=json), plain text in the embedded

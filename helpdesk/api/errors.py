@@ -77,3 +77,40 @@ def no_nul_in_parameters(result, generator, request, public):
                         and "enum" not in schema and "format" not in schema:
                     schema["pattern"] = NO_NUL_PATTERN
     return result
+
+
+# OpenAPI links (for clients and stateful testing): what a created or listed object's
+# number or id leads to. (operation id, status) -> {link name: (operation id, parameters)}
+TICKET = {"number": "$response.body#/number"}
+LINKS = {
+    ("tickets_create", "201"): {
+        "GetTicket": ("tickets_retrieve", TICKET),
+        "ReplyToTicket": ("tickets_messages_create", TICKET),
+        "ResolveTicket": ("tickets_resolve_create", TICKET)},
+    ("tickets_retrieve", "200"): {
+        "ReplyToTicket": ("tickets_messages_create", TICKET),
+        "ResolveTicket": ("tickets_resolve_create", TICKET)},
+    ("agent_tickets_retrieve", "200"): {
+        "ReplyAsAgent": ("agent_tickets_messages_create", TICKET),
+        "LogTime": ("agent_tickets_time_create", TICKET),
+        "UpdateTicket": ("agent_tickets_partial_update", TICKET)},
+    ("webhooks_create", "201"): {
+        "GetWebhook": ("webhooks_retrieve", {"webhook_id": "$response.body#/id"}),
+        "WebhookDeliveries": ("webhooks_deliveries_list",
+                              {"webhook_id": "$response.body#/id"})},
+}
+
+
+def operation_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the LINKS above, on the operations present."""
+    operations = {operation["operationId"]: operation
+                  for path in result.get("paths", {}).values()
+                  for operation in path.values()}
+    for (operation_id, status), links in LINKS.items():
+        response = operations.get(operation_id, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        response["links"] = {name: {"operationId": target, "parameters": parameters}
+                             for name, (target, parameters) in links.items()
+                             if target in operations}
+    return result

@@ -18,7 +18,7 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, given, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from tests.api.conftest import token_client
 from tests.factories import StaffFactory, TicketFactory, upload
@@ -91,3 +91,30 @@ def test_the_api_keeps_its_schema(callers, role):
         except Exception as error:  # collect every operation's failure, then report
             failures.append(f"{operation.label}: {error}")
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ["contact", "agent"])
+def test_stateful_runs_follow_the_schemas_links(callers, role):
+    """Schemathesis' state machine over the schema's links (a created ticket's number to
+    its page, reply and resolution; an agent's ticket to reply, time and changes)."""
+    headers = callers[role]
+    base = api_schema().as_state_machine()
+
+    class Machine(base):
+        def before_call(self, case):
+            # The token on the case itself: the authentication check replaces it with a
+            # wrong one and must then be refused.
+            case.headers = {**(case.headers or {}), **headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # ignored_auth garbles one security scheme at a time (the session cookie) while
+            # the token stays valid: the schemes are alternatives, so that is no bypass.
+            # Authentication is proven by the anonymous run above and test_api_walk's
+            # revoked token (401 on every route and method).
+            case.validate_response(response, excluded_checks=[positive_data_acceptance,
+                                                              ignored_auth],
+                                   transport_kwargs=kwargs)
+
+    Machine.run(settings=settings(max_examples=3, stateful_step_count=4, deadline=None,
+                                  database=None, derandomize=True,
+                                  suppress_health_check=list(HealthCheck)))
