@@ -518,6 +518,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                            "schedule": RETENTION_RUN_SECONDS},
     "retention-session-index": {"task": "accounts.tasks.user_sessions_prune",
                                 "schedule": RETENTION_RUN_SECONDS},
+    "retention-api-idempotency-keys": {"task": "accounts.tasks.api_idempotency_keys_prune",
+                                       "schedule": RETENTION_RUN_SECONDS},
     "retention-inbound-raw": {"task": "mailgateway.tasks.inbound_raw_reduce",
                               "schedule": RETENTION_RUN_SECONDS},
 }
