@@ -39,7 +39,7 @@ WORKDIR /app
 COPY . .
 # The build-time switch: production settings without secrets or services, for collectstatic
 # only (the manifest of the production static storage is written here, into the image).
-RUN python -m compileall -q helpdesk accounts catalog credits entitlements sla tickets mailgateway desk reports outbox \
+RUN python -m compileall -q helpdesk accounts catalog credits entitlements sla tickets mailgateway webhooks desk reports outbox \
  && HELPDESK_BUILD_STATIC=1 deploy/bin/collectstatic \
  && test -s "$STATIC_ROOT/staticfiles.json" \
  && mkdir -p /var/lib/helpdesk \

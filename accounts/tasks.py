@@ -10,3 +10,12 @@ def user_sessions_prune() -> dict:
     from . import services
 
     return {"deleted": services.user_sessions_prune()}
+
+
+@shared_task(acks_late=True)
+def api_idempotency_keys_prune() -> dict:
+    """Beat (with the retention jobs): forget API idempotency keys older than
+    accounts.idempotency.IDEMPOTENCY_KEY_DAYS. Idempotent."""
+    from . import idempotency
+
+    return {"deleted": idempotency.idempotency_keys_prune()}

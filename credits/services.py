@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from . import exceptions as exc
-from . import notices
+from . import notices, signals
 from .models import (
     BUNDLE_MINUTES,
     LEDGER_MINUTES_LIMIT,
@@ -105,6 +105,9 @@ def ledger_entry_book(*, organization_id: int, kind: str, minutes: int, idempote
             if notice:
                 notices.low_balance_record(kind=notice, organization_id=organization_id,
                                            balance_minutes=account.balance_minutes)
+                signals.balance_notice.send(sender=CreditAccount, kind=notice,
+                                            organization_id=organization_id,
+                                            balance_minutes=account.balance_minutes)
             return entry
     except IntegrityError:
         existing = _entry_existing(organization_id=organization_id,

@@ -14,7 +14,7 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
 from .request_id import NO_REQUEST_ID, request_id_var
@@ -37,11 +37,46 @@ def _page(template_name: str, status: int) -> HttpResponse:
     return HttpResponse(body, status=status)
 
 
+API_PREFIX = "/api/"
+
+
+def _is_api(request) -> bool:
+    return request is not None and request.path.startswith(API_PREFIX)
+
+
+def _api_error(status: int, code: str, detail: str) -> JsonResponse:
+    """The API's one error format (drf-standardized-errors) for what no API view answered:
+    an unknown path, an error outside a view."""
+    error_type = "client_error" if status < 500 else "server_error"
+    return JsonResponse({"type": error_type,
+                         "errors": [{"code": code, "detail": str(detail), "attr": None}]},
+                        status=status)
+
+
+def bad_request(request, exception=None):
+    """A request refused before any view (a NUL character, a suspicious operation)."""
+    if _is_api(request):
+        from rest_framework.exceptions import ParseError
+
+        return _api_error(400, "parse_error", ParseError.default_detail)
+    from django.views.defaults import bad_request as django_bad_request
+
+    return django_bad_request(request, exception)
+
+
 def page_not_found(request, exception=None):
+    if _is_api(request):
+        from rest_framework.exceptions import NotFound
+
+        return _api_error(404, "not_found", NotFound.default_detail)
     return _page("404.html", 404)
 
 
 def service_unavailable(request=None):
+    if _is_api(request):
+        response = _api_error(503, "error", "The service is unavailable: try again later.")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     response = _page("503.html", 503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -54,4 +89,8 @@ def server_error(request):
         error, depth = error.__cause__ or error.__context__, depth + 1
     if isinstance(error, DATABASE_ERRORS):
         return service_unavailable(request)
+    if _is_api(request):
+        from rest_framework.exceptions import APIException
+
+        return _api_error(500, "error", APIException.default_detail)
     return _page("500.html", 500)

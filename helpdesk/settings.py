@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "desk",  # the agent desk, inside the admin site (/admin/desk/)
     "django_htmx",
     "reports",
+    "webhooks",
 ]
 
 # Lean: none of our middleware makes a database or cache query of its own.
@@ -529,6 +530,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                            "schedule": RETENTION_RUN_SECONDS},
     "retention-session-index": {"task": "accounts.tasks.user_sessions_prune",
                                 "schedule": RETENTION_RUN_SECONDS},
+    "retention-api-idempotency-keys": {"task": "accounts.tasks.api_idempotency_keys_prune",
+                                       "schedule": RETENTION_RUN_SECONDS},
     "retention-inbound-raw": {"task": "mailgateway.tasks.inbound_raw_reduce",
                               "schedule": RETENTION_RUN_SECONDS},
     # The queue overview's counts, kept in the cache (tickets/tasks.py).
@@ -584,6 +587,10 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_VERSIONING_CLASS": None,
 }
+# Outgoing webhooks (webhooks/): never to loopback, private or reserved addresses unless
+# this is on (tests, a closed network).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415",
@@ -603,6 +610,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "PurchaseOrderStatusEnum": "credits.models.PurchaseOrder.Status",
         "InboundStatusEnum": "mailgateway.models.InboundMessage.Status",
+        "WebhookEventEnum": "webhooks.models.Event",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -617,7 +625,9 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "LedgerBookingKindEnum": [("purchase", "purchase"), ("adjustment", "adjustment")],
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+                             "helpdesk.api.errors.no_nul_in_parameters",
+                             "helpdesk.api.errors.operation_links"],
 }
 
 # Logs: one JSON object a line in production (LOG_FORMAT=json), plain text in the embedded

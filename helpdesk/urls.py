@@ -26,5 +26,6 @@ urlpatterns = [
 if settings.BENCH_VIEWS:  # `make bench` only (see helpdesk/bench_views.py)
     urlpatterns.insert(0, path("bench/", include("helpdesk.bench_views")))
 
+handler400 = "helpdesk.errors.bad_request"
 handler404 = "helpdesk.errors.page_not_found"
 handler500 = "helpdesk.errors.server_error"

@@ -6,6 +6,7 @@ action asks for the same Django permission as the workspace (tickets.admin_views
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +28,9 @@ from .common import IDEMPOTENCY_KEY, files_of, form_or_400
 from .customer_tickets import PARSERS
 from .idempotency import idempotent
 from .permissions import IsAgent
+
+MAX_ID = 2**63 - 1  # the largest primary key the databases store; beyond it, a 400
+
 
 ASSIGNEE_UNKNOWN = _("No active agent has this id.")
 DEPARTMENT_UNKNOWN = _("No department has this code.")
@@ -105,17 +109,28 @@ class TicketUpdateSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
-    assignee = serializers.IntegerField(allow_null=True, required=False)
+    assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1,
+                                        max_value=MAX_ID)
     department = serializers.SlugField(required=False)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 # --- the queue -----------------------------------------------------------------------------
 
+class IdFilter(django_filters.NumberFilter):
+    """A primary key: a whole number from 1 to MAX_ID (a decimal, a negative or an overflowing
+    number is a 400 naming the parameter, never a database error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class QueueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Ticket.Status.choices)
-    product = django_filters.NumberFilter(method="filter_product")
-    department = django_filters.NumberFilter(field_name="department_id")
+    product = IdFilter(method="filter_product")
+    department = IdFilter(field_name="department_id")
     assignee = django_filters.CharFilter(method="filter_assignee",
                                          label=_("“me”, “none” or an agent's id"))
     organization = django_filters.CharFilter(method="filter_organization", max_length=200,
@@ -221,9 +236,8 @@ class AgentReplyView(AgentView):
     agent_perm = "tickets.add_message"
     parser_classes = PARSERS
 
-    @extend_schema(request={"application/json": AgentReplySerializer,
-                            "multipart/form-data": AgentReplySerializer},
-                   responses={201: s.MessageSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=AgentReplySerializer, responses={201: s.MessageSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def post(self, request, number: str):
         ticket = ticket_for_agent(number)

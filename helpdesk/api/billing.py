@@ -26,7 +26,7 @@ from entitlements.models import (
     SupportContract,
 )
 
-from .common import IDEMPOTENCY_KEY, idempotency_key
+from .common import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED_PARAMETER, idempotency_key
 from .customer_account import LedgerEntrySerializer, PurchaseOrderSerializer
 from .idempotency import idempotent
 
@@ -54,7 +54,7 @@ class BillingView(APIView):
 def _required_key(request) -> str:
     key = idempotency_key(request)
     if key is None:
-        raise exceptions.ValidationError({"Idempotency-Key": [IDEMPOTENCY_KEY_REQUIRED]})
+        raise exceptions.ValidationError({"non_field_errors": [IDEMPOTENCY_KEY_REQUIRED]})
     return key
 
 
@@ -106,7 +106,7 @@ class CreditBookingView(BillingView):
     billing_perm = "credits.add_ledgerentry"
 
     @extend_schema(request=CreditBookingSerializer, responses={201: LedgerEntrySerializer},
-                   parameters=[IDEMPOTENCY_KEY])
+                   parameters=[IDEMPOTENCY_KEY_REQUIRED_PARAMETER])
     @idempotent
     def post(self, request):
         key = _required_key(request)
@@ -147,7 +147,7 @@ class ContractCreateView(BillingView):
     billing_perm = "entitlements.add_supportcontract"
 
     @extend_schema(request=ContractCreateSerializer, responses={201: ContractSerializer},
-                   parameters=[IDEMPOTENCY_KEY])
+                   parameters=[IDEMPOTENCY_KEY_REQUIRED_PARAMETER])
     @idempotent
     def post(self, request):
         _required_key(request)
@@ -166,7 +166,8 @@ class ContractRenewView(BillingView):
 
     billing_perm = "entitlements.change_supportcontract"
 
-    @extend_schema(request=None, responses=ContractSerializer, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=None, responses=ContractSerializer,
+                   parameters=[IDEMPOTENCY_KEY_REQUIRED_PARAMETER])
     @idempotent
     def post(self, request, contract_id: int):
         _required_key(request)

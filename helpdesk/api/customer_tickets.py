@@ -25,6 +25,7 @@ from tickets.downloads import attachment_response
 from tickets.forms import ReplyForm, TicketSubmitForm
 from tickets.models import Message, Ticket
 from tickets.timeline import ticket_timeline
+from tickets.workspace_selectors import is_id
 
 from . import serializers as s
 from .common import IDEMPOTENCY_KEY, files_of, form_or_400, idempotency_uuid
@@ -32,8 +33,11 @@ from .idempotency import idempotent
 from .permissions import IsContact
 
 FIELDS_NOT_AN_OBJECT = _("“fields” must be a JSON object of the department's questions.")
-STATUS_FILTERS = (("open", _("Open (any status but resolved)")), *Ticket.Status.choices)
-PARSERS = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+UNRESOLVED = "unresolved"
+STATUS_FILTERS = ((UNRESOLVED, _("Not resolved (any status but resolved)")),
+                  *Ticket.Status.choices)
+# Writes that carry files: multipart/form-data only (one body schema, files included).
+PARSERS = [parsers.MultiPartParser]
 
 
 def decision_data(decision: engine.Decision) -> dict:
@@ -91,11 +95,10 @@ class DepartmentListView(APIView):
         if params.get("serial"):
             items["hardware_item"] = entitlement_selectors.hardware_for_contact_by_serial(
                 contact=contact, serial_number=params["serial"])
-        if params.get("module"):
-            if not params["module"].isdigit():
-                raise exceptions.ValidationError({"module": [_("Enter a whole number.")]})
+        if params.get("module"):  # not an id of ours: 404, as for another's licence
+            module = params["module"]
             items["module_licence"] = entitlement_selectors.module_licence_for_contact(
-                contact=contact, pk=int(params["module"]))
+                contact=contact, pk=int(module)) if is_id(module) else None
         if any(item is None for item in items.values()):
             raise Http404
         return items
@@ -129,7 +132,7 @@ class TicketFilter(django_filters.FilterSet):
         fields = ["status", "q", "created_after", "created_before", "scope"]
 
     def filter_status(self, queryset, name, value):
-        if value == "open":
+        if value == UNRESOLVED:
             return queryset.filter(status__in=Ticket.OPEN_STATUSES)
         return queryset.filter(status=value)
 
@@ -166,9 +169,7 @@ class TicketListView(generics.ListCreateAPIView):
         return s.TicketCreateSerializer if self.request.method == "POST" else \
             s.TicketSerializer
 
-    @extend_schema(request={"application/json": s.TicketCreateSerializer,
-                            "multipart/form-data": s.TicketCreateSerializer},
-                   parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=s.TicketCreateSerializer, parameters=[IDEMPOTENCY_KEY],
                    responses={201: s.TicketDetailSerializer, 200: s.TicketDetailSerializer})
     def post(self, request):
         contact = request.user
@@ -182,7 +183,9 @@ class TicketListView(generics.ListCreateAPIView):
                 {"department": [str(r.message) for r in decision.reasons]})
         form = TicketSubmitForm(self._form_data(request, body.validated_data),
                                 files_of(request), contact=contact, department=department)
-        form_or_400(form)
+        form_or_400(form, rename={"submission_key": "non_field_errors",
+                                  **{f"field_{f.key}": "fields"
+                                     for f in form.department_fields}})
         key = form.cleaned_data["submission_key"]
         replay = Ticket.objects.filter(submission_key=key, requester=contact).exists()
         ticket = services.ticket_create(requester=contact, department=department,
@@ -233,9 +236,8 @@ class TicketReplyView(APIView):
     permission_classes = [*APIView.permission_classes, IsContact]
     parser_classes = PARSERS
 
-    @extend_schema(request={"application/json": s.ReplySerializer,
-                            "multipart/form-data": s.ReplySerializer},
-                   responses={201: s.MessageSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=s.ReplySerializer, responses={201: s.MessageSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def post(self, request, number: str):
         ticket = selectors.ticket_get_for_contact(user=request.user, number=number,
@@ -244,7 +246,7 @@ class TicketReplyView(APIView):
         body.is_valid(raise_exception=True)
         form = ReplyForm({"message": body.validated_data["body"]}, files_of(request),
                          existing_bytes=attachments.ticket_attachment_bytes(ticket=ticket))
-        data = form_or_400(form)
+        data = form_or_400(form, rename={"message": "body"})
         message = services.ticket_reply_create(
             ticket=ticket, author=request.user, body=data["message"],
             files=data["attachments"], source=Message.Source.API)

@@ -52,3 +52,65 @@ class ApiAutoSchema(AutoSchema):
 
     def _should_add_http404_error_response(self) -> bool:
         return True
+
+    def _get_validation_error_codes_by_field(self, data_fields):
+        """Besides the fields' own codes: "invalid" on every field and non_field_errors
+        (the rules of the apps' forms and services, helpdesk.api.common.form_or_400)."""
+        codes = super()._get_validation_error_codes_by_field(data_fields)
+        for name in [*codes, "non_field_errors"]:
+            codes[name].add("invalid")
+        return codes
+
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def no_nul_in_parameters(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a string in the path or the query never holds a
+    NUL character (helpdesk.middleware.NulCharacterMiddleware answers 400): say so."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") in ("query", "path") and \
+                        schema.get("type") == "string" and "pattern" not in schema \
+                        and "enum" not in schema and "format" not in schema:
+                    schema["pattern"] = NO_NUL_PATTERN
+    return result
+
+
+# OpenAPI links (for clients and stateful testing): what a created or listed object's
+# number or id leads to. (operation id, status) -> {link name: (operation id, parameters)}
+TICKET = {"number": "$response.body#/number"}
+LINKS = {
+    ("tickets_create", "201"): {
+        "GetTicket": ("tickets_retrieve", TICKET),
+        "ReplyToTicket": ("tickets_messages_create", TICKET),
+        "ResolveTicket": ("tickets_resolve_create", TICKET)},
+    ("tickets_retrieve", "200"): {
+        "ReplyToTicket": ("tickets_messages_create", TICKET),
+        "ResolveTicket": ("tickets_resolve_create", TICKET)},
+    ("agent_tickets_retrieve", "200"): {
+        "ReplyAsAgent": ("agent_tickets_messages_create", TICKET),
+        "LogTime": ("agent_tickets_time_create", TICKET),
+        "UpdateTicket": ("agent_tickets_partial_update", TICKET)},
+    ("webhooks_create", "201"): {
+        "GetWebhook": ("webhooks_retrieve", {"webhook_id": "$response.body#/id"}),
+        "WebhookDeliveries": ("webhooks_deliveries_list",
+                              {"webhook_id": "$response.body#/id"})},
+}
+
+
+def operation_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the LINKS above, on the operations present."""
+    operations = {operation["operationId"]: operation
+                  for path in result.get("paths", {}).values()
+                  for operation in path.values()}
+    for (operation_id, status), links in LINKS.items():
+        response = operations.get(operation_id, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        response["links"] = {name: {"operationId": target, "parameters": parameters}
+                             for name, (target, parameters) in links.items()
+                             if target in operations}
+    return result

@@ -89,8 +89,8 @@ class TicketDetailSerializer(TicketSerializer):
 # --- requests ------------------------------------------------------------------------------
 
 class TicketCreateSerializer(serializers.Serializer):
-    """The wizard's step 2. `fields`: the department's questions by key (a JSON object; in
-    multipart/form-data, a JSON-encoded string). Record fields take the record's id."""
+    """The wizard's step 2 (multipart/form-data). `fields`: the department's questions by
+    key, a JSON-encoded object (record fields take the record's id)."""
 
     department = serializers.SlugField()
     subject = serializers.CharField(max_length=200)

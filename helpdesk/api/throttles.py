@@ -19,7 +19,8 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     def __init__(self):
         super().__init__()
-        self.cache = caches[settings.API_THROTTLE_CACHE]
+        alias = settings.API_THROTTLE_CACHE
+        self.cache = caches[alias if alias in settings.CACHES else "default"]
 
     def allow_request(self, request, view):
         try:

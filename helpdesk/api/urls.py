@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from tickets.numbers import NUMBER_REGEX
 
-from . import agent, billing, customer_account, customer_tickets, docs, quarantine
+from . import agent, billing, customer_account, customer_tickets, docs, quarantine, webhooks
 
 NUMBER = rf"(?P<number>{NUMBER_REGEX})"
 
@@ -59,6 +59,12 @@ urlpatterns = [
          quarantine.OpenTicketView.as_view(), name="api-v1-quarantine-open"),
     path("agent/quarantine/<int:inbound_id>/discard/", quarantine.DiscardView.as_view(),
          name="api-v1-quarantine-discard"),
+    # outgoing webhooks (organization admins, staff)
+    path("webhooks/", webhooks.WebhookListView.as_view(), name="api-v1-webhooks"),
+    path("webhooks/<int:webhook_id>/", webhooks.WebhookDetailView.as_view(),
+         name="api-v1-webhook"),
+    path("webhooks/<int:webhook_id>/deliveries/", webhooks.DeliveryListView.as_view(),
+         name="api-v1-webhook-deliveries"),
     # billing (staff tokens with the billing scope)
     path("billing/purchase-orders/<int:order_id>/paid/", billing.PurchaseOrderPaidView.as_view(),
          name="api-v1-billing-order-paid"),

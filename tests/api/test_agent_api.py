@@ -43,7 +43,7 @@ def test_note_reply_time_and_changes(two_orgs, agent_api, api_for):
                           format="multipart")
     assert note.status_code == 201 and note.json()["kind"] == "note"
     assert agent_api.get(note.json()["attachments"][0]["download_url"]).status_code == 200
-    reply = agent_api.post(url + "messages/", {"body": "Fixed?"}, format="json")
+    reply = agent_api.post(url + "messages/", {"body": "Fixed?"})
     assert reply.json()["kind"] == "agent"
     customer_view = api_for(two_orgs.maria).get(f"/api/v1/tickets/{number}/").json()
     assert [m["kind"] for m in customer_view["messages"]] == ["customer", "agent"]

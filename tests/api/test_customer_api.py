@@ -41,14 +41,14 @@ def test_open_a_ticket_with_an_attachment_reply_and_resolve(two_orgs, api_for):
     # The page's timeline: the reply is told, the customer's words and any internals are not.
     assert [e["kind"] for e in history] == ["created", "message_added", "resolved"]
     assert history[1]["text"] == "Replied by Juan Pérez."
-    api.post(f"/api/v1/tickets/{number}/messages/", {"body": "Back again"}, format="json")
+    api.post(f"/api/v1/tickets/{number}/messages/", {"body": "Back again"})
     assert Ticket.objects.get(number=number).status != "resolved"
 
 
 def test_the_wizard_rules_apply(two_orgs, api_for):
     api = api_for(two_orgs.juan)
     response = api.post("/api/v1/tickets/", {"department": "sipstation-general",
-                                             "subject": " ", "message": "x"}, format="json")
+                                             "subject": " ", "message": "x"})
     assert response.status_code == 400
     body = response.json()
     assert body["type"] == "validation_error"
@@ -76,7 +76,7 @@ def test_errors_in_the_users_language(two_orgs, api_for):
     two_orgs.juan.save()
     api = api_for(two_orgs.juan)
     response = api.post("/api/v1/tickets/", {"department": "sipstation-general",
-                                             "subject": "", "message": "x"}, format="json")
+                                             "subject": "", "message": "x"})
     assert response.status_code == 400
     assert "Este campo" in str(response.json()) or "asunto" in str(response.json())
 

@@ -91,3 +91,17 @@ def test_agent_workspace_and_django_admin_have_no_csp_violation(
     assert page.is_hidden("#overdraw-warning")
     page.fill("#log-time input[name=minutes]", "100000")
     assert page.is_visible("#overdraw-warning")
+
+
+def test_api_docs_render_under_the_policy(live_server, transactional_db, browser_page,
+                                          two_orgs):
+    """Swagger UI from static/vendor/swagger-ui draws every operation of the schema, with
+    no CSP violation (its init script is a static file; only its data: icons are allowed,
+    on this page alone)."""
+    page, base = browser_page, live_server.url
+    login(page, base, "/accounts/login/?next=/api/v1/docs/", two_orgs.juan.email,
+          two_orgs.password)
+    visit(page, f"{base}/api/v1/docs/")
+    page.wait_for_selector(".opblock", timeout=30000)
+    assert page.locator(".opblock").count() >= 30
+    assert page.evaluate("window.__cspViolations") == []

@@ -157,6 +157,7 @@ def values_for(route: str, v: Victim) -> dict:
         "object_id": target.pk if target is not None else 999999,
         "id": v.requester.pk, "token_id": 1, "entry_id": 999999,
         "inbound_id": v.objects["inbound"].pk, "order_id": 999999, "contract_id": 999999,
+        "webhook_id": 999999,
         "pk": CreditAccount.objects.get(organization=v.organization).pk,
         "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
         "code": "freepbx-configuration", "app_label": "tickets", "url": "no-such-page/",

@@ -88,8 +88,9 @@ def test_reply_on_a_ticket_the_caller_locked_updates_that_instance(two_orgs,
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         # No re-read, no savepoint, no attachment sum: the message, two events (message,
         # reopened), the ticket's changed fields; and the reopened email recorded with the
-        # change: the requester's address, its OutboundMessage row and its outbox task.
-        with django_assert_num_queries(7):
+        # change: the requester's address, its OutboundMessage row and its outbox task;
+        # the webhook endpoints that want the event (webhooks.receivers, one query).
+        with django_assert_num_queries(8):
             services.ticket_reply_create(ticket=locked, author=two_orgs.maria, body="Again.",
                                          ticket_locked=True)
         assert locked.status == Ticket.Status.OPEN  # the caller's instance, up to date
