@@ -185,7 +185,10 @@ def test_ticket_queries_do_not_grow_with_its_length(agent_client, two_orgs,
         with CaptureQueriesContext(connection) as captured:
             assert agent_client.get(url("ticket", paid.ticket.pk)).status_code == 200
         counts.append(len(captured))
-    assert counts[0] == counts[1] and counts[1] <= 45, counts
+    # 40 more messages, notes, files and time entries add no query (no N+1). A cache read
+    # that was warm for one page and cold for the other (PostgreSQL + Redis pass: 31 vs 33
+    # once) may differ by two: a per-row query would add forty.
+    assert counts[1] - counts[0] <= 2 and counts[1] <= 45, counts
 
 
 def test_live_appends_new_messages_and_moves_the_seen_mark(agent_client, two_orgs,
