@@ -10,18 +10,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from catalog.models import Department
+from tickets import admin_views, desk_services, services
 from tickets import desk_selectors as ds
-from tickets import desk_services, services
-from tickets import workspace_selectors as ws
 from tickets.exceptions import REPLY_OVER_NEWER_MESSAGE, TicketsError
-from tickets.models import Message, TimeEntry
+from tickets.models import Message
 
 from . import views
-from .forms import MergeForm, ReplyForm, ReverseForm, TimeForm, UpdateForm
+from .forms import MergeForm, ReplyForm, UpdateForm
 
 PERMS = {"reply": "tickets.add_message", "time": "tickets.add_timeentry",
          "reverse": "tickets.add_timeentry"}
@@ -101,44 +99,7 @@ def _update(request, ticket):
 
 
 def _time(request, ticket):
-    form = TimeForm(request.POST)
-    if not form.is_valid():
-        return {"time": form}
-    entry = services.time_entry_create(ticket=ticket, agent=request.user,
-                                       minutes=form.cleaned_data["minutes"],
-                                       note=form.cleaned_data["note"])
-    messages.success(request, _("%(minutes)s minutes logged.") % {"minutes": entry.minutes})
-    if ticket.department.uses_credits:
-        paying = ticket.paying_organization_id or ticket.organization_id
-        balance = ws.credit_balance_minutes(organization_id=paying)
-        if balance < 0:
-            messages.warning(request, _("The organization's credits are overdrawn: "
-                                        "%(balance)s minutes.") % {"balance": balance})
-    return None
-
-
-def _reverse(request, ticket):
-    form = ReverseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason to reverse a time entry."))
-        return {}
-    entry = get_object_or_404(TimeEntry, pk=form.cleaned_data["entry"], ticket=ticket)
-    services.time_entry_reverse(entry=entry, actor=request.user,
-                                reason=form.cleaned_data["reason"])
-    messages.success(request, _("Time entry reversed."))
-    return None
-
-
-def _claim(request, ticket):
-    services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
-    messages.success(request, _("The ticket is assigned to you."))
-    return None
-
-
-def _resolve(request, ticket):
-    services.ticket_resolve(ticket=ticket, actor=request.user)
-    messages.success(request, _("Ticket resolved."))
-    return None
+    return admin_views.time_log_action(request, ticket, form_key="time")
 
 
 def _merge(request, ticket):
@@ -184,5 +145,6 @@ def _participant_remove(request, ticket):
 
 
 HANDLERS = {"participant_add": _participant_add, "participant_remove": _participant_remove,
-            "reply": _reply, "update": _update, "time": _time, "reverse": _reverse,
-            "claim": _claim, "resolve": _resolve, "merge": _merge}
+            "reply": _reply, "update": _update, "time": _time,
+            "reverse": admin_views.time_reverse_action, "claim": admin_views.claim_action,
+            "resolve": admin_views.resolve_action, "merge": _merge}

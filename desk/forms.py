@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Department
 from tickets.admin_forms import MultipleFileField
 from tickets.models import Macro, Ticket
-from tickets.services import MAX_TIME_ENTRY_MINUTES
 from tickets.workspace_selectors import agents
 
 KIND_REPLY, KIND_NOTE = "reply", "note"
@@ -59,18 +58,6 @@ class UpdateForm(forms.Form):
         self.fields["department"].label_from_instance = (
             lambda d: f"{d.product.name} · {d.name}")
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name()
-
-
-class TimeForm(forms.Form):
-    minutes = forms.IntegerField(label=_("Minutes"), min_value=1,
-                                 max_value=MAX_TIME_ENTRY_MINUTES)
-    note = forms.CharField(label=_("Note (the customer sees it in their credit ledger)"),
-                           max_length=500, required=False)
-
-
-class ReverseForm(forms.Form):
-    entry = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 class MergeForm(forms.Form):

@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from tickets import desk_selectors as ds
 from tickets import desk_services, history, selectors
 from tickets import workspace_selectors as ws
+from tickets.admin_forms import TimeEntryForm, TimeReverseForm
 from tickets.models import Message, Ticket
 
 from . import presence
-from .forms import MergeForm, ReplyForm, ReverseForm, TimeForm, UpdateForm
+from .forms import MergeForm, ReplyForm, UpdateForm
 
 PER_PAGE = 50
 MAX_PAGE = 1000
@@ -159,8 +160,8 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
             "assignee": ticket.assignee_id, "department": ticket.department_id}),
         "move_fields": forms.get("move_fields") or ds.move_fields(
             ticket=ticket, department=ticket.department),
-        "time_form": forms.get("time") or TimeForm(),
-        "reverse_form": ReverseForm(), "merge_form": forms.get("merge") or MergeForm(),
+        "time_form": forms.get("time") or TimeEntryForm(),
+        "reverse_form": TimeReverseForm(), "merge_form": forms.get("merge") or MergeForm(),
         "other_tickets": ds.other_open_tickets(ticket=ticket),
         "participants": selectors.participants_of(ticket=ticket),
         "participant_candidates": selectors.participant_candidates(ticket=ticket),

@@ -66,7 +66,7 @@ class TimeEntryForm(forms.Form):
 
 
 class TimeReverseForm(forms.Form):
-    entry = forms.IntegerField(widget=forms.HiddenInput)
+    entry = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 

@@ -53,9 +53,10 @@ def ticket_page(model_admin, request, object_id: str):
 def _post(model_admin, request, ticket: Ticket) -> dict | None:
     """Do what was posted. None on success (redirect), else the forms with their errors."""
     action = request.POST.get("action")
-    handlers = {"reply": (_reply, "add_message"), "time": (_time, "add_timeentry"),
-                "reverse": (_reverse, "add_timeentry"), "update": (_update, "change_ticket"),
-                "claim": (_claim, "change_ticket"), "resolve": (_resolve, "change_ticket"),
+    handlers = {"reply": (_reply, "add_message"), "time": (time_log_action, "add_timeentry"),
+                "reverse": (time_reverse_action, "add_timeentry"), "update": (_update, "change_ticket"),
+                "claim": (claim_action, "change_ticket"),
+                "resolve": (resolve_action, "change_ticket"),
                 "participant_add": (_participant_add, "change_ticket"),
                 "participant_remove": (_participant_remove, "change_ticket")}
     if action not in handlers:
@@ -88,10 +89,12 @@ def _reply(request, ticket):
     return None
 
 
-def _time(request, ticket):
+def time_log_action(request, ticket, *, form_key: str = "time_form"):
+    """Log agent time (the workspace and the desk): a message, and a warning when the
+    paying organization is overdrawn. An invalid form comes back under `form_key`."""
     form = TimeEntryForm(request.POST)
     if not form.is_valid():
-        return {"time_form": form}
+        return {form_key: form}
     entry = services.time_entry_create(ticket=ticket, agent=request.user,
                                        minutes=form.cleaned_data["minutes"],
                                        note=form.cleaned_data["note"])
@@ -105,7 +108,7 @@ def _time(request, ticket):
     return None
 
 
-def _reverse(request, ticket):
+def time_reverse_action(request, ticket):
     form = TimeReverseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason to reverse a time entry."))
@@ -117,7 +120,7 @@ def _reverse(request, ticket):
     return None
 
 
-def _claim(request, ticket):
+def claim_action(request, ticket):
     services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
     messages.success(request, _("The ticket is assigned to you."))
     return None
@@ -154,7 +157,7 @@ def _participant_remove(request, ticket):
     return _participant_change(request, ticket, add=False)
 
 
-def _resolve(request, ticket):
+def resolve_action(request, ticket):
     services.ticket_resolve(ticket=ticket, actor=request.user)
     messages.success(request, _("Ticket resolved."))
     return None
