@@ -16,10 +16,12 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from outbox import services as outbox_services
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import Attachment, Ticket, TicketEvent
 from tickets.services import ticket_event_record
 
 from . import outbound
@@ -101,42 +103,56 @@ def outbound_message_record(*, kind: str, ticket_id: int, message_id: int | None
     return row
 
 
+def _rows_for_send():
+    """The row with everything its send needs, in one query: its ticket, requester and
+    ticket message, whether another row about the same message went out already, how many
+    automatic mails went to the same address about the ticket within the rate-limit window
+    and whether the message has attachments."""
+    _limit, window = _rate_limit()
+    sent_same = (OutboundMessage.objects.filter(
+        kind=OuterRef("kind"), ticket_message_id=OuterRef("ticket_message_id"),
+        sent_at__isnull=False).exclude(pk=OuterRef("pk")))
+    recent = (OutboundMessage.objects.filter(
+        ticket_id=OuterRef("ticket_id"), to_address__iexact=OuterRef("to_address"),
+        is_automatic=True, sent_at__isnull=False, created_at__gte=timezone.now() - window)
+        .exclude(pk=OuterRef("pk")).order_by().values("ticket_id")
+        .annotate(n=Count("pk")).values("n"))
+    return (OutboundMessage.objects.select_related("ticket__requester", "ticket_message")
+            .annotate(sent_duplicate=Exists(sent_same),
+                      recent_automatic=Coalesce(Subquery(recent, output_field=IntegerField()),
+                                                Value(0)),
+                      has_attachments=Exists(Attachment.objects.filter(
+                          message_id=OuterRef("ticket_message_id")))))
+
+
 def _row_for_send(*, kind: str, ticket_id: int, message_id: int | None,
                   header_message_id: str | None) -> OutboundMessage | None:
-    """The recorded row; created here for a caller that recorded none (a task queued before
-    rows were recorded with the change, or a direct call)."""
+    """The recorded row (`_rows_for_send`); created here for a caller that recorded none (a
+    task queued before rows were recorded with the change, or a direct call)."""
+    if header_message_id is not None:
+        row = _rows_for_send().filter(header_message_id=header_message_id).first()
+        if row is not None:
+            return row
     if header_message_id is None:
         if _already_sent_for_message(kind=kind, ticket_message_id=message_id):
             return None
         ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
-        return _row_insert(kind=kind, ticket=ticket, message_id=message_id)
-    row = (OutboundMessage.objects.select_related("ticket__requester")
-           .filter(header_message_id=header_message_id).first())
-    if row is None:
+        created = _row_insert(kind=kind, ticket=ticket, message_id=message_id)
+    else:
         ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
-        row, _created = OutboundMessage.objects.get_or_create(
+        created, _created = OutboundMessage.objects.get_or_create(
             header_message_id=header_message_id,
             defaults=_row_fields(kind=kind, ticket=ticket, message_id=message_id))
-    return row
-
-
-def _duplicate_of_sent(row: OutboundMessage) -> bool:
-    """Another row about the same ticket message and kind went out already."""
-    if row.ticket_message_id is None or row.sent_at is not None:
-        return False
-    return OutboundMessage.objects.filter(
-        kind=row.kind, ticket_message_id=row.ticket_message_id, sent_at__isnull=False
-    ).exclude(pk=row.pk).exists()
+    return _rows_for_send().get(pk=created.pk)
 
 
 def _build(*, row: OutboundMessage, ticket: Ticket):
-    references = [ref for ref in outbound.thread_message_ids(ticket=ticket)
-                  if ref != row.header_message_id]
-    message = Message.objects.filter(pk=row.ticket_message_id).first() \
-        if row.ticket_message_id else None
-    return outbound.ticket_notification_build(kind=row.kind, ticket=ticket, message=message,
-                                              header_message_id=row.header_message_id,
-                                              references=references)
+    references, cc = outbound.thread_and_copies(ticket=ticket)
+    references = [ref for ref in references if ref != row.header_message_id]
+    return outbound.ticket_notification_build(
+        kind=row.kind, ticket=ticket, message=row.ticket_message,
+        header_message_id=row.header_message_id, references=references, cc=cc,
+        with_attachments=row.has_attachments)
 
 
 def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None = None,
@@ -155,7 +171,7 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
                         header_message_id=header_message_id)
     if row is None or row.sent_at is not None or row.failure_reason in FINAL_FAILURES:
         return row
-    if _duplicate_of_sent(row):
+    if row.sent_duplicate:  # another row about the same ticket message went out already
         OutboundMessage.objects.filter(pk=row.pk, sent_at__isnull=True).delete()
         return None
     claimed = outbox_services.send_claim(model=OutboundMessage, pk=row.pk)
@@ -168,8 +184,7 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
     if not row.to_address:
         _record_failure(row=row, reason=REASON_NO_RECIPIENT)
         return row
-    if row.is_automatic and not automatic_mail_allowed(
-            ticket_id=ticket.pk, to_address=row.to_address, exclude_pk=row.pk):
+    if row.is_automatic and row.recent_automatic >= _rate_limit()[0]:
         logger.warning("Automatic mail %s to %s about ticket %s suppressed: rate limit",
                        kind, row.to_address, ticket.number)
         _record_failure(row=row, reason=REASON_RATE_LIMITED)

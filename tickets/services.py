@@ -92,11 +92,8 @@ def _ticket_create_atomic(*, requester, department, subject, body, stored, field
                 module_licence=module_licence, billing_responsibility=billing_responsibility,
                 paying_organization_id=decision.paying_organization_id,
                 submission_key=submission_key or uuid.uuid4(),
+                contract_plan_id=decision.contract_plan_id,
             )
-            sla_clock.sla_policy_apply(ticket=ticket, contract_plan_id=decision.contract_plan_id,
-                                       actor=requester, now=ticket.created_at, cause="created",
-                                       record_event=False)
-            ticket.save(update_fields=sla_clock.FIELDS)
             for field, value in (field_values or {}).items():
                 TicketFieldValue.objects.create(ticket=ticket, field=field, value=str(value))
             message = Message.objects.create(ticket=ticket, author=requester, body=body,
@@ -118,21 +115,25 @@ def _ticket_create_atomic(*, requester, department, subject, body, stored, field
     return ticket
 
 
-def _ticket_insert(**fields) -> Ticket:
+def _ticket_insert(*, contract_plan_id, **fields) -> Ticket:
+    """INSERT the ticket with its service-level policy and due times already decided (one
+    statement, no UPDATE after it); a ticket number already taken (the unique index,
+    under a savepoint) draws another."""
     now = timezone.now()
     requester = fields["requester"]
+    ticket = Ticket(organization_id=requester.organization_id, status=Ticket.Status.NEW,
+                    created_at=now, updated_at=now, last_activity_at=now, waiting_since=now,
+                    **fields)
+    sla_clock.sla_policy_apply(ticket=ticket, contract_plan_id=contract_plan_id,
+                               actor=requester, now=now, cause="created", record_event=False)
     for _attempt in range(NUMBER_ATTEMPTS):
-        number = numbers.number_generate()
-        if Ticket.objects.filter(number=number).exists():
-            continue
+        ticket.number = numbers.number_generate()
         try:
             with transaction.atomic():
-                return Ticket.objects.create(
-                    number=number, organization_id=requester.organization_id,
-                    status=Ticket.Status.NEW, created_at=now, updated_at=now,
-                    last_activity_at=now, waiting_since=now, **fields,
-                )
+                ticket.save(force_insert=True)
+                return ticket
         except IntegrityError:
+            ticket.pk = None
             if Ticket.objects.filter(submission_key=fields["submission_key"]).exists():
                 raise
             continue
@@ -171,8 +172,9 @@ def _reply_create_atomic(*, ticket: Ticket, author, body: str, files: list, stor
                          kind: str, source: str, author_email: str, notify: bool,
                          ticket_locked: bool) -> Message:
     with transaction.atomic(savepoint=not ticket_locked):
-        if not ticket_locked:
-            ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not ticket_locked:  # the requester with it: the reply's email is addressed to it
+            ticket = (Ticket.objects.select_for_update(of=("self",))
+                      .select_related("requester").get(pk=ticket.pk))
         problems = attachment_problems(
             files=files, existing_bytes=ticket_attachment_bytes(ticket=ticket)) if files else []
         if problems:
