@@ -1,0 +1,76 @@
+"""A ticket email costs the worker a fixed number of queries (issue 16): the row with its
+ticket, requester, message and facts in one read, the claim, the thread's references and
+the Cc addresses (one UNION on PostgreSQL; three reads on SQLite, which cannot limit the
+parts of a UNION), then the mark as sent with its audit event."""
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Department
+from mailgateway import outbound_services
+from mailgateway.models import OutboundMessage
+from tickets import services
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+# Statements before the email is handed to the backend: read, claim, references + Cc.
+BEFORE_BACKEND = {"postgresql": 3, "sqlite": 5}
+# And after it: the row marked sent, the MAIL_SENT event.
+WHOLE_SEND = {"postgresql": 5, "sqlite": 7}
+
+
+def _statements(captured) -> list[str]:
+    return [q["sql"] for q in captured if not q["sql"].startswith(TRANSACTION_CONTROL)]
+
+
+def _recorded(two_orgs, kind: str) -> OutboundMessage:
+    department = Department.objects.get(code="sipstation-general")
+    ticket = services.ticket_create(requester=two_orgs.maria, department=department,
+                                    subject="One-way audio", body="Details.")
+    if kind == "agent_reply":
+        services.agent_reply_create(ticket=Ticket.objects.get(pk=ticket.pk),
+                                    agent=two_orgs.agent, body="Check the SIP timers.")
+    return OutboundMessage.objects.get(ticket=ticket, kind=kind)
+
+
+@pytest.mark.parametrize("kind", ["created", "agent_reply"])
+def test_a_ticket_email_is_built_and_sent_in_a_fixed_number_of_queries(
+        two_orgs, kind, monkeypatch, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    row = _recorded(two_orgs, kind)
+    mail.outbox = []
+    handed: list[int] = []
+    original = mail.get_connection().__class__.send_messages
+
+    def send_messages(backend, messages):
+        handed.append(len(_statements(queries.captured_queries)))
+        return original(backend, messages)
+
+    monkeypatch.setattr(mail.get_connection().__class__, "send_messages", send_messages)
+    with CaptureQueriesContext(connection) as queries:
+        outbound_services.outbound_message_send(
+            kind=row.kind, ticket_id=row.ticket_id, message_id=row.ticket_message_id,
+            header_message_id=row.header_message_id)
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [two_orgs.maria.email]
+    assert handed == [BEFORE_BACKEND[connection.vendor]]
+    assert len(_statements(queries.captured_queries)) == WHOLE_SEND[connection.vendor], \
+        _statements(queries.captured_queries)
+
+
+def test_the_thread_and_the_copies_come_in_one_read(two_orgs, django_assert_num_queries):
+    from mailgateway import outbound
+    from tickets.models import TicketParticipant
+
+    row = _recorded(two_orgs, "created")
+    ticket = Ticket.objects.select_related("requester").get(pk=row.ticket_id)
+    TicketParticipant.objects.create(ticket=ticket, contact=two_orgs.juan)
+    OutboundMessage.objects.filter(pk=row.pk).update(sent_at=row.created_at)
+    reads = 1 if connection.features.supports_slicing_ordering_in_compound else 3
+    with django_assert_num_queries(reads):
+        references, cc = outbound.thread_and_copies(ticket=ticket)
+    assert references == outbound.thread_message_ids(ticket=ticket) == [row.header_message_id]
+    assert cc == outbound.participant_addresses(ticket=ticket) == [two_orgs.juan.email]
