@@ -29,6 +29,9 @@ Figures (bench/README.md says the same for the project README):
   time), answered 302; with a 100 kB attachment or none; without a Celery worker (the
   confirmation tasks stay queued) and with one (-c --worker-concurrency) sending them on
   the same machine. mails= counts the confirmations written during the run.
+- write (only with `--only write`: bench/write_paths.py, on its own database bench_write
+  and servers): the write paths beside django-helpdesk's public form, each figure the
+  median of three windows.
 - inbound_replies_per_s: replies sent over SMTP to the project's listener
   (`manage.py smtp_inbound`), stored, queued, processed by the worker and counted when
   threaded on their ticket: messages / seconds from the first send to the last threaded.
@@ -55,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 from bench import fixtures, httpload  # noqa: E402
 from tests.support.procs import Processes, free_port, port_open, wait_until  # noqa: E402
 
-GROUPS = ("ceiling", "queue", "desk", "mytickets", "submit", "inbound")
+GROUPS = ("ceiling", "queue", "desk", "mytickets", "submit", "inbound", "write")
 DESK = "/admin/desk/"
 QUEUE = "/admin/tickets/ticket/"
 SUBMIT = f"/tickets/new/{fixtures.DEPARTMENT}/"
@@ -91,7 +94,7 @@ def arguments(argv=None) -> argparse.Namespace:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    args.only = args.only or list(GROUPS)
+    args.only = args.only or [group for group in GROUPS if group != "write"]  # on request
     return args
 
 
@@ -384,7 +387,17 @@ def smtp_send(port: int, raws: list[bytes], sender: str) -> None:
 
 
 def main(argv=None) -> None:
-    bench = Bench(arguments(argv))
+    args = arguments(argv)
+    if "write" in args.only:  # bench/write_paths.py: its own servers, database and peer
+        from bench import write_paths
+
+        write_paths.main(["--concurrency", str(args.concurrency)]
+                         + (["--runs", "1", "--duration", "2", "--no-peer"] if args.quick
+                            else []))
+        args.only = [group for group in args.only if group != "write"]
+        if not args.only:
+            return
+    bench = Bench(args)
     try:
         bench.run()
     except BaseException:
