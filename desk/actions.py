@@ -35,7 +35,7 @@ def action(request, ticket_id: int, name: str):
         return HttpResponseBadRequest(_("This form is incomplete: reload the page."))
     views.require(request)
     views.require(request, PERMS.get(name, "tickets.change_ticket"))
-    ticket = views.get_ticket(ticket_id)
+    ticket = views.get_ticket_for_action(ticket_id)
     try:
         forms = handler(request, ticket)
     except TicketsError as error:

@@ -121,6 +121,13 @@ def get_ticket(ticket_id) -> Ticket:
                              .prefetch_related(*TICKET_OPTIONAL), pk=ticket_id)
 
 
+def get_ticket_for_action(ticket_id) -> Ticket:
+    """The ticket an action's handler starts from: no page joins or prefetches (the
+    services lock and read what they change; a form shown again reads the page's)."""
+    return get_object_or_404(Ticket.objects.select_related("department", "organization"),
+                             pk=ticket_id)
+
+
 def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: int = 200):
     from django.contrib import admin
 

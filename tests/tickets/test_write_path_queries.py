@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 SUBMIT = {"postgresql": 12, "sqlite": 13}
 CUSTOMER_REPLY = {"postgresql": 7, "sqlite": 8}
-AGENT_REPLY = {"postgresql": 12, "sqlite": 15}
+AGENT_REPLY = {"postgresql": 11, "sqlite": 14}
 
 
 def _statements(captured) -> list[str]:
