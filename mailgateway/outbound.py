@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
-from django.db.models import CharField, F, Value
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from tickets import attachment_store, satisfaction
 from tickets.models import Message, Ticket, TicketParticipant
 
+from . import outbound_reads
 from .message_ids import LOOP_HEADER
 from .models import InboundMessage, OutboundMessage
 
@@ -80,31 +79,18 @@ def participant_addresses(*, ticket: Ticket) -> list[str]:
                 .order_by("created_at", "id").values_list("contact__email", flat=True))
 
 
-def _thread_part(queryset, *, tag: str, when: str, value: str):
-    return queryset.annotate(tag=Value(tag, output_field=CharField()), when=F(when),
-                             value=F(value), row=F("id")).values_list("tag", "when", "value",
-                                                                      "row")
-
-
 def thread_and_copies(*, ticket: Ticket, limit: int = REFERENCES_MAX
                       ) -> tuple[list[str], list[str]]:
-    """`thread_message_ids` and `participant_addresses` in one query (a UNION ALL of the
-    three reads): what the worker needs besides the row to build a ticket email. A
-    database that cannot limit the parts of a UNION (SQLite) reads them one by one."""
-    if not connection.features.supports_slicing_ordering_in_compound:
+    """`thread_message_ids` and `participant_addresses`: on PostgreSQL in one prepared
+    query (a UNION ALL of the three reads, `outbound_reads`), elsewhere one by one."""
+    if not outbound_reads.prepared():
         return (thread_message_ids(ticket=ticket, limit=limit),
                 participant_addresses(ticket=ticket))
-    sent = _thread_part(OutboundMessage.objects.filter(ticket=ticket, sent_at__isnull=False)
-                        .order_by("-created_at", "-id"),
-                        tag="r", when="created_at", value="header_message_id")[:limit]
-    received = _thread_part(InboundMessage.objects.filter(ticket=ticket, is_automatic=False)
-                            .exclude(header_message_id="").order_by("-received_at", "-id"),
-                            tag="r", when="received_at", value="header_message_id")[:limit]
-    copies = _thread_part(TicketParticipant.objects.filter(ticket=ticket,
-                                                           contact__is_active=True)
-                          .exclude(contact_id=ticket.requester_id).order_by(),
-                          tag="c", when="created_at", value="contact__email")
-    rows = list(sent.union(received, copies, all=True))
+    return _thread_and_copies(outbound_reads.thread_rows(ticket=ticket, limit=limit),
+                              limit=limit)
+
+
+def _thread_and_copies(rows: list[tuple], *, limit: int) -> tuple[list[str], list[str]]:
     thread = sorted(((when, value) for tag, when, value, _row in rows if tag == "r"),
                     key=lambda pair: pair[0])[-limit:]
     cc = [value for _tag, _when, value, _row in

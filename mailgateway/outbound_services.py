@@ -24,7 +24,7 @@ from outbox import services as outbox_services
 from tickets.models import Attachment, Ticket, TicketEvent
 from tickets.services import ticket_event_record
 
-from . import outbound
+from . import outbound, outbound_reads
 from .message_ids import message_id_make
 from .models import OutboundMessage
 
@@ -130,7 +130,7 @@ def _row_for_send(*, kind: str, ticket_id: int, message_id: int | None,
     """The recorded row (`_rows_for_send`); created here for a caller that recorded none (a
     task queued before rows were recorded with the change, or a direct call)."""
     if header_message_id is not None:
-        row = _rows_for_send().filter(header_message_id=header_message_id).first()
+        row = _row_read(header_message_id=header_message_id)
         if row is not None:
             return row
     if header_message_id is None:
@@ -143,7 +143,17 @@ def _row_for_send(*, kind: str, ticket_id: int, message_id: int | None,
         created, _created = OutboundMessage.objects.get_or_create(
             header_message_id=header_message_id,
             defaults=_row_fields(kind=kind, ticket=ticket, message_id=message_id))
-    return _rows_for_send().get(pk=created.pk)
+    return _row_read(pk=created.pk)
+
+
+def _row_read(*, header_message_id: str | None = None, pk: int | None = None
+              ) -> OutboundMessage | None:
+    if outbound_reads.prepared():
+        return outbound_reads.row_for_send(since=timezone.now() - _rate_limit()[1],
+                                           header_message_id=header_message_id, pk=pk)
+    rows = _rows_for_send()
+    return (rows.filter(header_message_id=header_message_id) if pk is None
+            else rows.filter(pk=pk)).first()
 
 
 def _build(*, row: OutboundMessage, ticket: Ticket):
