@@ -13,7 +13,9 @@ load average:
   sending them (mails= counts those written in the window);
 - customer_reply / agent_reply (worker running): the ticket page's reply form and the
   desk's reply action, each recording and sending an email;
-- ingest_sync_ms / ingest_batched_ms: CPU per inbound reply of `ingest_email --sync`'s
+- worker_cpu_per_mail_ms: the Celery worker's CPU (its pool included) per confirmation
+  sent during the submit_worker windows and the drain after them;
+- ingest_sync_cpu_ms / ingest_batched_cpu_ms: CPU per inbound reply of `ingest_email --sync`'s
   path (store + process one by one) and of the worker's batched path (in-process);
 - peer_submit (with --peer-venv): django-helpdesk's public ticket form, installed in that
   virtualenv OUTSIDE the repository (`python -m venv /work/peer/venv &&
@@ -166,10 +168,16 @@ class WriteBench(bench_run.Bench):
             self.queue_purge()
         self.start_worker()
         customers, agents = self.reply_senders(people, tickets)
+        from bench.mail_throughput import tree_cpu_seconds
+
+        self.worker_cpu: list[tuple[float, int]] = []  # (worker CPU seconds, mails) per run
         for run in range(self.args.runs):
             bench_run.log(f"run {run + 1}/{self.args.runs} with the worker")
+            cpu, mails = tree_cpu_seconds(self.worker.pid), self.mails_sent()
             self.window("submit_worker", submit, expect=302, location="/submitted/", mails=0)
             self.queue_drain(timeout_seconds=300)
+            self.worker_cpu.append((tree_cpu_seconds(self.worker.pid) - cpu,
+                                    self.mails_sent() - mails))
             self.window("customer_reply", customers, expect=302, location="/tickets/")
             self.window("agent_reply", agents, expect=302, location="/admin/desk/", mails=0)
             self.queue_drain(timeout_seconds=300)
@@ -183,6 +191,11 @@ class WriteBench(bench_run.Bench):
             f.print("peer_submit")
         for name in ("submit_noworker", "submit_worker", "customer_reply", "agent_reply"):
             f.print(name, beside="peer_submit" if peer is not None else "")
+        per_mail = [1000 * cpu / mails for cpu, mails in self.worker_cpu if mails]
+        if per_mail:  # the Celery worker's whole CPU (pool, broker, task) per confirmation
+            bench_run.figure("worker_cpu_per_mail_ms", statistics.median(per_mail),
+                             spread=f"{min(per_mail):.1f}-{max(per_mail):.1f}",
+                             mails=sum(m for _, m in self.worker_cpu))
 
 
 def ingest_costs(args, people) -> None:

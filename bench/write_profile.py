@@ -237,29 +237,36 @@ def middleware(measure, people) -> None:
                "SERVER_PORT": "8000", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
                "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1:8000",
                "HTTP_ACCEPT": "text/html", "REMOTE_ADDR": "127.0.0.1"}
-    repeat = measure.args.repeat * 5
+    repeat = measure.args.repeat * 10
     for who, cookie in (("anon", ""), ("user", f"sessionid={session}")):
-        previous = None
+        env = {**environ, **({"HTTP_COOKIE": cookie} if cookie else {})}
+        handlers = []
         for k in range(len(stack) + 1):
             with override_settings(MIDDLEWARE=stack[:k], BENCH_VIEWS=True):
-                handler = WSGIHandler()
-                env = {**environ, **({"HTTP_COOKIE": cookie} if cookie else {})}
-
-                def call(handler=handler, env=env):
-                    response = handler(dict(env), lambda status, headers: None)
-                    response.close()
-
-                for _ in range(20):
-                    call()
-                cpu = time.process_time()
-                for _ in range(repeat):
-                    call()
-                per = 1e6 * (time.process_time() - cpu) / repeat
+                handlers.append(WSGIHandler())
+        best = [float("inf")] * len(handlers)
+        for _sweep in range(3):  # the least of three sweeps: the machine is shared
+            for k, handler in enumerate(handlers):
+                with override_settings(MIDDLEWARE=stack[:k], BENCH_VIEWS=True):
+                    best[k] = min(best[k], _per_request_us(handler, env, repeat))
+        for k, per in enumerate(best):
             name = "none" if k == 0 else stack[k - 1].rsplit(".", 1)[1]
-            delta = "" if previous is None else f" delta_us={per - previous:+.0f}"
-            print(f"middleware_{who}_{k:02d}_{name}_us {per:.0f}{delta} n={repeat} "
+            delta = "" if k == 0 else f" delta_us={per - best[k - 1]:+.0f}"
+            print(f"middleware_{who}_{k:02d}_{name}_us {per:.0f}{delta} n={repeat}x3 "
                   f"load={load()}", flush=True)
-            previous = per
+
+
+def _per_request_us(handler, env: dict, repeat: int) -> float:
+    def call():
+        response = handler(dict(env), lambda status, headers: None)
+        response.close()
+
+    for _ in range(20):
+        call()
+    cpu = time.process_time()
+    for _ in range(repeat):
+        call()
+    return 1e6 * (time.process_time() - cpu) / repeat
 
 
 def main(argv=None) -> None:
