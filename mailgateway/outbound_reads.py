@@ -91,10 +91,12 @@ def row_for_send(*, since: dt.datetime, header_message_id: str | None = None,
         start += len(names)
         built.append(model.from_db(connection.alias, names, span)
                      if span[names.index("id")] is not None else None)
-    row, ticket, ticket.requester, row.ticket_message = built[0], built[1], built[2], built[3]
+    row, ticket, requester, message = built
+    ticket.requester = requester
     row.ticket = ticket
-    if row.ticket_message is not None:
-        row.ticket_message.ticket = ticket
+    row.ticket_message = message
+    if message is not None:
+        message.ticket = ticket
     row.sent_duplicate, row.recent_automatic, row.has_attachments = values[start:]
     return row
 
