@@ -17,7 +17,9 @@ load average:
   sent during the submit_worker windows and the drain after them;
 - ingest_sync_cpu_ms / ingest_batched_cpu_ms: CPU per inbound reply of `ingest_email --sync`'s
   path (store + process one by one) and of the worker's batched path (in-process);
-- peer_submit (with --peer-venv): django-helpdesk's public ticket form, installed in that
+- peer_submit_a / peer_submit_b: django-helpdesk's public ticket form, measured in
+  windows alternating with ours (a: beside submit_noworker; b: beside the figures taken
+  with our worker running, which are compared with it), installed in that
   virtualenv OUTSIDE the repository (`python -m venv /work/peer/venv &&
   /work/peer/venv/bin/pip install django-helpdesk gunicorn psycopg2-binary`), its site
   generated under --peer-dir, its database peer_helpdesk, its emails sent in the request
@@ -100,6 +102,7 @@ class WriteBench(bench_run.Bench):
     def __init__(self, args):
         super().__init__(args)
         self.figures = Figures()
+        self.peer: Peer | None = None
 
     def senders_get(self, path: str, emails) -> list:
         senders = []
@@ -155,6 +158,8 @@ class WriteBench(bench_run.Bench):
         people = self.prepare()
         tickets = self.tickets_ensure(people)
         self.start_web()
+        self.peer = peer_start(self)
+        peer_senders = self.peer.senders() if self.peer else []
         c = self.args.concurrency
         submit = [httpload.SubmitRequests(self.client(email), SUBMIT, attachment=None)
                   for email in people.submitters[:c]]
@@ -166,6 +171,8 @@ class WriteBench(bench_run.Bench):
                                                               people.submitters[:c]))
             self.window("submit_noworker", submit, expect=302, location="/submitted/")
             self.queue_purge()
+            if self.peer:  # alternating with ours, in the same minutes
+                self.peer_window("peer_submit_a", peer_senders)
         self.start_worker()
         customers, agents = self.reply_senders(people, tickets)
         from bench.mail_throughput import tree_cpu_seconds
@@ -181,16 +188,25 @@ class WriteBench(bench_run.Bench):
             self.window("customer_reply", customers, expect=302, location="/tickets/")
             self.window("agent_reply", agents, expect=302, location="/admin/desk/", mails=0)
             self.queue_drain(timeout_seconds=300)
+            if self.peer:
+                self.peer_window("peer_submit_b", peer_senders)
 
-    def report(self, peer: Figures | None) -> None:
+    def peer_window(self, name: str, senders) -> None:
+        mails = sum(1 for _ in self.peer.mail_dir.iterdir())
+        result = self.load(senders, expect=302)
+        self.figures.add(name, result,
+                         mails=sum(1 for _ in self.peer.mail_dir.iterdir()) - mails)
+
+    def report(self) -> None:
         f = self.figures
         for name in ("bare_view", "trivial_view_anon", "trivial_view_user"):
             f.print(name, beside="bare_view" if name != "bare_view" else "")
-        if peer is not None:
-            f.windows.update({f"peer_{k}": v for k, v in peer.windows.items()})
-            f.print("peer_submit")
-        for name in ("submit_noworker", "submit_worker", "customer_reply", "agent_reply"):
-            f.print(name, beside="peer_submit" if peer is not None else "")
+        peer = self.peer is not None
+        f.print("peer_submit_a")
+        f.print("submit_noworker", beside="peer_submit_a" if peer else "")
+        f.print("peer_submit_b")
+        for name in ("submit_worker", "customer_reply", "agent_reply"):
+            f.print(name, beside="peer_submit_b" if peer else "")
         per_mail = [1000 * cpu / mails for cpu, mails in self.worker_cpu if mails]
         if per_mail:  # the Celery worker's whole CPU (pool, broker, task) per confirmation
             bench_run.figure("worker_cpu_per_mail_ms", statistics.median(per_mail),
@@ -333,7 +349,7 @@ class Peer:
         return out
 
 
-def peer_figures(bench: WriteBench) -> Figures | None:
+def peer_start(bench: WriteBench) -> Peer | None:
     args = bench.args
     if args.no_peer or not Path(args.peer_venv, "bin", "python").exists():
         bench_run.log(f"no peer virtualenv at {args.peer_venv}: see bench/README.md")
@@ -344,15 +360,7 @@ def peer_figures(bench: WriteBench) -> Figures | None:
         "from django.core.wsgi import get_wsgi_application\napplication = "
         "get_wsgi_application()\n")
     peer.start()
-    figures = Figures()
-    senders = peer.senders()
-    for run in range(args.runs):
-        bench_run.log(f"peer run {run + 1}/{args.runs}")
-        mails = sum(1 for _ in peer.mail_dir.iterdir())
-        result = httpload.run_load(senders, duration_seconds=args.duration,
-                                   warmup_seconds=args.warmup, expect=302)
-        figures.add("submit", result, mails=sum(1 for _ in peer.mail_dir.iterdir()) - mails)
-    return figures
+    return peer
 
 
 def main(argv=None) -> None:
@@ -360,8 +368,7 @@ def main(argv=None) -> None:
     bench = WriteBench(args)
     try:
         bench.run()
-        peer = peer_figures(bench)
-        bench.report(peer)
+        bench.report()
         from bench.fixtures import people_ensure
 
         ingest_costs(args, people_ensure(submitters=args.concurrency, my_tickets=0,
