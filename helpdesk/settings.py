@@ -500,6 +500,13 @@ OUTBOX_DISPATCH_AFTER_SECONDS = env.int("OUTBOX_DISPATCH_AFTER_SECONDS", default
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 OUTBOX_DISPATCH_PAUSE_SECONDS = env.float("OUTBOX_DISPATCH_PAUSE_SECONDS", default=15.0)
 OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
+# A task dispatched this long ago whose run never ended lost its broker message (Redis
+# restarted without persistence; a worker SIGKILLed between kombu's BRPOP and its
+# unacknowledged record): the sweep dispatches it again. Longer than the visibility
+# timeout plus the longest retry chain, so a run still alive is only duplicated (no-op).
+OUTBOX_REDISPATCH_AFTER_SECONDS = env.int(
+    "OUTBOX_REDISPATCH_AFTER_SECONDS", default=max(900, 5 * CELERY_VISIBILITY_TIMEOUT_SECONDS))
+OUTBOX_DISPATCH_MAX = env.int("OUTBOX_DISPATCH_MAX", default=10)
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=180)
