@@ -280,7 +280,12 @@ class TicketEvent(models.Model):
         ordering = ["ticket", "created_at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_event_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="tickets_event_ticket_time"),
+            # The reports' waiting series: status changes by day (reports.daily).
+            models.Index(fields=["created_at"], name="tickets_event_status_time",
+                         condition=models.Q(kind__in=["status_changed", "resolved"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
