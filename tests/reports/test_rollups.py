@@ -121,3 +121,12 @@ def test_durations_pack_exactly():
     values = [5, 1, 2**40, 0]
     assert daily.unpack(daily.pack(values)).tolist() == sorted(values)
     assert daily.unpack(daily.pack([])).tolist() == []
+
+
+def test_the_beat_job_runs_the_refresh(world, clock, settings):
+    from reports.tasks import rollups_refresh
+
+    assert settings.CELERY_BEAT_SCHEDULE["reports-rollups"]["task"] == rollups_refresh.name
+    clock.set(2026, 12, 10, 9, 0)
+    assert rollups_refresh.delay().get() == 3
+    assert rollups_refresh.delay().get() == 2  # the recent days again, nothing else
