@@ -441,6 +441,11 @@ class SatisfactionSurvey(models.Model):
     rating = models.CharField(_("rating"), max_length=4, choices=Rating.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    # The first answer: the link may change it for CHANGE_DAYS after (tickets.satisfaction).
+    first_rated_at = models.DateTimeField(_("first rated"), null=True, blank=True)
+    # When both answers arrived within seconds (a mail scanner) and neither counted.
+    scanner_voided_at = models.DateTimeField(_("voided as a link scanner's"), null=True,
+                                             blank=True)
 
     class Meta:
         ordering = ["ticket", "resolution_number"]
