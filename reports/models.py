@@ -12,6 +12,9 @@ from django.db import models
 
 class RollupDay(models.Model):
     day = models.DateField(primary_key=True)
+    # The REPORTS_TIME_ZONE the day was counted in: a day of another zone is not read, and
+    # the job computes it again (catch-up order) after the setting changes.
+    time_zone = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -49,7 +49,8 @@ def rollups_refresh(*, batch_days: int | None = None) -> list[dt.date]:
     dirty = defaultdict(list)
     for pk, day in RollupDirtyDay.objects.values_list("pk", "day"):
         dirty[day].append(pk)
-    stored = set(RollupDay.objects.filter(day__gte=start).values_list("day", flat=True))
+    stored = set(RollupDay.objects.filter(day__gte=start, time_zone=daily.zone().key)
+                 .values_list("day", flat=True))
     missing = [d for d in _days(start, last) if d not in stored]
     due = {d for d in recent | set(dirty) if start <= d <= last}
     due |= set(sorted(missing, reverse=True)[:batch])
@@ -63,7 +64,8 @@ def rollups_refresh(*, batch_days: int | None = None) -> list[dt.date]:
 
 def rollup_day(day: dt.date, *, dirty_ids=()) -> None:
     with transaction.atomic():
-        RollupDay.objects.update_or_create(day=day, defaults={"computed_at": timezone.now()})
+        RollupDay.objects.update_or_create(day=day, defaults={
+            "computed_at": timezone.now(), "time_zone": daily.zone().key})
         figures = daily.collect(daily.day_start(day), daily.day_start(day + ONE_DAY))
         DailyQueueStats.objects.filter(day=day).delete()
         DailyCompliance.objects.filter(day=day).delete()
@@ -98,7 +100,8 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 def _clean_days(first: dt.date, last: dt.date) -> set[dt.date]:
     if last < first:
         return set()
-    stored = set(RollupDay.objects.filter(day__gte=first, day__lte=last)
+    stored = set(RollupDay.objects.filter(day__gte=first, day__lte=last,
+                                          time_zone=daily.zone().key)
                  .values_list("day", flat=True))
     return stored - set(RollupDirtyDay.objects.filter(day__gte=first, day__lte=last)
                         .values_list("day", flat=True))

@@ -130,3 +130,27 @@ def test_the_beat_job_runs_the_refresh(world, clock, settings):
     clock.set(2026, 12, 10, 9, 0)
     assert rollups_refresh.delay().get() == 3
     assert rollups_refresh.delay().get() == 2  # the recent days again, nothing else
+
+
+def test_days_of_another_time_zone_are_computed_again(world, clock, settings):
+    clock.set(2026, 12, 10, 9, 0)
+    rollups.rollups_refresh()
+    live = answers()
+    settings.REPORTS_TIME_ZONE = "Europe/Madrid"
+    assert rollups._clean_days(MON, WED) == set()  # not read in the new zone
+    # Monday 17:30 in Mexico City is Tuesday in Madrid, and Thursday 9:00 is 16:00 there.
+    assert rollups.rollups_refresh(batch_days=100) == [TUE, WED]
+    settings.REPORTS_TIME_ZONE = "America/Mexico_City"
+    rollups.rollups_refresh(batch_days=100)
+    assert answers() == live
+
+
+def test_the_command_rebuilds(world, clock):
+    from django.core.management import call_command
+
+    clock.set(2026, 12, 10, 9, 0)
+    call_command("reports_rollup", "--all", stdout=open("/dev/null", "w"))
+    first = stored()
+    DailyQueueStats.objects.all().update(new=99)  # stale rows, as after a bulk load
+    call_command("reports_rollup", "--rebuild", stdout=open("/dev/null", "w"))
+    assert stored() == first
