@@ -544,7 +544,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The queue overview's counts, kept in the cache (tickets/tasks.py).
     "tickets-queue-overview": {"task": "tickets.tasks.queue_overview_refresh",
                                "schedule": 30.0},
+    # The reports' daily roll-ups (reports/rollups.py).
+    "reports-rollups": {"task": "reports.tasks.rollups_refresh", "schedule": 300.0},
 }
+# Reports: days are counted in this time zone (the support team's) for every reader; the
+# beat job recomputes the last RECENT days each run and catches up BATCH missing days a run.
+REPORTS_TIME_ZONE = env("REPORTS_TIME_ZONE", default=TIME_ZONE)
+REPORTS_ROLLUP_RECENT_DAYS = env.int("REPORTS_ROLLUP_RECENT_DAYS", default=2)
+REPORTS_ROLLUP_BATCH_DAYS = env.int("REPORTS_ROLLUP_BATCH_DAYS", default=120)
 # Mail gateway: IMAP mailbox polled by beat (TLS only), re-queue of pending inbound mail,
 # rate limit of automatic mail per ticket and address.
 IMAP_HOST = env("IMAP_HOST", default="")
