@@ -203,3 +203,20 @@ def test_overview_counts_from_the_desks_selectors_and_cache(two_orgs, agent_api)
     assert next(r for r in cached["departments"]
                 if r["code"] == "sipstation-general")["new"] == 2
     assert cached["views"]["unassigned"]["count"] == 3  # the views are counted live
+
+
+def test_refusals_in_the_agents_language(two_orgs, api_for):
+    agent = make_agent(two_orgs.agent)
+    agent.language = "es"
+    agent.save()
+    paid = freepbx_configuration_ticket(two_orgs)
+    api = api_for(agent)
+    url = f"/api/v1/agent/tickets/{paid.ticket.number}/"
+    foreign = ModuleLicenceFactory(deployment__organization=two_orgs.globex)
+    assert errors(api.get(url + "move-preview/", {"department": "freepbx-commercial-modules",
+                                                  "module_licence": foreign.pk})) == {
+        "module_licence": "Elija una de las opciones de este departamento para la "
+                          "organización."}
+    assert errors(api.patch(url, {"deployment": paid.deployment.pk}, format="json")) == {
+        "non_field_errors": "Los registros solo se eligen cuando el ticket pasa a otro "
+                            "departamento."}
