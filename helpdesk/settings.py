@@ -603,7 +603,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API", "VERSION": "1.0.0", "OAS_VERSION": "3.1.0",
     "DESCRIPTION": "Tickets, credits, entitlements and the agents' desk. Authenticate with "
                    "`Authorization: Bearer hd_…` (a personal access token from your profile "
-                   "page) or the browser's session.",
+                   "page) or the browser's session. Another organization's object answers "
+                   "404, exactly like a missing one; the `agent/` and `billing/` endpoints "
+                   "answer 404 to a caller who is not an agent (not billing staff).",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
