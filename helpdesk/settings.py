@@ -605,6 +605,8 @@ REST_FRAMEWORK = {
 # this is on (tests, a closed network).
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# DNS servers ("host:port") that resolve webhook hosts; empty: the system's resolver.
+WEBHOOK_DNS_SERVERS = env.list("WEBHOOK_DNS_SERVERS", default=[])
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415",
@@ -615,7 +617,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API", "VERSION": "1.0.0", "OAS_VERSION": "3.1.0",
     "DESCRIPTION": "Tickets, credits, entitlements and the agents' desk. Authenticate with "
                    "`Authorization: Bearer hd_…` (a personal access token from your profile "
-                   "page) or the browser's session.",
+                   "page) or the browser's session. Another organization's object answers "
+                   "404, exactly like a missing one; the `agent/` and `billing/` endpoints "
+                   "answer 404 to a caller who is not an agent (not billing staff).",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
