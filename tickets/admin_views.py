@@ -193,6 +193,7 @@ def _context(model_admin, request, ticket: Ticket, forms: dict) -> dict:
         "conversation": ws.ticket_conversation(ticket=ticket),
         "field_values": ws.ticket_field_values(ticket=ticket),
         "history": desk_selectors.ticket_history(ticket=ticket),
+        "service_level": desk_selectors.ticket_service_level(ticket=ticket),
         "desk_url": admin_url("admin:desk_ticket", ticket.pk),
         "time_entries": time_entries, "ent": entitlements, "canned_replies": canned,
         "reply_form": forms.get("reply_form") or ReplyForm(canned_replies=canned),
