@@ -41,20 +41,6 @@ def _rate_limit() -> tuple[int, dt.timedelta]:
     return count, dt.timedelta(minutes=minutes)
 
 
-def automatic_mail_allowed(*, ticket_id: int, to_address: str,
-                           exclude_pk: int | None = None) -> bool:
-    """Fewer than the limit of automatic mails sent to this address about this ticket in
-    the window (e.g. at most 10 per 10 minutes)."""
-    limit, window = _rate_limit()
-    recent = OutboundMessage.objects.filter(
-        ticket_id=ticket_id, to_address__iexact=to_address, is_automatic=True,
-        sent_at__isnull=False, created_at__gte=timezone.now() - window,
-    )
-    if exclude_pk is not None:
-        recent = recent.exclude(pk=exclude_pk)
-    return recent.count() < limit
-
-
 def _already_sent_for_message(*, kind: str, ticket_message_id: int | None) -> bool:
     if ticket_message_id is None:
         return False
