@@ -32,7 +32,9 @@ def queue_order():
     return (F("waiting_since").asc(nulls_last=True), "-last_activity_at", "-id")
 
 
-def view_queryset(*, view: str, user, department_id: int | None = None) -> QuerySet:
+def view_queryset(*, view: str, user, department_id: int | None = None,
+                  status: str = "") -> QuerySet:
+    """A view's tickets; `status` (a filter) lets "all" reach closed tickets too."""
     qs = Ticket.objects.filter(merged_into__isnull=True)
     if view == "mine":
         return qs.filter(assignee=user, status__in=OPEN)
@@ -45,7 +47,56 @@ def view_queryset(*, view: str, user, department_id: int | None = None) -> Query
                          organization_id__in=ws.overdrawn_organization_ids())
     if view == "department" and department_id:
         return qs.filter(department_id=department_id, status__in=OPEN)
-    return qs.filter(status__in=OPEN)
+    return qs.filter(status=status) if status else qs.filter(status__in=OPEN)
+
+
+DUE_FILTERS = ("soon", "breached", "any")
+CREDITS_FILTERS = tuple(Department.Credits.values)
+
+
+def filter_queue(qs: QuerySet, *, user, product: int | None = None, status: str = "",
+                 priority: int | None = None, assignee: str = "", due: str = "",
+                 credits: str = "") -> QuerySet:
+    """The queue's filters, each on a column of the ticket table (a product becomes its
+    few department ids). Values are validated by the caller (desk.views.QueueParams)."""
+    if product:
+        qs = ws.queue_by_product(qs, product)
+    if status:
+        qs = qs.filter(status=status)
+    if priority is not None:
+        qs = qs.filter(priority=priority)
+    if assignee:
+        qs = ws.queue_by_assignee(qs, assignee, user=user)
+    if due:
+        qs = _by_due(qs, due)
+    if credits:
+        qs = ws.queue_by_credits_rule(qs, credits)
+    return qs
+
+
+def _by_due(qs: QuerySet, due: str) -> QuerySet:
+    """Breaching soon (past the risk mark, not yet due), breached, or any due time."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    if due == "soon":
+        return qs.filter(sla_due_at__gt=now, sla_risk_at__lte=now)
+    if due == "breached":
+        return qs.filter(sla_due_at__lte=now)
+    return qs.filter(sla_due_at__isnull=False)
+
+
+def filter_choices() -> dict:
+    """The filter form's lists: products from the cached overview's departments (no
+    query), the active agents (one query)."""
+    products = {}
+    for row in department_counts():
+        product = row["department"].product
+        products.setdefault(product.pk, product.name)
+    return {"products": sorted(products.items(), key=lambda p: p[1]),
+            "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
+            "credits": Department.Credits.choices,
+            "agents": [(u.pk, u.get_full_name() or u.email) for u in ws.agents()]}
 
 
 def search(qs: QuerySet, term: str) -> QuerySet:
@@ -54,6 +105,8 @@ def search(qs: QuerySet, term: str) -> QuerySet:
         return qs
     if number := numbers.number_parse(term):
         return Ticket.objects.filter(number=number)  # a number finds the ticket anywhere
+    if prefix := numbers.number_prefix_parse(term):
+        return Ticket.objects.filter(number__startswith=prefix)
     if "@" in term:
         return qs.filter(requester_id__in=ws.requester_ids_matching(term))
     return qs.filter(Q(subject__icontains=term)
