@@ -106,7 +106,7 @@ def _queue(request, params: QueueParams) -> dict:
     qs = ds.view_queryset(view=params.view, user=request.user,
                           department_id=params.department, status=params.status)
     qs = ds.search(ds.filter_queue(qs, user=request.user, **params.filters()), params.q)
-    rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE)
+    rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE, by_due=bool(params.due))
     return {"rows": rows, "has_more": more, "params": params,
             "filter_choices": ds.filter_choices(),
             "can_bulk": request.user.has_perm("tickets.change_ticket"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Department, DepartmentField
 
@@ -22,7 +23,7 @@ from .models import Ticket
 COUNT_CAP = 1000
 QUEUE_FIELDS = ("id", "number", "subject", "status", "priority", "assignee_id",
                 "department_id", "organization_id", "requester_id", "last_activity_at",
-                "waiting_since")
+                "waiting_since", "sla_due_at", "sla_risk_at")
 VIEWS = ("mine", "unassigned", "waiting", "overdrawn", "department", "all")
 OPEN = list(Ticket.OPEN_STATUSES)
 WORKING = [Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.ON_HOLD]
@@ -125,6 +126,8 @@ class QueueRow:
     requester: str
     last_activity_at: object
     waiting_since: object
+    sla_due_at: object = None
+    sla_risk_at: object = None
 
     @property
     def status_label(self) -> str:
@@ -134,12 +137,31 @@ class QueueRow:
     def priority_label(self) -> str:
         return str(Ticket.Priority(self.priority).label)
 
+    @property
+    def due_state(self) -> str:
+        """on_track / at_risk / breached, or "" without a due time (sla.clock)."""
+        from django.utils import timezone
 
-def queue_page(qs: QuerySet, *, page: int, per_page: int) -> tuple[list[QueueRow], bool]:
+        from sla import clock
+
+        return clock.state(self, now=timezone.now())
+
+    @property
+    def due_label(self) -> str:
+        return str(DUE_LABELS.get(self.due_state, ""))
+
+
+DUE_LABELS = {"on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached")}
+
+
+def queue_page(qs: QuerySet, *, page: int, per_page: int,
+               by_due: bool = False) -> tuple[list[QueueRow], bool]:
     """One page (and whether another follows): one query of the ticket table, then the
-    names shown by primary key (two queries), whatever the page size."""
+    names shown by primary key (two queries), whatever the page size. `by_due`: soonest
+    due first (the due-time filters; index tickets_sla_due)."""
     offset = (page - 1) * per_page
-    raw = list(qs.order_by(*queue_order()).values_list(*QUEUE_FIELDS)[
+    order = ("sla_due_at", "id") if by_due else queue_order()
+    raw = list(qs.order_by(*order).values_list(*QUEUE_FIELDS)[
         offset: offset + per_page + 1])
     more, raw = len(raw) > per_page, raw[:per_page]
     user_ids = {r[5] for r in raw if r[5]} | {r[8] for r in raw}
@@ -150,7 +172,8 @@ def queue_page(qs: QuerySet, *, page: int, per_page: int) -> tuple[list[QueueRow
                      if r[5] else "",
                      organization=orgs.get(r[7], ""),
                      requester=users.get(r[8], ("", ""))[1] or users.get(r[8], ("", ""))[0],
-                     last_activity_at=r[9], waiting_since=r[10]) for r in raw]
+                     last_activity_at=r[9], waiting_since=r[10], sla_due_at=r[11],
+                     sla_risk_at=r[12]) for r in raw]
     return rows, more
 
 

@@ -19,13 +19,6 @@ QUEUE = reverse("admin:desk_queue")
 BULK = reverse("admin:desk_bulk")
 
 
-@pytest.fixture
-def agent_client(client, two_orgs):
-    make_agent(two_orgs.agent)
-    client.force_login(two_orgs.agent)
-    return client
-
-
 def numbers(response) -> list[str]:
     assert response.status_code == 200
     return [row.number for row in response.context["rows"]]

@@ -13,13 +13,6 @@ from tickets.models import Macro, Message, Ticket, TimeEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent_client(client, two_orgs):
-    make_agent(two_orgs.agent)
-    client.force_login(two_orgs.agent)
-    return client
-
-
 def url(name, *args):
     return reverse(f"admin:desk_{name}", args=args)
 
