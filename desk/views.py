@@ -155,15 +155,18 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
     from django.contrib import admin
 
     params = QueueParams.of(request)
+    # htmx asking for the ticket pane alone: the queue beside it is neither read nor shown
+    pane = (ticket is not None and getattr(request, "htmx", False)
+            and request.htmx.target == "desk-ticket")
     context = {**admin.site.each_context(request), "title": _("Agent desk"),
-               **_queue(request, params), **counts_context(request, deferred=True),
-               "ticket": ticket,
-               "queue_query": params.query()}
+               **({} if pane else _queue(request, params)),
+               **counts_context(request, deferred=True),
+               "ticket": ticket, "params": params, "queue_query": params.query()}
     if ticket is not None:
         context.update(ticket_context(request, ticket, forms or {}))
         context["title"] = f"{ticket.number} · {ticket.subject}"
     template = "desk/page.html"
-    if getattr(request, "htmx", False) and request.htmx.target == "desk-ticket":
+    if pane:
         template, context["partial"] = "desk/_ticket.html", True  # the pane shows messages
     return TemplateResponse(request, template, context, status=status)
 

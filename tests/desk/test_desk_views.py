@@ -56,10 +56,21 @@ def test_missing_ticket_is_a_404(agent_client):
 
 
 def test_htmx_asks_for_the_ticket_pane_alone(agent_client, two_orgs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     ticket = TicketFactory.create(requester=two_orgs.maria)
-    html = agent_client.get(url("ticket", ticket.pk), HTTP_HX_REQUEST="true",
-                            HTTP_HX_TARGET="desk-ticket").content.decode()
+    TicketFactory.create(requester=two_orgs.ana)  # a queue to leave out
+    whole = url("ticket", ticket.pk) + "?view=all"
+    with CaptureQueriesContext(connection) as page_queries:
+        agent_client.get(whole)
+    with CaptureQueriesContext(connection) as pane_queries:
+        html = agent_client.get(whole, HTTP_HX_REQUEST="true",
+                                HTTP_HX_TARGET="desk-ticket").content.decode()
     assert html.lstrip().startswith("<article") and 'id="desk-counts"' not in html
+    assert "?view=all" in html  # the pane's forms keep the queue's view
+    # the queue's page, its names and the filters' agent list are not read for the pane
+    assert len(pane_queries) <= len(page_queries) - 4
 
 
 def test_claim_reply_with_macro_time_and_move(agent_client, two_orgs):
