@@ -6,10 +6,13 @@ warnings job's selection.
         .venv/bin/python bench/sla_reports.py [--runs 20]
 
 Load a volume first (`python manage.py seed_volume --tickets 1000000`: its tickets carry an
-8-hour first-response target). Requests go in-process through Django's test client (full
-middleware, templates, admin) as a staff member of the Agents and Support managers groups,
-after a warm-up; prints the median and 95th percentile of the server time, the SQL time and
-the number of queries of each page. It changes nothing but a session row and one user.
+8-hour first-response target), then the reports' roll-ups (`python manage.py reports_rollup
+--all`; without them the reports compute every day live). Requests go in-process through
+Django's test client (full middleware, templates, admin) as a staff member of the Agents and
+Support managers groups, after a warm-up; prints the median and 95th percentile of the
+server time, the SQL time and the number of queries of each page, then the time of one run
+of the roll-ups' beat job (it computes the recent days again). It changes nothing but a
+session row, one user and those days' roll-ups.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.admin_queue import _second_factor_passed, measure, percentile  # noqa: E402
+from reports import rollups  # noqa: E402
+from reports.models import RollupDay  # noqa: E402
 from reports.queries import REPORTS  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 from tickets.sla_warnings import tickets_needing_warning  # noqa: E402
@@ -70,6 +75,11 @@ def main() -> None:
     found = len(tickets_needing_warning())
     print(f"sla_warnings_selection_ms {(time.perf_counter() - started) * 1000:.1f} "
           f"found={found}")
+    stored = RollupDay.objects.count()
+    started = time.perf_counter()
+    days = rollups.rollups_refresh(batch_days=0)
+    print(f"reports_rollups_refresh_ms {(time.perf_counter() - started) * 1000:.1f} "
+          f"days_computed={len(days)} days_stored={stored}")
     print(f"load={os.getloadavg()}")
 
 

@@ -183,6 +183,7 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
     return {
         "conversation": conversation, "time_entries": time_entries, "ent": ent,
         "history": ds.ticket_history(ticket=ticket, audience=history.AGENT),
+        "service_level": ds.ticket_service_level(ticket=ticket),
         "field_values": ws.ticket_field_values(ticket=ticket),
         "macros": macros, "canned_replies": canned,
         "reply_form": forms.get("reply") or ReplyForm(

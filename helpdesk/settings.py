@@ -500,6 +500,13 @@ OUTBOX_DISPATCH_AFTER_SECONDS = env.int("OUTBOX_DISPATCH_AFTER_SECONDS", default
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 OUTBOX_DISPATCH_PAUSE_SECONDS = env.float("OUTBOX_DISPATCH_PAUSE_SECONDS", default=15.0)
 OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
+# A task dispatched this long ago whose run never ended lost its broker message (Redis
+# restarted without persistence; a worker SIGKILLed between kombu's BRPOP and its
+# unacknowledged record): the sweep dispatches it again. Longer than the visibility
+# timeout plus the longest retry chain, so a run still alive is only duplicated (no-op).
+OUTBOX_REDISPATCH_AFTER_SECONDS = env.int(
+    "OUTBOX_REDISPATCH_AFTER_SECONDS", default=max(900, 5 * CELERY_VISIBILITY_TIMEOUT_SECONDS))
+OUTBOX_DISPATCH_MAX = env.int("OUTBOX_DISPATCH_MAX", default=10)
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=180)
@@ -537,7 +544,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The queue overview's counts, kept in the cache (tickets/tasks.py).
     "tickets-queue-overview": {"task": "tickets.tasks.queue_overview_refresh",
                                "schedule": 30.0},
+    # The reports' daily roll-ups (reports/rollups.py).
+    "reports-rollups": {"task": "reports.tasks.rollups_refresh", "schedule": 300.0},
 }
+# Reports: days are counted in this time zone (the support team's) for every reader; the
+# beat job recomputes the last RECENT days each run and catches up BATCH missing days a run.
+REPORTS_TIME_ZONE = env("REPORTS_TIME_ZONE", default=TIME_ZONE)
+REPORTS_ROLLUP_RECENT_DAYS = env.int("REPORTS_ROLLUP_RECENT_DAYS", default=2)
+REPORTS_ROLLUP_BATCH_DAYS = env.int("REPORTS_ROLLUP_BATCH_DAYS", default=120)
 # Mail gateway: IMAP mailbox polled by beat (TLS only), re-queue of pending inbound mail,
 # rate limit of automatic mail per ticket and address.
 IMAP_HOST = env("IMAP_HOST", default="")
@@ -591,6 +605,8 @@ REST_FRAMEWORK = {
 # this is on (tests, a closed network).
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# DNS servers ("host:port") that resolve webhook hosts; empty: the system's resolver.
+WEBHOOK_DNS_SERVERS = env.list("WEBHOOK_DNS_SERVERS", default=[])
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "helpdesk.api.errors.ApiExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415",
@@ -601,7 +617,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API", "VERSION": "1.0.0", "OAS_VERSION": "3.1.0",
     "DESCRIPTION": "Tickets, credits, entitlements and the agents' desk. Authenticate with "
                    "`Authorization: Bearer hd_…` (a personal access token from your profile "
-                   "page) or the browser's session.",
+                   "page) or the browser's session. Another organization's object answers "
+                   "404, exactly like a missing one; the `agent/` and `billing/` endpoints "
+                   "answer 404 to a caller who is not an agent (not billing staff).",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,

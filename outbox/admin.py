@@ -15,8 +15,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxTask)
 class OutboxTaskAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "name", "dispatched_at", "dispatch_attempts", "last_error")
-    list_filter = (("dispatched_at", admin.EmptyFieldListFilter), "name")
+    list_display = ("created_at", "name", "dispatched_at", "done_at", "dispatch_attempts",
+                    "last_error")
+    list_filter = (("dispatched_at", admin.EmptyFieldListFilter),
+                   ("done_at", admin.EmptyFieldListFilter), "name")
     search_fields = ("idempotency_key",)
 
 

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 class OutboxTask(models.Model):
     """Run the Celery task `name` with `kwargs`. Dispatched after commit (best effort) and
-    by the beat sweep while `dispatched_at` is empty; the task itself is idempotent."""
+    by the beat sweep while `dispatched_at` is empty; the task itself is idempotent.
+
+    `done_at` is set when a run of the task ends (succeeded, or failed for good; not when
+    it only schedules a retry). A row dispatched long ago and still not done had its broker
+    message lost (Redis restarted without persistence, or a worker SIGKILLed between
+    popping the message and recording it as unacknowledged: kombu's Redis transport pops
+    with BRPOP first) and is dispatched again by the sweep (OUTBOX_REDISPATCH_AFTER_SECONDS)."""
 
     name = models.CharField(_("task"), max_length=200)
     kwargs = models.JSONField(_("arguments"), default=dict)
@@ -21,6 +27,7 @@ class OutboxTask(models.Model):
     dispatched_at = models.DateTimeField(_("handed to the broker"), null=True, blank=True)
     dispatch_attempts = models.PositiveIntegerField(_("dispatch attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    done_at = models.DateTimeField(_("run ended"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -30,6 +37,8 @@ class OutboxTask(models.Model):
             models.Index(fields=["created_at"], condition=Q(dispatched_at__isnull=True),
                          name="outbox_task_pending"),
             models.Index(fields=["dispatched_at"], name="outbox_task_dispatched"),
+            models.Index(fields=["dispatched_at"], name="outbox_task_undone",
+                         condition=Q(dispatched_at__isnull=False, done_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -44,6 +44,7 @@ DISPATCHED, SKIPPED = "dispatched", "skipped"
 SWEEP_MAX = 500  # rows per sweep; the next run takes the rest
 PRUNE_CHUNK = 5000
 WORKER = "worker"
+RUN_ID_PREFIX = "outbox-"
 
 
 class SendInProgress(Exception):
@@ -91,22 +92,39 @@ def _broker_url() -> str:
     return str(current_app.conf.broker_url)
 
 
-def outbox_task_dispatch(*, task_id: int, force: bool = False) -> str:
+def _run_id(task_pk: int) -> str:
+    """The Celery task id of one dispatch of an outbox row (kept across the run's retries):
+    how a worker's run finds its row (`outbox_task_done`)."""
+    return f"{RUN_ID_PREFIX}{task_pk}-{uuid.uuid4().hex[:12]}"
+
+
+def outbox_task_pk(run_id: str | None) -> int | None:
+    """The outbox row of a Celery task id, None for a task the outbox did not dispatch."""
+    if not run_id or not run_id.startswith(RUN_ID_PREFIX):
+        return None
+    number = run_id[len(RUN_ID_PREFIX):].split("-", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+def outbox_task_dispatch(*, task_id: int, force: bool = False, again: bool = False) -> str:
     """Hand one recorded task to the broker (eager mode: run it). Never raises: a broker
     error is logged and recorded on the row, which the sweep dispatches later; for
     OUTBOX_DISPATCH_PAUSE_SECONDS after it this process leaves new rows to the sweep
-    (`force`: the sweep itself, which tries anyway)."""
+    (`force`: the sweep itself, which tries anyway). `again`: a row dispatched before
+    whose run never ended (its broker message was lost)."""
     if not force and time.monotonic() < _broker_paused_until.get(_broker_url(), 0.0):
         return FAILED
+    waiting = (Q(dispatched_at__isnull=False, done_at__isnull=True) if again
+               else Q(dispatched_at__isnull=True))
     try:
-        row = OutboxTask.objects.filter(pk=task_id, dispatched_at__isnull=True).first()
+        row = OutboxTask.objects.filter(waiting, pk=task_id).first()
     except Exception:  # the database went away after the commit: the sweep has the row
         logger.exception("outbox task %s: not read after commit", task_id)
         return FAILED
     if row is None:
         return SKIPPED
     try:
-        _celery_task(row.name).apply_async(kwargs=row.kwargs)
+        _celery_task(row.name).apply_async(kwargs=row.kwargs, task_id=_run_id(row.pk))
     except Exception as error:  # the change is committed; the sweep will try again
         logger.warning("outbox task %s (%s) not dispatched: %r", row.pk, row.name, error)
         _broker_paused_until[_broker_url()] = (time.monotonic()
@@ -118,7 +136,8 @@ def outbox_task_dispatch(*, task_id: int, force: bool = False) -> str:
             logger.exception("could not record the dispatch failure of outbox task %s", row.pk)
         return FAILED
     try:
-        OutboxTask.objects.filter(pk=row.pk, dispatched_at__isnull=True).update(
+        marked = Q(pk=row.pk) if again else Q(pk=row.pk, dispatched_at__isnull=True)
+        OutboxTask.objects.filter(marked).update(
             dispatched_at=timezone.now(), dispatch_attempts=F("dispatch_attempts") + 1,
             last_error="")
     except Exception:  # dispatched but not marked: the sweep sends a harmless duplicate
@@ -126,24 +145,49 @@ def outbox_task_dispatch(*, task_id: int, force: bool = False) -> str:
     return DISPATCHED
 
 
-def outbox_tasks_sweep(*, older_than_seconds: float | None = None, limit: int = SWEEP_MAX
-                       ) -> int:
-    """Dispatch the rows still undispatched after N seconds (a broker outage at commit, a
-    process that died before its on-commit hook). Stops at the first broker error."""
-    if older_than_seconds is None:
-        older_than_seconds = settings.OUTBOX_DISPATCH_AFTER_SECONDS
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    ids = list(OutboxTask.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff)
-               .order_by("id").values_list("id", flat=True)[:limit])
+def outbox_task_done(*, task_id: int) -> bool:
+    """A run of the row's task ended (succeeded, or failed for good): the sweep leaves it.
+    Called by the worker (outbox.signals); True when this call marked it."""
+    return bool(OutboxTask.objects.filter(pk=task_id, done_at__isnull=True)
+                .update(done_at=timezone.now()))
+
+
+def _sweep(ids: list[int], *, again: bool) -> int:
     dispatched = 0
     for task_id in ids:
-        outcome = outbox_task_dispatch(task_id=task_id, force=True)
+        outcome = outbox_task_dispatch(task_id=task_id, force=True, again=again)
         if outcome == FAILED:
             break
         dispatched += outcome == DISPATCHED
+    return dispatched
+
+
+def outbox_tasks_sweep(*, older_than_seconds: float | None = None,
+                       lost_after_seconds: float | None = None, limit: int = SWEEP_MAX
+                       ) -> int:
+    """Dispatch the rows still undispatched after N seconds (a broker outage at commit, a
+    process that died before its on-commit hook), then the rows dispatched more than
+    OUTBOX_REDISPATCH_AFTER_SECONDS ago whose run never ended (the broker lost the
+    message; at most OUTBOX_DISPATCH_MAX dispatches in all, so a task that kills its worker
+    every time is not sent forever). Stops at the first broker error. The number dispatched."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.OUTBOX_DISPATCH_AFTER_SECONDS
+    if lost_after_seconds is None:
+        lost_after_seconds = settings.OUTBOX_REDISPATCH_AFTER_SECONDS
+    now = timezone.now()
+    ids = list(OutboxTask.objects.filter(
+        dispatched_at__isnull=True, created_at__lte=now - dt.timedelta(seconds=older_than_seconds))
+        .order_by("id").values_list("id", flat=True)[:limit])
+    dispatched = _sweep(ids, again=False)
     if dispatched:
         logger.info("outbox sweep dispatched %d pending tasks", dispatched)
-    return dispatched
+    lost = list(OutboxTask.objects.filter(
+        dispatched_at__lte=now - dt.timedelta(seconds=lost_after_seconds), done_at__isnull=True,
+        dispatch_attempts__lt=settings.OUTBOX_DISPATCH_MAX).order_by("dispatched_at", "id").values_list("id", flat=True)[:limit])
+    again = _sweep(lost, again=True)
+    if again:
+        logger.warning("outbox sweep dispatched again %d tasks whose run never ended", again)
+    return dispatched + again
 
 
 # --- claims ------------------------------------------------------------------------------

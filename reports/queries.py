@@ -1,8 +1,9 @@
 """The reports: each returns a `Report` (columns, rows, chart series) for the filters.
 
-Computed from the live tables with one to three aggregate queries each, on indexed
-columns (created_at, resolved_at, first_response_due_at, rated_at, received_at) limited to
-the date range; percentiles are taken in Python over the range's durations.
+Days are counted in REPORTS_TIME_ZONE (the view activates it). Backlog, response times and
+SLA compliance read their daily figures from the roll-ups for whole past days and live for
+today (reports.rollups, reports.daily); the others are one to three aggregate queries each
+on indexed columns (rated_at, created_at, received_at) limited to the date range.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +22,10 @@ from django.utils.translation import gettext_lazy
 from catalog.models import Department
 from mailgateway.models import InboundMessage
 from sla.models import SlaPolicy
-from tickets.models import SatisfactionSurvey, Ticket, TimeEntry
+from tickets.models import SatisfactionSurvey, TimeEntry
+
+from . import rollups
+from .daily import COMPLIANCE, COUNTS, DURATIONS, Figures, Scope, durations
 
 
 @dataclass(frozen=True)
@@ -59,54 +62,58 @@ class Report:
     chart_series: list[tuple[str, list[float]]] = field(default_factory=list)
 
 
+ONE_DAY = dt.timedelta(days=1)
+
+
 def _days(f: Filters) -> list[dt.date]:
     return [f.date_from + dt.timedelta(days=i) for i in range((f.date_to - f.date_from).days + 1)]
 
 
-def _counts_by(qs, column: str, trunc=TruncDate) -> dict:
-    return {row["k"]: row["n"] for row in qs.annotate(k=trunc(column)).values("k")
-            .annotate(n=Count("id")).order_by()}
+def _scope(f: Filters) -> Scope:
+    departments = None
+    if f.product_id:
+        departments = set(Department.objects.filter(product_id=f.product_id)
+                          .values_list("pk", flat=True))
+    if f.department_id:
+        departments = {f.department_id} & departments if departments is not None else {
+            f.department_id}
+    return Scope(department_ids=frozenset(departments) if departments is not None else None,
+                 organization_id=f.organization_id)
 
 
 def backlog(f: Filters) -> Report:
-    start, end = f.bounds()
-    tickets = Ticket.objects.filter(f.tickets())
-    new = _counts_by(tickets.filter(created_at__gte=start, created_at__lt=end), "created_at")
-    resolved = _counts_by(tickets.filter(resolved_at__gte=start, resolved_at__lt=end),
-                          "resolved_at")
-    # Open at the start: still unresolved, or resolved since, less those opened since (two
-    # index range counts instead of a scan of every ticket opened before the range).
-    open_now = (tickets.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)).count()
-                - tickets.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start),
-                                 created_at__gte=start).count())
+    """Per day: opened, resolved (at their current resolution), and at the end of the day
+    how many were open (opened and not resolved) and waiting (on the customer or on hold,
+    from the status changes): the running sums from the first ticket on."""
+    scope = _scope(f)
+    first = rollups.first_day()
+    before = (rollups.figures(first, f.date_from - ONE_DAY, scope=scope, parts={COUNTS})
+              if first is not None and first < f.date_from else Figures())
+    open_now = sum(d.new - d.resolved for d in before.days.values())
+    waiting_now = sum(d.waiting_in - d.waiting_out for d in before.days.values())
+    per_day = defaultdict(lambda: [0, 0, 0, 0])
+    for (day, _dep), d in rollups.figures(f.date_from, f.date_to, scope=scope,
+                                          parts={COUNTS}).days.items():
+        for i, value in enumerate((d.new, d.resolved, d.waiting_in, d.waiting_out)):
+            per_day[day][i] += value
     report = Report(_("Backlog over time"), [_("Day"), _("New"), _("Resolved"),
-                                             _("Open at the end of the day")])
-    series = ([], [], [])
+                                             _("Open at the end of the day"),
+                                             _("Waiting at the end of the day")])
     for day in _days(f):
-        open_now += new.get(day, 0) - resolved.get(day, 0)
-        row = [day.isoformat(), new.get(day, 0), resolved.get(day, 0), open_now]
-        report.rows.append(row)
-        for values, value in zip(series, row[1:], strict=True):
-            values.append(value)
+        new, resolved, waiting_in, waiting_out = per_day.get(day, (0, 0, 0, 0))
+        open_now += new - resolved
+        waiting_now += waiting_in - waiting_out
+        report.rows.append([day.isoformat(), new, resolved, open_now, waiting_now])
     report.chart_labels = [r[0][5:] for r in report.rows]
-    report.chart_series = [(_("New"), series[0]), (_("Resolved"), series[1]),
-                           (_("Open"), series[2])]
+    report.chart_series = [(name, [r[i] for r in report.rows]) for i, name in enumerate(
+        (_("New"), _("Resolved"), _("Open"), _("Waiting")), start=1)]
     return report
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont(p) WITHIN GROUP (ORDER BY expression)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(p)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, p: float, **extra):
-        super().__init__(expression, p=float(p), output_field=DurationField(), **extra)
-
-
-def _interpolated(values: list[float], p: float) -> float:
-    """What percentile_cont answers: linear interpolation between the closest ranks."""
-    ordered = sorted(values)
+def _interpolated(values, p: float, *, ordered: bool = False) -> float:
+    """What PostgreSQL's percentile_cont answers: linear interpolation between the closest
+    ranks of the sorted values."""
+    ordered = values if ordered else sorted(values)
     position = p * (len(ordered) - 1)
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
@@ -118,43 +125,28 @@ def _month(value) -> str:
             else str(value)[:7])
 
 
-def _minutes(value) -> float | None:
-    return None if value is None else round(value.total_seconds() / 60, 1)
-
-
-def _durations_by_month(qs, start_field: str, end_field: str) -> dict[str, tuple]:
-    """month of end_field -> (count, median, 90th percentile) of end - start, in minutes:
-    in SQL on PostgreSQL, in Python elsewhere (the embedded SQLite)."""
-    duration = ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
-    if connection.vendor == "postgresql":
-        rows = (qs.annotate(month=TruncMonth(end_field)).values("month")
-                .annotate(n=Count("id"), med=PercentileCont(duration, 0.5),
-                          p90=PercentileCont(duration, 0.9)).order_by())
-        return {_month(r["month"]): (r["n"], _minutes(r["med"]), _minutes(r["p90"]))
-                for r in rows}
-    grouped = defaultdict(list)
-    for start, end in qs.values_list(start_field, end_field):
-        grouped[_month(end)].append((end - start).total_seconds() / 60)
-    return {month: (len(v), round(_interpolated(v, 0.5), 1), round(_interpolated(v, 0.9), 1))
-            for month, v in grouped.items()}
+def _summary(microseconds) -> tuple:
+    """(count, median, 90th percentile) in minutes, exact over the durations."""
+    if not microseconds:
+        return 0, None, None
+    ordered = sorted(microseconds)  # the days' sorted runs: one merge pass
+    return (len(ordered), round(_interpolated(ordered, 0.5, ordered=True) / 60e6, 1),
+            round(_interpolated(ordered, 0.9, ordered=True) / 60e6, 1))
 
 
 def response_times(f: Filters) -> Report:
-    start, end = f.bounds()
-    base = Ticket.objects.filter(f.tickets())
-    first = _durations_by_month(base.filter(first_responded_at__gte=start,
-                                            first_responded_at__lt=end),
-                                "created_at", "first_responded_at")
-    resolution = _durations_by_month(base.filter(resolved_at__gte=start, resolved_at__lt=end),
-                                     "created_at", "resolved_at")
+    first, resolution = defaultdict(durations), defaultdict(durations)
+    for (day, _dep), d in rollups.figures(f.date_from, f.date_to, scope=_scope(f),
+                                          parts={DURATIONS}).days.items():
+        first[_month(day)] += d.first_response_us
+        resolution[_month(day)] += d.resolution_us
     report = Report(_("First response and resolution times (minutes)"),
                     [_("Month"), _("First responses"), _("First response median"),
                      _("First response 90th percentile"), _("Resolved"),
                      _("Resolution median"), _("Resolution 90th percentile")])
-    for month in sorted(set(first) | set(resolution)):
-        fn, fm, fp = first.get(month, (0, None, None))
-        rn, rm, rp = resolution.get(month, (0, None, None))
-        report.rows.append([month, fn, fm, fp, rn, rm, rp])
+    for month in sorted(m for m in set(first) | set(resolution)
+                        if first[m] or resolution[m]):
+        report.rows.append([month, *_summary(first[month]), *_summary(resolution[month])])
     report.chart_labels = [r[0] for r in report.rows]
     report.chart_series = [(_("First response median"), [r[2] or 0 for r in report.rows]),
                            (_("First response 90th percentile"),
@@ -163,33 +155,26 @@ def response_times(f: Filters) -> Report:
 
 
 def sla_compliance(f: Filters) -> Report:
-    start, end = f.bounds()
-    now = timezone.now()
-    rows = (Ticket.objects.filter(f.tickets(), first_response_due_at__gte=start,
-                                  first_response_due_at__lt=end)
-            .annotate(month=TruncMonth("first_response_due_at"))
-            .values("month", "department_id", "sla_policy_id")
-            .annotate(total=Count("id"),
-                      met=Count("id", filter=Q(first_responded_at__lte=F("first_response_due_at"))),
-                      late=Count("id", filter=Q(first_responded_at__gt=F("first_response_due_at"))
-                                 | Q(first_responded_at__isnull=True,
-                                     first_response_due_at__lte=now)))
-            .order_by())
+    grouped = defaultdict(lambda: [0, 0, 0])
+    for (day, dep, policy), counts in rollups.figures(
+            f.date_from, f.date_to, scope=_scope(f), parts={COMPLIANCE}).compliance.items():
+        grouped[(_month(day), dep, policy)] = [
+            a + b for a, b in zip(grouped[(_month(day), dep, policy)], counts, strict=True)]
     departments = {d.pk: d.name for d in Department.objects.all()}
     policies = dict(SlaPolicy.objects.values_list("pk", "name"))
-    rows = sorted(({**r, "department": departments.get(r["department_id"], ""),
-                    "policy": policies.get(r["sla_policy_id"], "—")} for r in rows),
-                  key=lambda r: (_month(r["month"]), r["department"], r["policy"]))
+    rows = sorted(((month, departments.get(dep, ""), policies.get(policy, "—"), *counts)
+                   for (month, dep, policy), counts in grouped.items() if counts[0]),
+                  key=lambda r: r[:3])
     report = Report(_("First response SLA compliance"),
                     [_("Month"), _("Department"), _("Policy"), _("Tickets"), _("Met"),
                      _("Breached"), _("Compliance %")])
     per_department = defaultdict(lambda: [0, 0])
-    for r in rows:
-        name, decided = r["department"], r["met"] + r["late"]
-        report.rows.append([_month(r["month"]), name, r["policy"], r["total"], r["met"],
-                            r["late"], round(100 * r["met"] / decided, 1) if decided else None])
-        per_department[name][0] += r["met"]
-        per_department[name][1] += r["late"]
+    for month, name, policy, total, met, late in rows:
+        decided = met + late
+        report.rows.append([month, name, policy, total, met, late,
+                            round(100 * met / decided, 1) if decided else None])
+        per_department[name][0] += met
+        per_department[name][1] += late
     report.chart_labels = list(per_department)
     report.chart_series = [(_("Met"), [v[0] for v in per_department.values()]),
                            (_("Breached"), [v[1] for v in per_department.values()])]
@@ -249,17 +234,19 @@ def time_and_credits(f: Filters) -> Report:
 
 
 def tickets_by_queue(f: Filters) -> Report:
-    start, end = f.bounds()
-    rows = (Ticket.objects.filter(f.tickets(), created_at__gte=start, created_at__lt=end)
-            .values("department__product__name_en", "department__product__name_es",
-                    "department__name_en", "department__name_es")
-            .annotate(n=Count("id")).order_by("-n"))
+    opened = defaultdict(int)
+    for (_day, dep), d in rollups.figures(f.date_from, f.date_to, scope=_scope(f),
+                                          parts={COUNTS}).days.items():
+        opened[dep] += d.new
+    departments = Department.objects.select_related("product").in_bulk(
+        [dep for dep, n in opened.items() if n])
     report = Report(_("Tickets per product and department"),
                     [_("Product"), _("Department"), _("Tickets")])
-    for r in rows:
+    for dep, n in sorted(((d, n) for d, n in opened.items() if n), key=lambda x: -x[1]):
+        department = departments[dep]
         report.rows.append([
-            _localized(r["department__product__name_es"], r["department__product__name_en"]),
-            _localized(r["department__name_es"], r["department__name_en"]), r["n"]])
+            _localized(department.product.name_es, department.product.name_en),
+            _localized(department.name_es, department.name_en), n])
     report.chart_labels = [r[1] for r in report.rows]
     report.chart_series = [(_("Tickets"), [r[2] for r in report.rows])]
     return report

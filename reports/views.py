@@ -4,11 +4,12 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credits.csv_export import csv_writer
 
-from . import svg
+from . import daily, svg
 from .access import may_see_reports
 from .forms import ReportFilterForm
 from .queries import REPORTS
@@ -40,7 +41,8 @@ def report(request, admin_site, slug: str):
     if not request.GET:
         form = ReportFilterForm({})
         form.is_valid()
-    result = build(form.filters())
+    with timezone.override(daily.zone()):  # the roll-ups' days, the same for every reader
+        result = build(form.filters())
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
@@ -56,4 +58,5 @@ def report(request, admin_site, slug: str):
     query["format"] = "csv"
     return TemplateResponse(request, "admin/reports/report.html", {
         **admin_site.each_context(request), "title": title, "form": form, "slug": slug,
-        "report": result, "chart": chart, "csv_query": query.urlencode()})
+        "report": result, "chart": chart, "csv_query": query.urlencode(),
+        "time_zone": daily.zone().key})

@@ -16,8 +16,10 @@ so the tickets app calls it from its services without this app knowing tickets.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 from . import calendar as cal
 
@@ -92,3 +94,69 @@ def state(ticket, *, now: dt.datetime) -> str:
 CLOCK_FIELDS = ["first_response_due_at", "response_due_at", "resolution_due_at",
                 "resolution_elapsed_minutes", "resolution_clock_since", "sla_due_at",
                 "sla_risk_at", "sla_due_kind"]
+
+
+# --- each due time of a ticket, for the agent's ticket page --------------------------------
+
+PAUSED_STATUSES = ("waiting_customer", "on_hold")
+MET, LATE, PAUSED, NOT_DUE = "met", "late", "paused", "not_due"
+
+
+@dataclass(frozen=True)
+class Due:
+    """One clock: kind (FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION), when it is due (or
+    when it was met), and its state: on_track / at_risk / breached while it runs; paused
+    (waiting on the customer or on hold); met / late once answered; not_due (we replied
+    and the customer has not written since)."""
+
+    kind: str
+    state: str
+    due_at: dt.datetime | None = None
+    done_at: dt.datetime | None = None
+
+
+def _running_state(due: dt.datetime, risk: dt.datetime, now: dt.datetime) -> str:
+    return "breached" if now >= due else "at_risk" if now >= risk else "on_track"
+
+
+def due_times(ticket, *, target, schedule, now: dt.datetime) -> list[Due]:
+    """The ticket's clocks under its policy's target (none: best effort, an empty list),
+    read from its stored fields without changing them."""
+    if target is None or ticket.status == "resolved":
+        return []
+    paused = ticket.status in PAUSED_STATUSES
+    dues = []
+    if target.first_response_minutes is not None:
+        dues.append(_first_response(ticket, target, schedule, now, paused))
+    if target.next_response_minutes is not None and ticket.first_responded_at is not None:
+        dues.append(_next_response(ticket, target, schedule, now, paused))
+    if target.resolution_minutes is not None:
+        dues.append(_resolution_due(ticket, target, schedule, now, paused))
+    return dues
+
+
+def _first_response(ticket, target, schedule, now, paused) -> Due:
+    due_at = ticket.first_response_due_at
+    if ticket.first_responded_at is not None:
+        late = due_at is not None and ticket.first_responded_at > due_at
+        return Due(FIRST_RESPONSE, LATE if late else MET, due_at, ticket.first_responded_at)
+    if paused or ticket.waiting_since is None:
+        return Due(FIRST_RESPONSE, PAUSED, due_at)
+    due, risk, _kind = _response(ticket, target, schedule)
+    return Due(FIRST_RESPONSE, _running_state(due, risk, now), due)
+
+
+def _next_response(ticket, target, schedule, now, paused) -> Due:
+    if paused:
+        return Due(NEXT_RESPONSE, PAUSED)
+    if ticket.waiting_since is None:
+        return Due(NEXT_RESPONSE, NOT_DUE)
+    due, risk, _kind = _response(ticket, target, schedule)
+    return Due(NEXT_RESPONSE, _running_state(due, risk, now), due)
+
+
+def _resolution_due(ticket, target, schedule, now, paused) -> Due:
+    if paused or ticket.resolution_clock_since is None:
+        return Due(RESOLUTION, PAUSED)
+    due, risk, _kind = _resolution(copy.copy(ticket), target, schedule, now)
+    return Due(RESOLUTION, _running_state(due, risk, now), due)

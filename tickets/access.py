@@ -32,6 +32,8 @@ INACTIVE = "inactive"  # a deactivated account
 STAFF = "staff"  # agents answer in the agent workspace
 OTHER_ORGANIZATION = "other_organization"  # a contact of another organization
 NOT_PARTICIPANT = "not_participant"  # a colleague: not requester, participant or admin
+NOT_REQUESTER = "not_requester"  # reads the ticket, but only its requester changes followers
+AGENT = "agent"  # staff with tickets.change_ticket (the desk, the agents' API)
 
 ALLOWED_REASONS = (REQUESTER, PARTICIPANT, ORG_ADMIN)
 REFUSED_REASONS = (NO_USER, INACTIVE, STAFF, OTHER_ORGANIZATION, NOT_PARTICIPANT)
@@ -85,6 +87,19 @@ def ticket_may_read(*, user, ticket: Ticket) -> Access:
 def ticket_may_write(*, user, ticket: Ticket) -> Access:
     """Reply (site, API, mail); a reply to a resolved ticket reopens it."""
     return ticket_access(user=user, ticket=ticket)
+
+
+def ticket_may_change_participants(*, user, ticket: Ticket) -> Access:
+    """Add or remove who follows the ticket: its requester (the ticket page, the customers'
+    API) or an agent allowed to change tickets (the desk, the agents' API). Participants and
+    the organization's admins read the list; they do not change it."""
+    if user is not None and getattr(user, "is_authenticated", False) and user.is_staff:
+        allowed = user.is_active and user.has_perm("tickets.change_ticket")
+        return Access(allowed, AGENT if allowed else STAFF)
+    access = ticket_access(user=user, ticket=ticket)
+    if access and access.reason != REQUESTER:
+        return Access(False, NOT_REQUESTER)
+    return access
 
 
 def tickets_visible_to(*, user) -> QuerySet[Ticket]:

@@ -313,3 +313,57 @@ def move_preview(*, ticket: Ticket, department: Department, items: dict) -> Move
         refund = sum(ticket_minutes_consumed(ticket_id=pk) for pk in ids)
     return MovePreview(allowed=decision.allowed, reasons=[r.message for r in decision.reasons],
                        refund_minutes=max(refund, 0), uses_credits=department.uses_credits)
+
+
+def _due_labels() -> tuple[dict, dict]:
+    from django.utils.translation import gettext as _
+
+    kinds = {"first_response": _("First response"), "next_response": _("Next response"),
+             "resolution": _("Resolution")}
+    states = {"on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached"),
+              "paused": _("Paused"), "met": _("Met"), "late": _("Answered late"),
+              "not_due": _("Not running: we answered last")}
+    return kinds, states
+
+
+@dataclass(frozen=True)
+class DueLine:
+    kind: str
+    label: str
+    state: str
+    state_label: str
+    due_at: object = None
+    done_at: object = None
+
+
+@dataclass(frozen=True)
+class TicketServiceLevel:
+    policy_name: str  # "" when no policy applies (best effort)
+    reason: str  # why this policy (sla.policy.Reason.LABELS), in the reader's language
+    dues: list[DueLine]  # one per clock the policy sets a target for
+
+
+def ticket_service_level(*, ticket: Ticket, now=None) -> TicketServiceLevel:
+    """The ticket's policy, why it applies, and each due time with its state (two queries
+    at most, three more for a business-hours calendar)."""
+    from django.utils import timezone
+
+    from sla import clock
+    from sla import policy as sla_policy
+    from sla.models import SlaPolicy
+
+    target, schedule = sla_policy.clock_inputs(policy_id=ticket.sla_policy_id,
+                                               priority=ticket.priority)
+    if target is not None:
+        name = target.policy.name
+    elif ticket.sla_policy_id is not None:
+        name = SlaPolicy.objects.filter(pk=ticket.sla_policy_id).values_list(
+            "name", flat=True).first() or ""
+    else:
+        name = ""
+    reason = sla_policy.Reason.LABELS.get(ticket.sla_reason or sla_policy.Reason.NO_POLICY, "")
+    kinds, states = _due_labels()
+    dues = [DueLine(d.kind, kinds[d.kind], d.state, states[d.state], d.due_at, d.done_at)
+            for d in clock.due_times(ticket, target=target, schedule=schedule,
+                                     now=now or timezone.now())]
+    return TicketServiceLevel(policy_name=name, reason=str(reason), dues=dues)

@@ -146,6 +146,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
                                          "from": source.number, "from_id": source.pk,
                                          "messages": moved, "attachments": attachments})
         if source.status != Ticket.Status.RESOLVED:
+            services.ticket_event_record(ticket=source, actor=actor,
+                                         kind=TicketEvent.Kind.RESOLVED, old=source.status)
             source.status, source.resolved_at = Ticket.Status.RESOLVED, now
         source.merged_into, source.waiting_since, source.updated_at = target, None, now
         source.save()

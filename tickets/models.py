@@ -280,7 +280,12 @@ class TicketEvent(models.Model):
         ordering = ["ticket", "created_at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_event_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="tickets_event_ticket_time"),
+            # The reports' waiting series: status changes by day (reports.daily).
+            models.Index(fields=["created_at"], name="tickets_event_status_time",
+                         condition=models.Q(kind__in=["status_changed", "resolved"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
@@ -436,6 +441,11 @@ class SatisfactionSurvey(models.Model):
     rating = models.CharField(_("rating"), max_length=4, choices=Rating.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    # The first answer: the link may change it for CHANGE_DAYS after (tickets.satisfaction).
+    first_rated_at = models.DateTimeField(_("first rated"), null=True, blank=True)
+    # When both answers arrived within seconds (a mail scanner) and neither counted.
+    scanner_voided_at = models.DateTimeField(_("voided as a link scanner's"), null=True,
+                                             blank=True)
 
     class Meta:
         ordering = ["ticket", "resolution_number"]

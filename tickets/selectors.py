@@ -43,6 +43,15 @@ def participant_candidates(*, ticket: Ticket):
             .exclude(participations__ticket=ticket).order_by("full_name", "email"))
 
 
+def organization_contact(*, ticket: Ticket, email: str):
+    """The contact of the ticket's organization with this address (any other: None)."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects
+            .filter(organization_id=ticket.organization_id, email__iexact=email.strip())
+            .order_by("pk").first())
+
+
 def ticket_get_for_contact(*, user, number: str, write: bool = False) -> Ticket:
     """The ticket, or 404 exactly as for a ticket that does not exist. `write`: the user
     is about to write to it (tickets.access.ticket_may_write decides too)."""

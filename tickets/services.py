@@ -21,10 +21,15 @@ from .attachments import attachment_problems, attachments_write, ticket_attachme
 from .models import Message, Ticket, TicketEvent, TicketFieldValue
 
 NUMBER_ATTEMPTS = 20
+# The audit events that change a ticket's status (the reports' waiting series reads them).
+STATUS_EVENT_KINDS = (TicketEvent.Kind.STATUS_CHANGED, TicketEvent.Kind.RESOLVED)
 
 
 def ticket_event_record(*, ticket: Ticket, actor, kind: str, **data) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data)
+    # The time read now (not the field's default bound at import), like every other time
+    # the services stamp: the reports count status changes by its day.
+    return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data,
+                                      created_at=timezone.now())
 
 
 def _notify(kind: str, ticket: Ticket, message: Message | None = None) -> None:
@@ -209,6 +214,7 @@ _REPLY_TICKET_FIELDS = ["status", "resolved_at", "waiting_since", "last_activity
 def _after_customer_message(*, ticket: Ticket, actor, now, source: str) -> None:
     if ticket.status == Ticket.Status.RESOLVED:
         ticket.status = Ticket.Status.OPEN
+        signals.report_days_touched(ticket.resolved_at)
         ticket.resolved_at = None
         ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.REOPENED,
                             source=source)
@@ -309,6 +315,7 @@ def ticket_status_change(*, ticket: Ticket, actor, status: str) -> Ticket:
         if ticket.status == Ticket.Status.RESOLVED:
             ticket_event_record(ticket=ticket, actor=actor, kind=TicketEvent.Kind.REOPENED,
                                 source=Message.Source.ADMIN)
+            signals.report_days_touched(ticket.resolved_at)
             ticket.resolved_at = None
         _set_status(ticket=ticket, actor=actor, status=status)
         _waiting_for_status(ticket=ticket, status=status, now=now)
@@ -362,6 +369,7 @@ def ticket_department_change(*, ticket: Ticket, actor, department, reason: str =
             ticket=ticket, actor=actor, kind=TicketEvent.Kind.DEPARTMENT_CHANGED,
             old=old.code, new=department.code, reason=reason, dropped_items=dropped,
             old_uses_credits=old.uses_credits, new_uses_credits=department.uses_credits)
+        _report_days_of_move(ticket)
         ticket.department = department
         for name, value in items.items():
             setattr(ticket, name, value)
@@ -376,6 +384,14 @@ def ticket_department_change(*, ticket: Ticket, actor, department, reason: str =
             _ticket_credits_refund(ticket=ticket, actor=actor, event=event,
                                    department=department)
     return ticket
+
+
+def _report_days_of_move(ticket: Ticket) -> None:
+    """Every day whose per-department figures count this ticket (reports roll-ups)."""
+    changes = ticket.events.filter(kind__in=STATUS_EVENT_KINDS).values_list("created_at",
+                                                                           flat=True)
+    signals.report_days_touched(ticket.created_at, ticket.resolved_at, ticket.first_responded_at,
+                                ticket.first_response_due_at, *changes)
 
 
 def _items_for_department(*, ticket: Ticket, department) -> tuple[dict, list[str]]:

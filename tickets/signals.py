@@ -16,3 +16,15 @@ CREATED = "created"
 AGENT_REPLY = "agent_reply"
 RESOLVED = "resolved"
 REOPENED = "reopened"
+
+# `report_days_changed(moments)`: figures the reports keep per day moved away from the days
+# of these moments (a reopened ticket's former resolution, a former first-response due
+# time, every day of a ticket moved to another department). The reports app (a higher
+# layer) marks those days to compute again.
+report_days_changed = Signal()
+
+
+def report_days_touched(*moments) -> None:
+    moments = [m for m in moments if m is not None]
+    if moments:
+        report_days_changed.send(sender=None, moments=moments)

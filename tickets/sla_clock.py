@@ -7,6 +7,7 @@ from __future__ import annotations
 from sla import clock
 from sla import policy as sla_policy
 
+from . import signals
 from .models import TicketEvent
 
 POLICY_FIELDS = ["sla_policy", "sla_reason"]
@@ -17,7 +18,10 @@ def sla_refresh(*, ticket, now) -> None:
     """Recompute the due times of the ticket's policy for its priority."""
     target, schedule = sla_policy.clock_inputs(policy_id=ticket.sla_policy_id,
                                                priority=ticket.priority)
+    former_due = ticket.first_response_due_at
     clock.refresh(ticket, target=target, schedule=schedule, now=now)
+    if former_due != ticket.first_response_due_at:
+        signals.report_days_touched(former_due)
 
 
 def sla_policy_apply(*, ticket, contract_plan_id, actor, now, cause: str,
@@ -36,6 +40,7 @@ def sla_policy_apply(*, ticket, contract_plan_id, actor, now, cause: str,
             data={"old": ticket.sla_policy.name if ticket.sla_policy_id else "",
                   "new": choice.policy.name if choice.policy else "",
                   "reason": choice.reason, "cause": cause})
+    signals.report_days_touched(ticket.first_response_due_at)  # its policy's figures
     ticket.sla_policy = choice.policy
     ticket.sla_reason = choice.reason
     sla_refresh(ticket=ticket, now=now)

@@ -20,6 +20,7 @@ from credits import selectors as credit_selectors
 from entitlements import engine
 
 from . import (
+    access,
     attachments,
     customer_selectors,
     participant_services,
@@ -168,8 +169,10 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
         "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
         "reply_form": reply_form, "limits": _limits(),
         "participants": selectors.participants_of(ticket=ticket),
-        "participant_candidates": (selectors.participant_candidates(ticket=ticket)
-                                   if ticket.requester_id == request.user.pk else None),
+        "participant_candidates": (
+            selectors.participant_candidates(ticket=ticket)
+            if access.ticket_may_change_participants(user=request.user, ticket=ticket)
+            else None),
         "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",
         "reply_aim": customer_selectors.reply_aim_text(ticket=ticket),
         "survey": (survey := satisfaction.latest_survey(ticket=ticket)),

@@ -1,7 +1,12 @@
 """Outgoing webhooks: register and remove endpoints, record a delivery for every endpoint
 that wants an event (inside the transaction of the change: outbox task, sent after commit),
 and attempt a delivery: signed POST, response logged, never to a loopback, private,
-link-local or reserved address unless settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES."""
+link-local or reserved address unless settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES.
+
+DNS rebinding: each attempt resolves the host once (the system's resolver, or the servers
+of settings.WEBHOOK_DNS_SERVERS), checks every address it got, and connects to a checked
+address itself (urllib3, no second lookup), while the Host header, the TLS SNI and the
+certificate check stay on the URL's host name."""
 
 from __future__ import annotations
 
@@ -12,10 +17,11 @@ import json
 import secrets
 import socket
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
+import dns.exception
+import dns.resolver
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -50,27 +56,74 @@ class DeliveryFailed(Exception):
     """The receiver did not answer 2xx (or could not be reached): retried with backoff."""
 
 
+def _dns_resolver(servers: list[str]) -> dns.resolver.Resolver:
+    """A resolver asking `servers` ("host" or "host:port", one port for all)."""
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [server.rsplit(":", 1)[0] for server in servers]
+    resolver.port = int(servers[0].rsplit(":", 1)[1]) if ":" in servers[0] else 53
+    resolver.lifetime = resolver.timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    return resolver
+
+
 def _addresses(host: str) -> list[str]:
+    """Every address of `host`, from one lookup (A and AAAA)."""
+    servers = list(getattr(settings, "WEBHOOK_DNS_SERVERS", []) or [])
     try:
-        return [info[4][0] for info in socket.getaddrinfo(host, None)]
-    except (socket.gaierror, UnicodeError) as error:
+        if not servers:
+            return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, None)))
+        if _is_ip(host):
+            return [host]
+        resolver, found = _dns_resolver(servers), []
+        for qtype in ("A", "AAAA"):
+            try:
+                found += [rdata.address for rdata in resolver.resolve(host, qtype)]
+            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+                continue
+        return found
+    except (socket.gaierror, UnicodeError, dns.exception.DNSException) as error:
         raise WebhookError(URL_UNRESOLVED) from error
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def checked_addresses(host: str) -> list[str]:
+    """The addresses of `host` from one lookup, each of them public (else WebhookError):
+    a delivery connects to one of these, never to the result of a second lookup."""
+    addresses = _addresses(host)
+    if not addresses:
+        raise WebhookError(URL_UNRESOLVED)
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES and any(
+            not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        raise WebhookError(URL_PRIVATE)
+    return addresses
+
+
+def _shape_problems(url: str) -> list:
+    parts = urlsplit(url or "")
+    try:
+        parts.port  # noqa: B018 (a port that is no number, or out of range: ValueError)
+    except ValueError:
+        return [URL_INVALID]
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [URL_INVALID]
+    return []
 
 
 def url_problems(url: str) -> list:
     """Why `url` may not receive webhooks (resolved now: checked again at each delivery)."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [URL_INVALID]
+    if problems := _shape_problems(url):
+        return problems
+    parts = urlsplit(url)
     try:
-        addresses = _addresses(parts.hostname)
+        checked_addresses(parts.hostname)
     except WebhookError as error:
         return error.messages
-    if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
-        return []
-    if not addresses or any(not ipaddress.ip_address(a.split("%")[0]).is_global
-                            for a in addresses):
-        return [URL_PRIVATE]
     return []
 
 
@@ -121,19 +174,41 @@ def signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is the receiver's answer, never followed
+def _post(url: str, body: bytes, headers: dict, *, address: str) -> tuple[int, str]:
+    """POST to `address` (checked) for `url`: the Host header, the TLS SNI and the
+    certificate's check name the URL's host. A redirect is the answer, never followed."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    if ":" in parts.hostname:  # an IPv6 literal
+        host = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timeout = urllib3.Timeout(total=settings.WEBHOOK_TIMEOUT_SECONDS)
+    pool = (urllib3.HTTPSConnectionPool(address, port, timeout=timeout, retries=False,
+                                        cert_reqs="CERT_REQUIRED",
+                                        server_hostname=parts.hostname) if https
+            else urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False))
+    with pool:
+        response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": host},
+                                redirect=False, retries=False, preload_content=False)
+        try:
+            text = response.read(RESPONSE_KEPT_CHARS).decode(errors="replace")
+        finally:
+            response.release_conn()
+        return response.status, text
 
 
-def _post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
-    opener = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status, response.read(RESPONSE_KEPT_CHARS).decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(RESPONSE_KEPT_CHARS).decode(errors="replace")
+def _deliver(url: str, body: bytes, headers: dict) -> tuple[int, str]:
+    """Resolve once, check, then try the checked addresses in order until one connects."""
+    host = urlsplit(url).hostname or ""
+    addresses = checked_addresses(host)
+    for address in addresses[:-1]:
+        try:
+            return _post(url, body, headers, address=address)
+        except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError):
+            continue
+    return _post(url, body, headers, address=addresses[-1])
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> str:
@@ -151,14 +226,16 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
                EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk),
                SIGNATURE_HEADER: signature(secret=endpoint.secret, timestamp=int(time.time()),
                                            body=body)}
-    problems = url_problems(endpoint.url)  # again: DNS may have changed since
     status, text, error = None, "", ""
+    problems = _shape_problems(endpoint.url)
     if problems:
         error = str(problems[0])
     else:
         try:
-            status, text = _post(endpoint.url, body, headers)
-        except (OSError, ValueError) as exc:
+            status, text = _deliver(endpoint.url, body, headers)  # resolved and checked again
+        except WebhookError as exc:
+            error = exc.messages[0]
+        except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
             error = f"{type(exc).__name__}: {exc}"
     delivered = status is not None and 200 <= status < 300
     WebhookDelivery.objects.filter(pk=delivery.pk).update(

@@ -27,13 +27,18 @@ from . import serializers as s
 from .common import IDEMPOTENCY_KEY, files_of, form_or_400
 from .customer_tickets import PARSERS
 from .idempotency import idempotent
-from .permissions import IsAgent
-
-MAX_ID = 2**63 - 1  # the largest primary key the databases store; beyond it, a 400
-
+from .moves import (
+    MAX_ID,
+    RECORDS_WITHOUT_MOVE,
+    MovePreviewSerializer,
+    MoveRecordsSerializer,
+    department_by_code,
+    move_items,
+    move_preview_data,
+)
+from .permissions import IsAgent, role_first
 
 ASSIGNEE_UNKNOWN = _("No active agent has this id.")
-DEPARTMENT_UNKNOWN = _("No department has this code.")
 TICKET_RELATED = ("organization", "requester", "department__product", "assignee")
 
 
@@ -46,7 +51,7 @@ class AgentPermission(permissions.BasePermission):
 
 
 class AgentView(APIView):
-    permission_classes = [*APIView.permission_classes, IsAgent, AgentPermission]
+    permission_classes = role_first(IsAgent, AgentPermission)
 
 
 def ticket_for_agent(number: str) -> Ticket:
@@ -104,8 +109,20 @@ class TimeReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class TicketUpdateSerializer(serializers.Serializer):
-    """Only the fields sent are changed; `assignee`: an agent's id or null."""
+class AgentTicketUpdatedSerializer(AgentTicketSerializer):
+    move = MovePreviewSerializer(allow_null=True, help_text=(
+        "When the department changed: the entitlement decision, the refund booked and the "
+        "new department's fields as they were chosen"))
+
+    class Meta(AgentTicketSerializer.Meta):
+        fields = [*AgentTicketSerializer.Meta.fields, "move"]
+
+
+class TicketUpdateSerializer(MoveRecordsSerializer):
+    """Only the fields sent are changed; `assignee`: an agent's id or null. A move to
+    another `department` takes its record fields (`deployment`, `hardware_item`,
+    `module_licence`: ids among the choices of GET …/move-preview/) and an internal
+    `reason`, never shown to the customer."""
 
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
@@ -207,27 +224,35 @@ class AgentTicketView(AgentView):
     def get(self, request, number: str):
         return Response(agent_ticket_data(ticket_for_agent(number)))
 
-    @extend_schema(request=TicketUpdateSerializer, responses=AgentTicketSerializer)
+    @extend_schema(request=TicketUpdateSerializer, responses=AgentTicketUpdatedSerializer)
     def patch(self, request, number: str):
         ticket = ticket_for_agent(number)
         body = TicketUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         changes = dict(body.validated_data)
         reason = changes.pop("reason", "")
+        records = {name: changes.pop(name) for name in ("deployment", "hardware_item",
+                                                        "module_licence") if name in changes}
         if "assignee" in changes and changes["assignee"] is not None:
             changes["assignee"] = ws.agents().filter(pk=changes["assignee"]).first()
             if changes["assignee"] is None:
                 raise exceptions.ValidationError({"assignee": [ASSIGNEE_UNKNOWN]})
+        move = None
         if "department" in changes:
-            changes["department"] = Department.objects.filter(
-                code=changes["department"]).first()
-            if changes["department"] is None:
-                raise exceptions.ValidationError({"department": [DEPARTMENT_UNKNOWN]})
+            changes["department"] = department_by_code(changes["department"])
+            if changes["department"].pk != ticket.department_id:
+                changes["items"] = move_items(ticket=ticket, department=changes["department"],
+                                              chosen=records)
+                move = move_preview_data(ticket=ticket, department=changes["department"],
+                                         items=changes["items"])
+        if move is None and any(v is not None for v in records.values()):
+            raise exceptions.ValidationError({"non_field_errors": [RECORDS_WITHOUT_MOVE]})
         if "priority" in changes:
             changes["priority"] = int(changes["priority"])
         ticket = desk_services.ticket_update(ticket=ticket, actor=request.user, reason=reason,
                                              **changes)
-        return Response(agent_ticket_data(ticket_for_agent(ticket.number)))
+        data = agent_ticket_data(ticket_for_agent(ticket.number))
+        return Response({**data, "move": move})
 
 
 class AgentReplyView(AgentView):

@@ -29,6 +29,7 @@ from entitlements.models import (
 from .common import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED_PARAMETER, idempotency_key
 from .customer_account import LedgerEntrySerializer, PurchaseOrderSerializer
 from .idempotency import idempotent
+from .permissions import IsBillingStaff, role_first
 
 IDEMPOTENCY_KEY_REQUIRED = _("This request needs an Idempotency-Key header.")
 NOT_FOUND = _("“%(value)s” does not exist.")
@@ -36,18 +37,18 @@ SERIAL_TAKEN = _("This serial number is already registered.")
 
 
 class BillingPermission(permissions.BasePermission):
-    """A staff member's token with the billing scope, and the view's Django permission."""
+    """A token with the billing scope (a browser session is refused); the caller's role,
+    staff with the view's Django permission, is checked before (IsBillingStaff: 404)."""
 
     message = _("Only staff tokens with the billing scope may use this endpoint.")
 
     def has_permission(self, request, view):
-        token, user = request.auth, request.user
-        return bool(isinstance(token, ApiToken) and ApiToken.Scope.BILLING in token.scopes
-                    and user.is_staff and user.has_perm(view.billing_perm))
+        token = request.auth
+        return bool(isinstance(token, ApiToken) and ApiToken.Scope.BILLING in token.scopes)
 
 
 class BillingView(APIView):
-    permission_classes = [*APIView.permission_classes, BillingPermission]
+    permission_classes = role_first(IsBillingStaff, BillingPermission)
     required_scope = ApiToken.Scope.BILLING
 
 

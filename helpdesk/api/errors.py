@@ -80,7 +80,7 @@ def no_nul_in_parameters(result, generator, request, public):
 
 
 # OpenAPI links (for clients and stateful testing): what a created or listed object's
-# number or id leads to. (operation id, status) -> {link name: (operation id, parameters)}
+# number or id leads to (an agent's ticket: its changes, move preview, participants, merge). (operation id, status) -> {link name: (operation id, parameters)}
 TICKET = {"number": "$response.body#/number"}
 LINKS = {
     ("tickets_create", "201"): {
@@ -89,11 +89,16 @@ LINKS = {
         "ResolveTicket": ("tickets_resolve_create", TICKET)},
     ("tickets_retrieve", "200"): {
         "ReplyToTicket": ("tickets_messages_create", TICKET),
-        "ResolveTicket": ("tickets_resolve_create", TICKET)},
+        "ResolveTicket": ("tickets_resolve_create", TICKET),
+        "Participants": ("tickets_participants_list", TICKET)},
     ("agent_tickets_retrieve", "200"): {
         "ReplyAsAgent": ("agent_tickets_messages_create", TICKET),
         "LogTime": ("agent_tickets_time_create", TICKET),
-        "UpdateTicket": ("agent_tickets_partial_update", TICKET)},
+        "UpdateTicket": ("agent_tickets_partial_update", TICKET),
+        "MovePreview": ("agent_tickets_move_preview_retrieve", TICKET),
+        "AgentParticipants": ("agent_tickets_participants_list", TICKET),
+        "AddParticipant": ("agent_tickets_participants_create", TICKET),
+        "MergeTicket": ("agent_tickets_merge_create", TICKET)},
     ("webhooks_create", "201"): {
         "GetWebhook": ("webhooks_retrieve", {"webhook_id": "$response.body#/id"}),
         "WebhookDeliveries": ("webhooks_deliveries_list",

@@ -1,17 +1,20 @@
 """Who may call an endpoint: the token's scopes (read for reading, write for changes,
 billing for the billing endpoints), and the kind of user (contact, agent, billing staff).
-Which objects: always the apps' selectors and tickets.access (404 for the rest)."""
+Which objects: always the apps' selectors and tickets.access (404 for the rest).
+
+The agents' and the billing endpoints answer a signed-in caller who is not an agent (not
+billing staff) 404, exactly like a page that does not exist: a customer's token learns
+nothing from them. Their role is checked before the token's scopes (an agent whose token
+lacks a scope gets 403)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 
 from accounts.models import ApiToken
 
 SCOPE_MISSING = _("This token's scopes do not allow this request.")
-AGENTS_ONLY = _("Only agents may use this endpoint.")
-BILLING_ONLY = _("Only staff with the billing scope may use this endpoint.")
 CONTACTS_ONLY = _("Only contacts of an organization may use this endpoint.")
 
 
@@ -46,23 +49,38 @@ class IsContact(permissions.BasePermission):
                     and user.organization_id is not None)
 
 
-class IsAgent(permissions.BasePermission):
+class RoleRequired(permissions.BasePermission):
+    """Anonymous: refused (401 from IsAuthenticated, listed before). Signed in without the
+    role: 404, as for a page that does not exist."""
+
+    def has_role(self, user, view) -> bool:
+        raise NotImplementedError
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if not self.has_role(user, view):
+            raise exceptions.NotFound
+        return True
+
+
+class IsAgent(RoleRequired):
     """Staff with the Agents group's permissions (tickets.agents_group)."""
 
-    message = AGENTS_ONLY
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_staff
-                    and user.has_perm("tickets.view_ticket"))
+    def has_role(self, user, view) -> bool:
+        return bool(user.is_staff and user.has_perm("tickets.view_ticket"))
 
 
-class IsBillingStaff(permissions.BasePermission):
-    """Staff allowed to book credits; a token also needs the billing scope (TokenScope)."""
+class IsBillingStaff(RoleRequired):
+    """Staff with the view's `billing_perm`; the request also needs a token with the billing
+    scope (TokenScope, helpdesk.api.billing.BillingPermission: else 403)."""
 
-    message = BILLING_ONLY
+    def has_role(self, user, view) -> bool:
+        return bool(user.is_staff and user.has_perm(view.billing_perm))
 
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_staff
-                    and user.has_perm("credits.add_ledgerentry"))
+
+def role_first(role, *others) -> list:
+    """The default classes (IsAuthenticated, TokenScope) with `role` checked right after
+    authentication, then `others`."""
+    return [permissions.IsAuthenticated, role, TokenScope, *others]

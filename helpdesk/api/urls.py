@@ -6,7 +6,17 @@ from drf_spectacular.views import SpectacularAPIView
 
 from tickets.numbers import NUMBER_REGEX
 
-from . import agent, billing, customer_account, customer_tickets, docs, quarantine, webhooks
+from . import (
+    agent,
+    agent_desk,
+    billing,
+    customer_account,
+    customer_tickets,
+    docs,
+    participants,
+    quarantine,
+    webhooks,
+)
 
 NUMBER = rf"(?P<number>{NUMBER_REGEX})"
 
@@ -26,6 +36,10 @@ urlpatterns = [
             name="api-v1-ticket-resolve"),
     re_path(rf"^tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
             customer_tickets.AttachmentDownloadView.as_view(), name="api-v1-attachment"),
+    re_path(rf"^tickets/{NUMBER}/participants/$", participants.ParticipantListView.as_view(),
+            name="api-v1-participants"),
+    re_path(rf"^tickets/{NUMBER}/participants/(?P<contact_id>[0-9]+)/$",
+            participants.ParticipantView.as_view(), name="api-v1-participant"),
     path("credits/", customer_account.BalanceView.as_view(), name="api-v1-balance"),
     path("credits/ledger/", customer_account.LedgerView.as_view(), name="api-v1-ledger"),
     path("credits/ledger.csv", customer_account.LedgerCsvView.as_view(),
@@ -38,6 +52,7 @@ urlpatterns = [
     path("profile/language/", customer_account.LanguageView.as_view(),
          name="api-v1-language"),
     # agents
+    path("agent/overview/", agent_desk.OverviewView.as_view(), name="api-v1-agent-overview"),
     path("agent/tickets/", agent.QueueView.as_view(), name="api-v1-agent-queue"),
     re_path(rf"^agent/tickets/{NUMBER}/$", agent.AgentTicketView.as_view(),
             name="api-v1-agent-ticket"),
@@ -47,6 +62,15 @@ urlpatterns = [
             name="api-v1-agent-time"),
     re_path(rf"^agent/tickets/{NUMBER}/time/(?P<entry_id>[0-9]+)/reverse/$",
             agent.TimeReverseView.as_view(), name="api-v1-agent-time-reverse"),
+    re_path(rf"^agent/tickets/{NUMBER}/merge/$", agent_desk.MergeView.as_view(),
+            name="api-v1-agent-merge"),
+    re_path(rf"^agent/tickets/{NUMBER}/move-preview/$", agent_desk.MovePreviewView.as_view(),
+            name="api-v1-agent-move-preview"),
+    re_path(rf"^agent/tickets/{NUMBER}/participants/$",
+            participants.AgentParticipantListView.as_view(),
+            name="api-v1-agent-participants"),
+    re_path(rf"^agent/tickets/{NUMBER}/participants/(?P<contact_id>[0-9]+)/$",
+            participants.AgentParticipantView.as_view(), name="api-v1-agent-participant"),
     re_path(rf"^agent/tickets/{NUMBER}/attachments/(?P<attachment_id>[0-9]+)/$",
             agent.AgentAttachmentView.as_view(), name="api-v1-agent-attachment"),
     path("agent/quarantine/", quarantine.QuarantineView.as_view(),

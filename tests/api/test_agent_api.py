@@ -71,11 +71,20 @@ def test_note_reply_time_and_changes(two_orgs, agent_api, api_for):
                            ).status_code == 400
 
 
-def test_contacts_and_plain_staff_are_refused(two_orgs, api_for):
+def test_contacts_and_plain_staff_get_404_like_a_missing_page(two_orgs, api_for):
     ticket = TicketFactory.create(requester=two_orgs.maria)
-    assert api_for(two_orgs.maria).get("/api/v1/agent/tickets/").status_code == 403
+    maria = api_for(two_orgs.maria)
+    missing = maria.get("/api/v1/no-such-page/")
+    for url in ("/api/v1/agent/tickets/", "/api/v1/agent/overview/",
+                f"/api/v1/agent/tickets/{ticket.number}/merge/", "/api/v1/billing/credits/"):
+        response = maria.post(url, {}, format="json")
+        assert response.status_code == missing.status_code == 404, url
+        assert response.json()["type"] == "client_error"
     plain_staff = api_for(two_orgs.agent)  # staff, not in the Agents group
-    assert plain_staff.get(f"/api/v1/agent/tickets/{ticket.number}/").status_code == 403
+    assert plain_staff.get(f"/api/v1/agent/tickets/{ticket.number}/").status_code == 404
+    read_only = api_for(make_agent(two_orgs.agent), scopes=["read"])  # the role, not the scope
+    assert read_only.post(f"/api/v1/agent/tickets/{ticket.number}/messages/",
+                          {"body": "x"}).status_code == 403
 
 
 def test_quarantine_actions(two_orgs, agent_api):

@@ -102,6 +102,10 @@ def test_only_billing_tokens_of_staff(two_orgs, api_for, client):
     client.force_login(admin)
     assert client.post("/api/v1/billing/credits/", body, content_type="application/json",
                        HTTP_IDEMPOTENCY_KEY="k").status_code == 403
+    # Not billing staff: 404, as for a page that does not exist (a customer, an agent).
     assert api_for(two_orgs.maria).post("/api/v1/billing/credits/", body, format="json",
-                                        HTTP_IDEMPOTENCY_KEY="k").status_code == 403
+                                        HTTP_IDEMPOTENCY_KEY="k").status_code == 404
+    assert api_for(two_orgs.agent, scopes=["billing"]).post(
+        "/api/v1/billing/credits/", body, format="json",
+        HTTP_IDEMPOTENCY_KEY="k").status_code == 404
     assert not LedgerEntry.objects.exists()

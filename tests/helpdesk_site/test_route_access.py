@@ -155,7 +155,7 @@ def values_for(route: str, v: Victim) -> dict:
         "number": v.ticket.number, "attachment_id": v.objects["attachment"].pk,
         "ticket_id": v.ticket.pk, "message_id": v.objects["message"].pk,
         "object_id": target.pk if target is not None else 999999,
-        "id": v.requester.pk, "token_id": 1, "entry_id": 999999,
+        "id": v.requester.pk, "contact_id": v.requester.pk, "token_id": 1, "entry_id": 999999,
         "inbound_id": v.objects["inbound"].pk, "order_id": 999999, "contract_id": 999999,
         "webhook_id": 999999,
         "pk": CreditAccount.objects.get(organization=v.organization).pk,

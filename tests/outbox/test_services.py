@@ -70,6 +70,59 @@ def test_the_sweep_dispatches_what_is_still_pending_once(settings):
     assert len(mail.outbox) == 1
 
 
+def test_a_run_marks_its_row_done_and_a_retry_does_not():
+    email = record()
+    task = OutboxTask.objects.get()
+    assert services.outbox_task_dispatch(task_id=task.pk) == services.DISPATCHED  # eager run
+    task.refresh_from_db()
+    assert task.done_at is not None and email.__class__.objects.get().sent_at is not None
+    # A run that only schedules a retry has not ended; a task the outbox did not dispatch
+    # has no row.
+    from celery import states
+
+    from outbox.signals import outbox_run_ended
+
+    OutboxTask.objects.update(done_at=None)
+    outbox_run_ended(task_id=f"outbox-{task.pk}-abc", state=states.RETRY)
+    outbox_run_ended(task_id="2f0c1e9e-plain-celery-id", state=states.SUCCESS)
+    assert OutboxTask.objects.get().done_at is None
+    outbox_run_ended(task_id=f"outbox-{task.pk}-abc", state=states.FAILURE)
+    assert OutboxTask.objects.get().done_at is not None
+    assert services.outbox_task_pk("outbox-x-1") is None and services.outbox_task_pk(None) is None
+
+
+def test_the_sweep_dispatches_again_a_task_whose_broker_message_was_lost(settings):
+    email = record()
+    task = OutboxTask.objects.get()
+    lost_at = timezone.now() - dt.timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS + 1)
+    # Handed to the broker, which lost the message: dispatched, never run.
+    OutboxTask.objects.update(dispatched_at=lost_at, dispatch_attempts=1,
+                              created_at=lost_at)
+    OutboxTask.objects.create(name="outbox.tasks.worker_heartbeat", kwargs={},
+                              idempotency_key="done", created_at=lost_at,
+                              dispatched_at=lost_at, done_at=lost_at)
+    assert services.outbox_tasks_sweep(lost_after_seconds=10 ** 6) == 0  # not late yet
+    assert services.outbox_tasks_sweep() == 1  # the done row is left alone
+    task.refresh_from_db()
+    email.refresh_from_db()
+    assert task.done_at is not None and task.dispatch_attempts == 2
+    assert email.sent_at is not None and len(mail.outbox) == 1
+    assert not Heartbeat.objects.exists()
+    assert services.outbox_tasks_sweep(lost_after_seconds=0) == 0  # done: never again
+
+
+def test_a_task_that_never_ends_is_dispatched_again_a_bounded_number_of_times(
+        settings, monkeypatch):
+    record()
+    task = OutboxTask.objects.get()
+    monkeypatch.setattr(tasks.outbox_email_send, "apply_async", lambda **kwargs: None)
+    OutboxTask.objects.update(dispatched_at=timezone.now(), dispatch_attempts=1)
+    settings.OUTBOX_DISPATCH_MAX = 3
+    assert [services.outbox_tasks_sweep(lost_after_seconds=0) for _ in range(4)] == [1, 1, 0, 0]
+    task.refresh_from_db()
+    assert task.dispatch_attempts == 3 and task.done_at is None
+
+
 def test_a_dispatch_error_is_recorded_never_raised(monkeypatch):
     record()
     task = OutboxTask.objects.get()

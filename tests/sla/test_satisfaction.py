@@ -49,16 +49,71 @@ def test_resolution_email_and_page_ask_with_signed_links(client, resolved, two_o
     assert SatisfactionSurvey.objects.get(ticket=resolved).rating == "good"
 
 
+@pytest.fixture
+def later(monkeypatch):
+    """Move the clock on: later(seconds=…) from the real now."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    real = timezone.now()
+
+    def move(**delta):
+        moved = real + dt.timedelta(**delta)
+        monkeypatch.setattr(timezone, "now", lambda: moved)
+        return moved
+    return move
+
+
+def rated(ticket):
+    return SatisfactionSurvey.objects.get(ticket=ticket).rating
+
+
 def test_one_click_without_login_is_recorded_once(client, resolved):
     links = links_in_mail()
     response = client.get(path_of(links["good"]))
     assert response.status_code == 200 and 'data-rating="good"' in response.content.decode()
-    # Single use: the other link (or the same one again) changes nothing.
-    again = client.get(path_of(links["bad"]))
-    assert "already rated" in again.content.decode()
+    assert 'data-change' in response.content.decode()  # the other answer is offered
+    client.get(path_of(links["good"]))  # the same link again changes nothing
     survey = SatisfactionSurvey.objects.get(ticket=resolved)
     assert survey.rating == "good" and survey.rated_at is not None
     assert resolved.events.filter(kind=TicketEvent.Kind.SATISFACTION_RATED).count() == 1
+
+
+def test_a_scanner_opening_both_links_counts_for_nothing(client, resolved, later):
+    links = links_in_mail()
+    later(seconds=1)
+    client.get(path_of(links["good"]))
+    later(seconds=2)
+    response = client.get(path_of(links["bad"]))  # both answers within seconds: void
+    assert "neither was counted" in response.content.decode()
+    assert 'data-rate="good"' in response.content.decode()  # asked again
+    assert rated(resolved) == "" and SatisfactionSurvey.objects.get(
+        ticket=resolved).scanner_voided_at is not None
+    later(seconds=4)
+    client.get(path_of(links["good"]))  # the rest of the burst is ignored too
+    assert rated(resolved) == ""
+    later(minutes=30)
+    response = client.get(path_of(links["bad"]))  # the customer, later
+    assert 'data-rating="bad"' in response.content.decode() and rated(resolved) == "bad"
+    voided = resolved.events.filter(kind=TicketEvent.Kind.SATISFACTION_RATED,
+                                    data__voided__isnull=False)
+    assert [e.data["voided"] for e in voided] == [["good", "bad"]]
+
+
+def test_the_customer_may_change_the_answer_for_a_week(client, resolved, later):
+    links = links_in_mail()
+    later(seconds=1)
+    client.get(path_of(links["good"]))  # a scanner that opens the first link only
+    later(hours=3)
+    client.get(path_of(links["bad"]))  # the customer's answer replaces it
+    assert rated(resolved) == "bad"
+    assert client.post(path_of(links["bad"]), {"comment": "Slow"}).status_code == 200
+    later(days=8)
+    again = client.get(path_of(links["good"]))  # past the week: final
+    assert "already rated" in again.content.decode() and rated(resolved) == "bad"
+    assert [e.data.get("changed_from") for e in resolved.events.filter(
+        kind=TicketEvent.Kind.SATISFACTION_RATED)] == [None, "good", None]
 
 
 def test_a_comment_may_follow_once(client, resolved):

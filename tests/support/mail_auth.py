@@ -22,11 +22,21 @@ def _chunks(value: str) -> list[bytes]:
 
 
 class TableResolver(BaseResolver):
+    """Answers from a table; `a_sequence` gives a name one A answer per lookup (the last
+    one repeated), as a rebinding attacker's server does; `queries` logs every question."""
+
     def __init__(self):
         self.records: dict[tuple[str, str], list] = {}
+        self.sequences: dict[str, list[str]] = {}
+        self.queries: list[tuple[str, str]] = []
 
     def clear(self) -> None:
         self.records.clear()
+        self.sequences.clear()
+        self.queries.clear()
+
+    def a_sequence(self, name: str, addresses: list[str]) -> None:
+        self.sequences[name.lower().rstrip(".")] = list(addresses)
 
     def txt(self, name: str, value: str) -> None:
         self.records.setdefault((name.lower().rstrip("."), "TXT"), []).append(
@@ -38,6 +48,13 @@ class TableResolver(BaseResolver):
     def resolve(self, request, handler):
         reply = request.reply()
         qname = str(request.q.qname).rstrip(".").lower()
+        self.queries.append((qname, QTYPE[request.q.qtype]))
+        sequence = self.sequences.get(qname)
+        if sequence is not None:
+            if QTYPE[request.q.qtype] == "A":
+                address = sequence.pop(0) if len(sequence) > 1 else sequence[0]
+                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A(address), ttl=0))
+            return reply
         found = self.records.get((qname, QTYPE[request.q.qtype]))
         if found:
             for rdata in found:
@@ -96,10 +113,11 @@ class DkimKey:
         return header + raw
 
 
-def self_signed_certificate(directory, *, host: str = "127.0.0.1") -> tuple[str, str]:
-    """(certificate file, key file) of a fresh self-signed certificate for `host`."""
+def self_signed_certificate(directory, *, host: str = "127.0.0.1",
+                            name: str = "smtp") -> tuple[str, str]:
+    """(certificate file, key file) of a fresh self-signed certificate for `host` (an
+    address or a DNS name)."""
     import datetime as dt
-    import ipaddress
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -112,12 +130,22 @@ def self_signed_certificate(directory, *, host: str = "127.0.0.1") -> tuple[str,
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now - dt.timedelta(minutes=5))
                    .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName(
-                       [x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+                   .add_extension(x509.SubjectAlternativeName([_san(host)]), critical=False)
                    .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "smtp.crt", directory / "smtp.key"
+    cert_file, key_file = directory / f"{name}.crt", directory / f"{name}.key"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.TraditionalOpenSSL,
                                            serialization.NoEncryption()))
     return str(cert_file), str(key_file)
+
+
+def _san(host: str):
+    import ipaddress
+
+    from cryptography import x509
+
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)

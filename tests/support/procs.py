@@ -180,6 +180,29 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05, what="", lo
                          + (f"\n{logs.logs()}" if logs is not None else ""))
 
 
+def broker_settled(client, remaining, *, after: float, queue: str = "celery"):
+    """A `wait_until` predicate: true once the Redis broker (`client`) holds nothing (its
+    queue and its unacknowledged hash both empty) after time.monotonic() `after` (when a
+    dead worker's deliveries are due back), still so a second later with `remaining()`
+    (the work not done) unchanged: not a delivery caught between its pop and its record.
+    What is left then was lost in transit (kombu's Redis transport pops with BRPOP before
+    it records the delivery as unacknowledged)."""
+    def idle() -> bool:
+        return (time.monotonic() > after and client.llen(queue) == 0
+                and client.hlen("unacked") == 0)
+
+    def settled() -> bool:
+        before = remaining()
+        if not before:
+            return True
+        if not idle():
+            return False
+        time.sleep(1)
+        return idle() and remaining() == before
+
+    return settled
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
