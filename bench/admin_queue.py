@@ -1,4 +1,6 @@
-"""Server-side timings of the agent workspace (Django admin) on the configured database.
+"""Server-side timings of the back-office ticket list (the stock admin change list at
+/admin/tickets/ticket/) on the configured database. Agents work on the desk: its pages are
+measured by bench/desk_pages.py.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_scale REDIS_URL=redis://127.0.0.1:6379/3 \
         .venv/bin/python bench/admin_queue.py [--runs 60]
@@ -13,10 +15,9 @@ time, the time spent in SQL, the garbage collector's pauses and the number of SQ
 each page. It changes nothing
 but a session row and one staff user (an Agents member, not a superuser).
 
-The pages: the queue in its default order (pages 1, 3, 10), every department's open tickets,
-each agent's tickets / new and unassigned / open in paid departments, a search by ticket
-number, a search by common subject words (~3 % of the tickets match each), the ticket page
-of random tickets. On a shared machine, read the CPU and SQL columns with the load average
+The pages: the list newest first (pages 1, 3, 10), every department's open tickets, each
+product's tickets and two priority filters, a search by ticket number, by common subject
+words (~3 % of the tickets match each) and by requester email. On a shared machine, read the CPU and SQL columns with the load average
 printed before and after: wall times grow with the other processes' load.
 """
 
@@ -125,19 +126,22 @@ def main() -> None:
     departments = list(Department.objects.values_list("pk", flat=True))
     some = list(Ticket.objects.filter(id__in=[rng.randrange(1, total + 1) for _ in range(400)])
                 .values_list("pk", "number", "subject")[:60])
-    agents = list(User.objects.filter(is_staff=True, email__startswith="agent")
-                  .values_list("pk", flat=True)[:10]) or [agent.pk]
+    products = list(Department.objects.values_list("product_id", flat=True).distinct())
     words = ["trunk down", "one-way audio", "Fax not received", "certificate expired",
              "firmware upgrade"]
+    emails = list(User.objects.filter(pk__in=Ticket.objects.filter(
+        pk__in=[pk for pk, _n, _s in some]).values("requester_id")).values_list(
+        "email", flat=True)[:20])
     cases = {
-        "list (default order)": [LIST, LIST + "?p=3", LIST + "?p=10"],
-        "filtered (dept+status)": [f"{LIST}?department={d}&status__exact=open" for d in departments],
-        "filtered (assignee, unassigned new, paid)": (
-            [f"{LIST}?assignee={a}" for a in agents]
-            + [LIST + "?assignee=none&status__exact=new", LIST + "?credits=used&status__exact=open"]),
+        "list (newest first)": [LIST, LIST + "?p=3", LIST + "?p=10"],
+        "filtered (dept+status)": [f"{LIST}?department__id__exact={d}&status__exact=open"
+                                   for d in departments],
+        "filtered (product, priority)": (
+            [f"{LIST}?department__product__id__exact={p}" for p in products]
+            + [LIST + "?priority__exact=4", LIST + "?status__exact=new&priority__exact=3"]),
         "search (number)": [f"{LIST}?q={n}" for _pk, n, _s in some],
         "search (subject words)": [f"{LIST}?q={w.replace(' ', '+')}" for w in words],
-        "ticket page": [f"{LIST}{pk}/change/" for pk, _n, _s in some],
+        "search (requester email)": [f"{LIST}?q={e}" for e in emails] or [LIST],
     }
     print(f"tickets: ~{total:,} (max id), database: {connection.vendor}, runs per page: {args.runs}")
     print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)")

@@ -40,6 +40,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.admin_queue import _second_factor_passed, measure, percentile  # noqa: E402
+from bench.fixtures import desk_filter_paths  # noqa: E402
 from catalog.models import Department  # noqa: E402
 from tickets.models import Message, Ticket  # noqa: E402
 
@@ -57,6 +58,7 @@ def cases(rng: random.Random) -> dict[str, list[str]]:
         "views (mine, unassigned, waiting, overdrawn)": [
             f"{DESK}?view={v}" for v in ("mine", "unassigned", "waiting", "overdrawn")],
         "each department": [f"{DESK}?view=department&department={d}" for d in departments],
+        "filters (product, status, priority, assignee, due)": desk_filter_paths(DESK),
         "counts (polled)": [f"{DESK}counts/"],
         "overview": ["/admin/tickets/ticket/overview/"],
         "search (number)": [f"{DESK}?view=all&q={n}" for _pk, n, _e in some],

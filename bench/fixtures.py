@@ -153,3 +153,15 @@ def people_ensure(*, submitters: int, my_tickets: int, inbound_tickets: int) -> 
     numbers = _tickets_ensure(inbound, inbound_tickets, department)
     return People(agent=agent.email, submitters=emails, my_tickets=mine.email,
                   inbound=inbound.email, inbound_tickets=numbers)
+
+
+def desk_filter_paths(desk: str) -> list[str]:
+    """The desk queue's filters, alone and with a view (desk.views.QueueParams)."""
+    from catalog.models import Department
+
+    products = sorted(set(Department.objects.values_list("product_id", flat=True)))
+    return ([f"{desk}?view=all&product={p}" for p in products]
+            + [f"{desk}?view=all&status=on_hold", f"{desk}?view=all&priority=4",
+               f"{desk}?view=unassigned&priority=3", f"{desk}?view=all&assignee=none",
+               f"{desk}?view=all&due=soon", f"{desk}?view=all&due=breached",
+               f"{desk}?view=all&credits=used&status=open"])

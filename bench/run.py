@@ -15,11 +15,12 @@ Figures (bench/README.md says the same for the project README):
 - bare_view_per_s: a view that does nothing, served without middleware (the ceiling);
   trivial_view_anon_per_s / trivial_view_user_per_s: the same view behind the project's
   middleware, anonymous and signed in. Concurrency --concurrency.
-- agent_queue_p50_ms / _p95_ms: the agent queue (admin changelist, default order, pages 1,
+- agent_queue_p50_ms / _p95_ms: the back-office ticket list (the stock admin changelist, pages 1,
   3 and 10) at --tickets tickets, signed in as an agent, --latency-concurrency clients.
-- desk_{views,department,counts,overview,search_number,search_words,search_email,ticket,
+- desk_{views,department,filtered,counts,overview,search_number,search_words,search_email,ticket,
   long_ticket}_p50_ms / _p95_ms: the agent desk (/admin/desk/) at --tickets tickets: the
-  queue of each view with its counts, each department, the counts the page polls, the queue
+  queue of each view with its counts, each department, the queue's filters (product,
+  status, priority, assignee, due, paid), the counts the page polls, the queue
   overview, searches by ticket number / subject words / requester email, the ticket page of
   random tickets and of the ticket with the most messages; beside bare_view (the ceiling).
 - my_tickets_p50_ms / _p95_ms: My Tickets (pages 1, 2, 13, 25) of a customer with
@@ -256,6 +257,7 @@ class Bench:
             "views": [f"{DESK}?view={v}" for v in ("mine", "unassigned", "waiting", "overdrawn")],
             "department": [f"{DESK}?view=department&department={d}"
                            for d in Department.objects.values_list("pk", flat=True)],
+            "filtered": fixtures.desk_filter_paths(DESK),
             "counts": [f"{DESK}counts/"],
             "overview": [f"{QUEUE}overview/"],
             "search_number": [f"{DESK}?view=all&q={n}" for _pk, n, _e in some],

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Department
 from tickets import admin_views, desk_services, services
@@ -19,7 +20,7 @@ from tickets.exceptions import REPLY_OVER_NEWER_MESSAGE, TicketsError
 from tickets.models import Message
 
 from . import views
-from .forms import MergeForm, ReplyForm, UpdateForm
+from .forms import BulkForm, MergeForm, ReplyForm, UpdateForm
 
 PERMS = {"reply": "tickets.add_message", "time": "tickets.add_timeentry",
          "reverse": "tickets.add_timeentry"}
@@ -142,6 +143,51 @@ def _participant_add(request, ticket):
 
 def _participant_remove(request, ticket):
     return _participant(request, ticket, add=False)
+
+
+def bulk(request):
+    """The queue's bulk action: the selected tickets get the chosen assignee, status and
+    priority in one service call (one transaction); back to the same queue."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    views.require(request, "tickets.change_ticket")
+    from tickets.models import Ticket
+    from tickets.workspace_selectors import agents
+
+    form = BulkForm(request.POST, agent_choices=[(u.pk, u.get_full_name() or u.email)
+                                                 for u in agents()])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+    else:
+        data = form.cleaned_data
+        tickets = list(Ticket.objects.filter(pk__in=data["ticket"]).order_by("pk"))
+        try:
+            done = desk_services.tickets_bulk_update(
+                tickets=tickets, actor=request.user, status=data["status"] or None,
+                priority=data["priority"], assignee=_bulk_assignee(request, data["assignee"]))
+        except TicketsError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            messages.success(request, ngettext("%(count)s ticket updated.",
+                                               "%(count)s tickets updated.", done)
+                             % {"count": done})
+    return HttpResponseRedirect(views.desk_url("queue", query=views.QueueParams.of(
+        request).query()))
+
+
+def _bulk_assignee(request, value: str):
+    from django.contrib.auth import get_user_model
+
+    if value == "me":
+        return request.user
+    if value == "none":
+        return None
+    if value:
+        return get_user_model().objects.get(pk=int(value))  # one of the form's choices
+    return desk_services.KEEP
 
 
 HANDLERS = {"participant_add": _participant_add, "participant_remove": _participant_remove,

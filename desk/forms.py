@@ -60,6 +60,30 @@ class UpdateForm(forms.Form):
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name()
 
 
+KEEP_CHOICE = ("", _("— no change —"))
+
+
+class BulkForm(forms.Form):
+    """Selected tickets of the queue and what to change on all of them."""
+
+    ticket = forms.TypedMultipleChoiceField(label=_("Tickets"), coerce=int, choices=())
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[KEEP_CHOICE, *Ticket.Status.choices])
+    priority = forms.TypedChoiceField(label=_("Priority"), required=False, coerce=int,
+                                      empty_value=None,
+                                      choices=[KEEP_CHOICE, *Ticket.Priority.choices])
+
+    def __init__(self, *args, agent_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        ids = self.data.getlist("ticket") if hasattr(self.data, "getlist") else []
+        self.fields["ticket"].choices = [(v, v) for v in ids if v.isascii() and v.isdigit()
+                                         and len(v) <= 12]
+        self.fields["assignee"].choices = [KEEP_CHOICE, ("me", _("Me")),
+                                           ("none", _("Unassigned")),
+                                           *[(str(pk), name) for pk, name in agent_choices]]
+
+
 class MergeForm(forms.Form):
     number = forms.CharField(label=_("Merge into ticket number"), max_length=40,
                              help_text=_("A ticket of the same organization; this one is "

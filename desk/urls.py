@@ -14,6 +14,7 @@ def desk_urls(site) -> list:
 
     return [
         path("desk/", wrap(views.queue), name="desk_queue"),
+        path("desk/bulk/", wrap(actions.bulk), name="desk_bulk"),
         path("desk/counts/", wrap(views.counts), name="desk_counts"),
         path("desk/ticket/<int:ticket_id>/", wrap(views.ticket_view), name="desk_ticket"),
         path("desk/ticket/<int:ticket_id>/live/", wrap(views.live), name="desk_live"),

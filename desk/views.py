@@ -48,10 +48,19 @@ def _int(value, *, low: int = 1, high: int = 2**31 - 1) -> int | None:
 
 @dataclass(frozen=True)
 class QueueParams:
+    """The queue's view, filters, search and page, each validated (a value that is not
+    one of the expected ones is dropped)."""
+
     view: str
     department: int | None
     q: str
     page: int
+    product: int | None = None
+    status: str = ""
+    priority: int | None = None
+    assignee: str = ""  # "me", "none" or an agent's id
+    due: str = ""  # ds.DUE_FILTERS
+    credits: str = ""  # paid or free departments (catalog Department.Credits)
 
     @classmethod
     def of(cls, request) -> QueueParams:
@@ -61,13 +70,32 @@ class QueueParams:
         department = _int(get.get("department"))
         if view == "department" and department is None:
             view = "unassigned"
+        assignee = get.get("assignee", "")
+        if assignee not in ("me", "none"):
+            assignee = str(_int(assignee) or "")
+        priority = _int(get.get("priority"))
         return cls(view=view, department=department if view == "department" else None,
                    q=" ".join(get.get("q", "").split())[:200],
-                   page=_int(get.get("p"), high=MAX_PAGE) or 1)
+                   page=_int(get.get("p"), high=MAX_PAGE) or 1,
+                   product=_int(get.get("product")),
+                   status=get.get("status", "") if get.get("status") in Ticket.Status.values
+                   else "",
+                   priority=priority if priority in Ticket.Priority.values else None,
+                   assignee=assignee, due=get.get("due", "") if get.get("due") in ds.DUE_FILTERS
+                   else "", credits=get.get("credits", "") if get.get("credits") in
+                   ds.CREDITS_FILTERS else "")
+
+    def filters(self) -> dict:
+        return {"product": self.product, "status": self.status, "priority": self.priority,
+                "assignee": self.assignee, "due": self.due, "credits": self.credits}
+
+    @property
+    def filtered(self) -> bool:
+        return any(self.filters().values())
 
     def query(self, **changes) -> str:
         values = {"view": self.view, "department": self.department, "q": self.q,
-                  "p": self.page if self.page > 1 else None, **changes}
+                  **self.filters(), "p": self.page if self.page > 1 else None, **changes}
         return urlencode({k: v for k, v in values.items() if v})
 
 
@@ -76,10 +104,12 @@ QUARANTINE_PARAMS = QueueParams(view="quarantine", department=None, q="", page=1
 
 def _queue(request, params: QueueParams) -> dict:
     qs = ds.view_queryset(view=params.view, user=request.user,
-                          department_id=params.department)
-    qs = ds.search(qs, params.q)
-    rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE)
+                          department_id=params.department, status=params.status)
+    qs = ds.search(ds.filter_queue(qs, user=request.user, **params.filters()), params.q)
+    rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE, by_due=bool(params.due))
     return {"rows": rows, "has_more": more, "params": params,
+            "filter_choices": ds.filter_choices(),
+            "can_bulk": request.user.has_perm("tickets.change_ticket"),
             "next_query": params.query(p=params.page + 1) if more else "",
             "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
 
@@ -132,15 +162,18 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
     from django.contrib import admin
 
     params = QueueParams.of(request)
+    # htmx asking for the ticket pane alone: the queue beside it is neither read nor shown
+    pane = (ticket is not None and getattr(request, "htmx", False)
+            and request.htmx.target == "desk-ticket")
     context = {**admin.site.each_context(request), "title": _("Agent desk"),
-               **_queue(request, params), **counts_context(request, deferred=True),
-               "ticket": ticket,
-               "queue_query": params.query()}
+               **({} if pane else _queue(request, params)),
+               **counts_context(request, deferred=True),
+               "ticket": ticket, "params": params, "queue_query": params.query()}
     if ticket is not None:
         context.update(ticket_context(request, ticket, forms or {}))
         context["title"] = f"{ticket.number} · {ticket.subject}"
     template = "desk/page.html"
-    if getattr(request, "htmx", False) and request.htmx.target == "desk-ticket":
+    if pane:
         template, context["partial"] = "desk/_ticket.html", True  # the pane shows messages
     return TemplateResponse(request, template, context, status=status)
 

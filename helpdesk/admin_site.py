@@ -1,12 +1,5 @@
-"""The agent workspace's admin site: Django's, with the app list built only when a page
-shows it.
-
-``AdminSite.each_context`` builds the whole app list (every registered model's
-permissions and URLs) on every admin page, for the navigation sidebar. The workspace has
-its own navigation (the sidebar is off), so only the index and app pages show that list.
-The list is built lazily: a page that reads it gets it, the others (the queue, the ticket
-page) no longer pay a fifth of their CPU time for it.
-"""
+"""The helpdesk's admin site: Django's, with the site's login (throttle, failed-login
+records, second factor), the agent desk (desk app) and the reports mounted under it."""
 
 from __future__ import annotations
 
@@ -18,7 +11,6 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import BadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +21,7 @@ class HelpdeskAdminSite(AdminSite):
     site_header = _("Helpdesk · agent workspace")
     site_title = _("Helpdesk")
     index_title = _("Queues and records")
-    enable_nav_sidebar = False  # the workspace has its own navigation
+    enable_nav_sidebar = False  # the desk has its own navigation; back office has breadcrumbs
 
     def admin_view(self, view, cacheable=False):
         """Every admin view; a number too large for the database typed into a filter of
@@ -92,10 +84,6 @@ class HelpdeskAdminSite(AdminSite):
                 lambda request, slug: report_views.report(request, self, slug)),
                 name="reports_report"),
         ] + super().get_urls()
-
-    def get_app_list(self, request, app_label=None):
-        parent = super(HelpdeskAdminSite, self)  # noqa: UP008 (used inside the lambda)
-        return SimpleLazyObject(lambda: parent.get_app_list(request, app_label))
 
 
 class HelpdeskAdminConfig(AdminConfig):

@@ -142,6 +142,7 @@ def reply_aim_text(*, ticket) -> str:
 
 def ticket_events_for_contact(*, ticket) -> list:
     """The audit events a customer may see on the ticket page, oldest first (told by
-    tickets.timeline, without internals: an agent's reason for a move is never shown)."""
+    tickets.history.ticket_timeline, without internals: an agent's reason for a move is
+    never shown)."""
     return list(ticket.events.filter(kind__in=HISTORY_KINDS).select_related("actor")
                 .order_by("created_at", "id"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Department, DepartmentField
 
@@ -22,7 +23,7 @@ from .models import Ticket
 COUNT_CAP = 1000
 QUEUE_FIELDS = ("id", "number", "subject", "status", "priority", "assignee_id",
                 "department_id", "organization_id", "requester_id", "last_activity_at",
-                "waiting_since")
+                "waiting_since", "sla_due_at", "sla_risk_at")
 VIEWS = ("mine", "unassigned", "waiting", "overdrawn", "department", "all")
 OPEN = list(Ticket.OPEN_STATUSES)
 WORKING = [Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.ON_HOLD]
@@ -32,7 +33,9 @@ def queue_order():
     return (F("waiting_since").asc(nulls_last=True), "-last_activity_at", "-id")
 
 
-def view_queryset(*, view: str, user, department_id: int | None = None) -> QuerySet:
+def view_queryset(*, view: str, user, department_id: int | None = None,
+                  status: str = "") -> QuerySet:
+    """A view's tickets; `status` (a filter) lets "all" reach closed tickets too."""
     qs = Ticket.objects.filter(merged_into__isnull=True)
     if view == "mine":
         return qs.filter(assignee=user, status__in=OPEN)
@@ -45,7 +48,56 @@ def view_queryset(*, view: str, user, department_id: int | None = None) -> Query
                          organization_id__in=ws.overdrawn_organization_ids())
     if view == "department" and department_id:
         return qs.filter(department_id=department_id, status__in=OPEN)
-    return qs.filter(status__in=OPEN)
+    return qs.filter(status=status) if status else qs.filter(status__in=OPEN)
+
+
+DUE_FILTERS = ("soon", "breached", "any")
+CREDITS_FILTERS = tuple(Department.Credits.values)
+
+
+def filter_queue(qs: QuerySet, *, user, product: int | None = None, status: str = "",
+                 priority: int | None = None, assignee: str = "", due: str = "",
+                 credits: str = "") -> QuerySet:
+    """The queue's filters, each on a column of the ticket table (a product becomes its
+    few department ids). Values are validated by the caller (desk.views.QueueParams)."""
+    if product:
+        qs = ws.queue_by_product(qs, product)
+    if status:
+        qs = qs.filter(status=status)
+    if priority is not None:
+        qs = qs.filter(priority=priority)
+    if assignee:
+        qs = ws.queue_by_assignee(qs, assignee, user=user)
+    if due:
+        qs = _by_due(qs, due)
+    if credits:
+        qs = ws.queue_by_credits_rule(qs, credits)
+    return qs
+
+
+def _by_due(qs: QuerySet, due: str) -> QuerySet:
+    """Breaching soon (past the risk mark, not yet due), breached, or any due time."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    if due == "soon":
+        return qs.filter(sla_due_at__gt=now, sla_risk_at__lte=now)
+    if due == "breached":
+        return qs.filter(sla_due_at__lte=now)
+    return qs.filter(sla_due_at__isnull=False)
+
+
+def filter_choices() -> dict:
+    """The filter form's lists: products from the cached overview's departments (no
+    query), the active agents (one query)."""
+    products = {}
+    for row in department_counts():
+        product = row["department"].product
+        products.setdefault(product.pk, product.name)
+    return {"products": sorted(products.items(), key=lambda p: p[1]),
+            "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
+            "credits": Department.Credits.choices,
+            "agents": [(u.pk, u.get_full_name() or u.email) for u in ws.agents()]}
 
 
 def search(qs: QuerySet, term: str) -> QuerySet:
@@ -54,6 +106,8 @@ def search(qs: QuerySet, term: str) -> QuerySet:
         return qs
     if number := numbers.number_parse(term):
         return Ticket.objects.filter(number=number)  # a number finds the ticket anywhere
+    if prefix := numbers.number_prefix_parse(term):
+        return Ticket.objects.filter(number__startswith=prefix)
     if "@" in term:
         return qs.filter(requester_id__in=ws.requester_ids_matching(term))
     return qs.filter(Q(subject__icontains=term)
@@ -72,6 +126,8 @@ class QueueRow:
     requester: str
     last_activity_at: object
     waiting_since: object
+    sla_due_at: object = None
+    sla_risk_at: object = None
 
     @property
     def status_label(self) -> str:
@@ -81,12 +137,31 @@ class QueueRow:
     def priority_label(self) -> str:
         return str(Ticket.Priority(self.priority).label)
 
+    @property
+    def due_state(self) -> str:
+        """on_track / at_risk / breached, or "" without a due time (sla.clock)."""
+        from django.utils import timezone
 
-def queue_page(qs: QuerySet, *, page: int, per_page: int) -> tuple[list[QueueRow], bool]:
+        from sla import clock
+
+        return clock.state(self, now=timezone.now())
+
+    @property
+    def due_label(self) -> str:
+        return str(DUE_LABELS.get(self.due_state, ""))
+
+
+DUE_LABELS = {"on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached")}
+
+
+def queue_page(qs: QuerySet, *, page: int, per_page: int,
+               by_due: bool = False) -> tuple[list[QueueRow], bool]:
     """One page (and whether another follows): one query of the ticket table, then the
-    names shown by primary key (two queries), whatever the page size."""
+    names shown by primary key (two queries), whatever the page size. `by_due`: soonest
+    due first (the due-time filters; index tickets_sla_due)."""
     offset = (page - 1) * per_page
-    raw = list(qs.order_by(*queue_order()).values_list(*QUEUE_FIELDS)[
+    order = ("sla_due_at", "id") if by_due else queue_order()
+    raw = list(qs.order_by(*order).values_list(*QUEUE_FIELDS)[
         offset: offset + per_page + 1])
     more, raw = len(raw) > per_page, raw[:per_page]
     user_ids = {r[5] for r in raw if r[5]} | {r[8] for r in raw}
@@ -97,7 +172,8 @@ def queue_page(qs: QuerySet, *, page: int, per_page: int) -> tuple[list[QueueRow
                      if r[5] else "",
                      organization=orgs.get(r[7], ""),
                      requester=users.get(r[8], ("", ""))[1] or users.get(r[8], ("", ""))[0],
-                     last_activity_at=r[9], waiting_since=r[10]) for r in raw]
+                     last_activity_at=r[9], waiting_since=r[10], sla_due_at=r[11],
+                     sla_risk_at=r[12]) for r in raw]
     return rows, more
 
 

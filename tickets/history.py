@@ -1,11 +1,13 @@
-"""A ticket's audit trail told as sentences, in the reader's language.
+"""A ticket's audit trail told as sentences, in the reader's language, for two audiences.
 
-"María García reopened the ticket by email", "Alex Agent moved it from FreePBX
-Configuration to SIPStation: 25 minutes refunded". Agents read every event (with the
-reason an agent gave for a move, which stays internal); customers read the few events
-that concern them (customer_selectors.HISTORY_KINDS), without internals. Technical
-details (message ids, outbound ids) are never part of a sentence: they stay in the
-event's data and the original-email view.
+Agents (the desk) read every event: "María García reopened the ticket by email", "Alex
+Agent moved it from FreePBX Configuration to SIPStation: 25 minutes refunded — internal
+reason: …". Customers (the ticket page and the API's ticket history, ticket_timeline) read
+the events that concern them (customer_selectors.HISTORY_KINDS) in customer terms: "Opened
+by María García.", "Replied by Support · Alex.", "Moved from … to …", agent time only when
+it used credits; never an internal note, an agent's reason or a time-entry note. Technical
+details (message ids, outbound ids) are never part of a sentence: they stay in the event's
+data and the original-email view.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ _SOURCES = {
 class HistoryLine:
     event: TicketEvent
     text: str
+
+    @property
+    def at(self):
+        return self.event.created_at
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,10 @@ def _priority(value) -> str:
 def _who(event: TicketEvent, audience: str) -> str:
     actor = event.actor
     if actor is None:
-        return _("The helpdesk")
+        return _("Support") if audience == CUSTOMER else _("The helpdesk")
     if audience == CUSTOMER and actor.is_staff:
-        return _("Support")
+        name = actor.get_short_name()
+        return _("Support") + (f" · {name}" if name else "")
     return actor.get_full_name()
 
 
@@ -92,17 +103,13 @@ def _assigned(who: str, event: TicketEvent, names: Names) -> str:
     return _("%(who)s assigned the ticket to %(name)s") % {"who": who, "name": name}
 
 
-def _moved(who: str, data: dict, names: Names, audience: str, refunded: int) -> str:
+def _moved(who: str, data: dict, names: Names, refunded: int) -> str:
     old = names.departments.get(data.get("old"), data.get("old"))
     new = names.departments.get(data.get("new"), data.get("new"))
-    if audience == CUSTOMER:
-        text = _("%(who)s moved the ticket to %(new)s") % {"who": who, "new": new}
-    else:
-        text = _("%(who)s moved it from %(old)s to %(new)s") % {"who": who, "old": old,
-                                                                "new": new}
+    text = _("%(who)s moved it from %(old)s to %(new)s") % {"who": who, "old": old, "new": new}
     if refunded:
         text += ": " + _("%(minutes)s minutes refunded") % {"minutes": refunded}
-    if audience == AGENT and data.get("reason"):
+    if data.get("reason"):
         text += " — " + _("internal reason: %(reason)s") % {"reason": data["reason"]}
     return text
 
@@ -126,7 +133,9 @@ def _mail(event: TicketEvent) -> str:
 
 def sentence(event: TicketEvent, *, names: Names, audience: str = AGENT,
              refunded: int = 0) -> str:
-    who, data, kind = _who(event, audience), event.data, event.kind
+    if audience == CUSTOMER:
+        return customer_sentence(event, names=names)
+    who, data, kind = _who(event, AGENT), event.data, event.kind
     simple = {
         K.CREATED: lambda: _("%(who)s opened the ticket%(source)s") % {
             "who": who, "source": _source(data)},
@@ -156,7 +165,7 @@ def sentence(event: TicketEvent, *, names: Names, audience: str = AGENT,
     if kind == K.ASSIGNED:
         return _assigned(who, event, names)
     if kind == K.DEPARTMENT_CHANGED:
-        return _moved(who, data, names, audience, refunded)
+        return _moved(who, data, names, refunded)
     if kind in (K.TIME_LOGGED, K.TIME_REVERSED):
         return _time(who, event)
     if kind in (K.MAIL_SENT, K.MAIL_FAILED):
@@ -166,7 +175,11 @@ def sentence(event: TicketEvent, *, names: Names, audience: str = AGENT,
 
 def history_lines(events: list[TicketEvent], *, names: Names,
                   audience: str = AGENT) -> list[HistoryLine]:
-    """One line per event; a refund that follows a move is told with the move."""
+    """One line per event. Agents: a refund that follows a move is told with the move.
+    Customers: only what customer_shown lets through, each on its own line."""
+    if audience == CUSTOMER:
+        return [HistoryLine(event=e, text=customer_sentence(e, names=names))
+                for e in events if customer_shown(e)]
     lines: list[HistoryLine] = []
     skip: set[int] = set()
     for index, event in enumerate(events):
@@ -197,3 +210,67 @@ def names_for(events: list[TicketEvent]) -> Names:
     users = {u.pk: u.get_full_name() for u in get_user_model().objects.filter(
         pk__in=user_ids).only("id", "email", "full_name")} if user_ids else {}
     return Names(departments=departments, users=users)
+
+
+# --- the customer's audience (the ticket page and the API) --------------------------------
+
+CUSTOMER_KINDS = frozenset({
+    K.CREATED, K.RESOLVED, K.REOPENED, K.STATUS_CHANGED, K.DEPARTMENT_CHANGED, K.TIME_LOGGED,
+    K.CREDITS_REFUNDED, K.PARTICIPANT_ADDED, K.PARTICIPANT_REMOVED, K.MESSAGE_ADDED, K.MERGED,
+    K.MERGED_FROM})  # as customer_selectors.HISTORY_KINDS, which reads them
+
+
+def customer_shown(event: TicketEvent) -> bool:
+    """What a customer reads: replies that reached them, agent time that used credits,
+    and the other CUSTOMER_KINDS."""
+    data = event.data or {}
+    if event.kind == K.MESSAGE_ADDED:
+        return data.get("message_kind") in Message.CUSTOMER_VISIBLE_KINDS
+    if event.kind == K.TIME_LOGGED:
+        return "balance_after_minutes" in data  # only agent time that used credits
+    return event.kind in CUSTOMER_KINDS
+
+
+def _customer_moved(data: dict, names: Names) -> str:
+    text = _("Moved from %(old)s to %(new)s.") % {
+        "old": names.departments.get(data.get("old"), data.get("old", "")),
+        "new": names.departments.get(data.get("new"), data.get("new", ""))}
+    if data.get("old_uses_credits") and not data.get("new_uses_credits"):
+        text += " " + _("That department does not use credits: the credits used were refunded.")
+    if data.get("dropped_items"):
+        text += " " + _("Details that do not apply there were removed.")
+    return text
+
+
+def customer_sentence(event: TicketEvent, *, names: Names) -> str:
+    """The customer's wording: no agent's reason, no note, no internal detail."""
+    data, who = event.data or {}, _who(event, CUSTOMER)
+    texts = {
+        K.CREATED: lambda: _("Opened by %(who)s.") % {"who": who},
+        K.RESOLVED: lambda: _("Marked resolved by %(who)s.") % {"who": who},
+        K.REOPENED: lambda: _("Reopened by %(who)s.") % {"who": who},
+        K.STATUS_CHANGED: lambda: _("Status changed from %(old)s to %(new)s.") % {
+            "old": _status(data.get("old", "")), "new": _status(data.get("new", ""))},
+        K.DEPARTMENT_CHANGED: lambda: _customer_moved(data, names),
+        K.TIME_LOGGED: lambda: _("%(minutes)s minutes of agent time used credits.") % {
+            "minutes": data.get("minutes", 0)},
+        K.CREDITS_REFUNDED: lambda: _("%(minutes)s credits refunded.") % {
+            "minutes": data.get("minutes", 0)},
+        K.PARTICIPANT_ADDED: lambda: _("%(email)s now follows the ticket.") % {
+            "email": data.get("email", "")},
+        K.PARTICIPANT_REMOVED: lambda: _("%(email)s no longer follows the ticket.") % {
+            "email": data.get("email", "")},
+        K.MESSAGE_ADDED: lambda: _("Replied by %(who)s.") % {"who": who},
+        K.MERGED: lambda: _("Merged into ticket %(number)s.") % {"number": data.get("into", "")},
+        K.MERGED_FROM: lambda: _("Ticket %(number)s was merged into this one.") % {
+            "number": data.get("from", "")},
+    }
+    return texts[event.kind]() if event.kind in texts else ""
+
+
+def ticket_timeline(*, events) -> list[HistoryLine]:
+    """The customer's history of a ticket (the ticket page, the API): `events` are the
+    ticket's events a customer may see (customer_selectors), oldest first. Each line has
+    `at`, `kind` and `text`."""
+    events = list(events)
+    return history_lines(events, names=names_for(events), audience=CUSTOMER)

@@ -37,8 +37,8 @@ from .forms import (
     TicketSubmitForm,
     prefilled_from_query,
 )
+from .history import ticket_timeline
 from .models import Ticket
-from .timeline import ticket_timeline
 
 TICKETS_PER_PAGE = 20
 NO_CONTACT_CHOSEN = gettext_lazy("Choose a colleague to add.")

@@ -23,8 +23,8 @@ from entitlements import selectors as entitlement_selectors
 from tickets import attachments, customer_selectors, selectors, services
 from tickets.downloads import attachment_response
 from tickets.forms import ReplyForm, TicketSubmitForm
+from tickets.history import ticket_timeline
 from tickets.models import Message, Ticket
-from tickets.timeline import ticket_timeline
 from tickets.workspace_selectors import is_id
 
 from . import serializers as s

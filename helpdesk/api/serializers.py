@@ -38,7 +38,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.Serializer):
     """One line of the ticket's timeline as the customer reads it on the ticket page
-    (tickets.timeline): never an internal note, an agent's reason or a time-entry note."""
+    (tickets.history.ticket_timeline): never an internal note, an agent's reason or a time-entry note."""
 
     kind = serializers.CharField()
     text = serializers.CharField()

@@ -23,7 +23,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 FIGURES = [
     "bare_view_per_s", "trivial_view_anon_per_s", "trivial_view_user_per_s",
     "agent_queue_p50_ms", "agent_queue_p95_ms",
-    *[f"desk_{page}_{stat}" for page in ("views", "department", "counts", "overview",
+    *[f"desk_{page}_{stat}" for page in ("views", "department", "filtered", "counts", "overview",
                                          "search_number", "search_words", "search_email",
                                          "ticket", "long_ticket") for stat in ("p50_ms", "p95_ms")],
     "my_tickets_p50_ms", "my_tickets_p95_ms",

@@ -141,9 +141,9 @@ def test_the_time_log_form_refuses_huge_values_without_a_500(client, two_orgs, a
     paid = freepbx_configuration_ticket(two_orgs)
     User.objects.filter(pk=agents[0].pk).update(language="es")
     client.force_login(agents[0])
-    url = reverse("admin:tickets_ticket_change", args=[paid.ticket.pk])
+    url = reverse("admin:desk_action", args=[paid.ticket.pk, "time"])
     response = client.post(url, {"action": "time", "minutes": minutes})
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert "menor o igual a" in html or "mayor o igual a" in html
     assert not LedgerEntry.objects.filter(kind="time_debit").exists()

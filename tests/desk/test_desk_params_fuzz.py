@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 BAD_VALUES = ("all", "-1", "99999999999999999999999", "'", "\x00", "a" * 300, "<script>", " ")
 PARAMETERS = ("view", "department", "q", "p", "after", "typing", "ticket", "deployment",
-              "hardware_item", "module_licence", "body", "macro", "o", "page")
+              "hardware_item", "module_licence", "body", "macro", "o", "page", "product",
+              "status", "priority", "assignee", "due", "credits")
 
 
 def desk_patterns() -> list[URLPattern]:
@@ -39,7 +40,7 @@ def world(two_orgs):
 def test_every_desk_page_is_walked(world):
     names = {p.name for p in desk_patterns()}
     assert {"desk_queue", "desk_ticket", "desk_counts", "desk_live", "desk_move",
-            "desk_preview", "desk_action", "desk_quarantine"} <= names
+            "desk_preview", "desk_action", "desk_quarantine", "desk_bulk"} <= names
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -78,19 +78,16 @@ def test_agent_workspace_and_django_admin_have_no_csp_violation(
     visit(page, f"{base}/admin/login/")
     login(page, base, "/admin/login/", two_orgs.agent.email, two_orgs.password)
     for path in ("/admin/", "/admin/tickets/ticket/", "/admin/tickets/ticket/overview/",
-                 f"/admin/tickets/ticket/{ticket.pk}/change/",
+                 "/admin/desk/?view=all&status=new", f"/admin/desk/ticket/{ticket.pk}/",
                  f"/admin/accounts/organization/{two_orgs.acme.pk}/change/",
                  f"/admin/accounts/user/{two_orgs.maria.pk}/change/",
                  "/admin/tickets/cannedreply/add/", "/admin/auth/group/",
                  "/admin/mailgateway/inboundmessage/"):
         visit(page, base + path)
 
-    visit(page, f"{base}/admin/tickets/ticket/{ticket.pk}/change/")
-    page.select_option("#id_canned_reply", str(canned.pk))  # static/js/agent.js
-    assert page.input_value("#reply textarea[name=body]") == "Please reboot the PBX."
-    assert page.is_hidden("#overdraw-warning")
-    page.fill("#log-time input[name=minutes]", "100000")
-    assert page.is_visible("#overdraw-warning")
+    visit(page, f"{base}/admin/desk/ticket/{ticket.pk}/")
+    page.select_option("#desk-canned", str(canned.pk))  # static/js/desk.js
+    assert page.input_value("#desk-reply textarea[name=body]") == "Please reboot the PBX."
 
 
 def test_api_docs_render_under_the_policy(live_server, transactional_db, browser_page,

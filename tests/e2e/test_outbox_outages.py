@@ -101,8 +101,9 @@ def test_broker_down_loses_no_mail_and_the_sweep_sends_each_once(
         assert response.status_code == 302
         ticket = Ticket.objects.get()
         client.force_login(two_orgs.agent)
-        response = client.post(reverse("admin:tickets_ticket_change", args=[ticket.pk]),
-                               {"action": "reply", "kind": "reply", "body": "Fixed it."})
+        response = client.post(reverse("admin:desk_action", args=[ticket.pk, "reply"]),
+                               {"action": "reply", "kind": "reply", "body": "Fixed it.",
+                                "send_anyway": "on"})
         assert response.status_code == 302
         assert ticket.messages.count() == 2
         print(f"\nbroker down: submit + agent reply answered in "

@@ -79,8 +79,10 @@ def test_best_effort_and_spanish(agent_client, demo, clock):
     assert "Plan del contrato del despliegue" in html
 
 
-def test_the_old_admin_ticket_page_shows_it_too(agent_client, demo, clock):
+def test_the_admin_ticket_page_opens_the_desk_that_shows_it(agent_client, demo, clock):
     ticket = config_ticket(demo["maria"], "Dial plan")
-    response = agent_client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    response = agent_client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+                                follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:desk_ticket", args=[ticket.pk])
     assert response.context["service_level"].policy_name == "Soporte Estándar"
     assert 'id="desk-sla"' in response.content.decode()

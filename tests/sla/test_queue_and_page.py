@@ -1,4 +1,4 @@
-"""The due badge in the agent queue (on track / at risk / breached), its filter and order;
+"""The due badge in the agent desk's queue (on track / at risk / breached), its filter and order;
 the customer's "we aim to reply by" in their language and time zone."""
 
 import pytest
@@ -10,7 +10,7 @@ from tests.factories import TicketFactory
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-LIST = reverse("admin:tickets_ticket_changelist")
+LIST = reverse("admin:desk_queue") + "?view=all"
 
 
 def config_ticket(contact, subject):
@@ -31,7 +31,7 @@ def agent_client(client, demo):
 
 def mine(response, *tickets) -> list[str]:
     ours = {t.number for t in tickets}
-    return [t.number for t in response.context["cl"].result_list if t.number in ours]
+    return [t.number for t in response.context["rows"] if t.number in ours]
 
 
 def test_badge_filter_and_order_follow_the_clock(agent_client, demo, clock):
@@ -40,25 +40,25 @@ def test_badge_filter_and_order_follow_the_clock(agent_client, demo, clock):
     clock.advance(minutes=60)
     second = config_ticket(demo["maria"], "second")  # due Wednesday 09:30
     clock.set(2026, 12, 8, 12, 0)  # Tuesday noon: both on track
-    html = agent_client.get(LIST + "?due=any").content.decode()
+    html = agent_client.get(LIST + "&due=any").content.decode()
     assert html.count('data-due="on_track"') == 2
-    assert [t.number for t in agent_client.get(LIST + "?due=any").context["cl"].result_list
-            ] == [first.number, second.number]
-    assert agent_client.get(LIST + "?due=soon").context["cl"].result_list == []
+    assert [t.number for t in agent_client.get(LIST + "&due=any").context["rows"]
+            ] == [first.number, second.number]  # soonest due first
+    assert agent_client.get(LIST + "&due=soon").context["rows"] == []
     clock.set(2026, 12, 8, 14, 30)  # 75 % of the first one's 8 hours
-    response = agent_client.get(LIST + "?due=soon")
-    assert [t.number for t in response.context["cl"].result_list] == [first.number]
+    response = agent_client.get(LIST + "&due=soon")
+    assert [t.number for t in response.context["rows"]] == [first.number]
     assert 'data-due="at_risk"' in response.content.decode()
     assert "At risk · 2026-12-08 16:30" in response.content.decode()
     clock.set(2026, 12, 8, 16, 30)
-    response = agent_client.get(LIST + "?due=breached")
-    assert [t.number for t in response.context["cl"].result_list] == [first.number]
+    response = agent_client.get(LIST + "&due=breached")
+    assert [t.number for t in response.context["rows"]] == [first.number]
     assert 'data-due="breached"' in response.content.decode()
     # Answered: nothing is due any more.
     from tickets import services
 
     services.agent_reply_create(ticket=first, agent=demo["agent"], body="On it")
-    assert agent_client.get(LIST + "?due=breached").context["cl"].result_list == []
+    assert agent_client.get(LIST + "&due=breached").context["rows"] == []
     assert Ticket.objects.get(pk=first.pk).sla_due_at is None
 
 

@@ -39,3 +39,13 @@ def engine_decides(monkeypatch):
     monkeypatch.setattr(engine, "evaluate_departments", fake_many)
     monkeypatch.setattr(engine, "evaluate_catalogue", fake_catalogue)
     return decisions
+
+
+@pytest.fixture
+def agent_client(client, two_orgs):
+    """The demo agent (Agents group), signed in."""
+    from tests.tickets.agent_setup import make_agent
+
+    make_agent(two_orgs.agent)
+    client.force_login(two_orgs.agent)
+    return client

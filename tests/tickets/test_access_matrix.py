@@ -181,14 +181,15 @@ def test_agents_write_in_the_workspace_under_the_agents_permissions(client, two_
     from django.contrib.auth.models import Group
 
     ticket = _ticket_in(state, two_orgs.maria, two_orgs.agent)
-    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    url = reverse("admin:desk_action", args=[ticket.pk, "reply"])
     client.force_login(two_orgs.agent)
     before = _snapshot(ticket)
-    assert client.post(url, {"action": "reply", "kind": "reply",
+    assert client.post(url, {"action": "reply", "kind": "reply", "send_anyway": "on",
                              "body": "Without the group."}).status_code == 403
     assert _snapshot(ticket) == before
     two_orgs.agent.groups.add(Group.objects.get(name="Agents"))
     client.force_login(type(two_orgs.agent).objects.get(pk=two_orgs.agent.pk))
-    response = client.post(url, {"action": "reply", "kind": "reply", "body": "From us."})
+    response = client.post(url, {"action": "reply", "kind": "reply", "body": "From us.",
+                                 "send_anyway": "on"})
     assert response.status_code == 302
     assert ticket.messages.filter(kind=Message.Kind.AGENT, body="From us.").exists()

@@ -16,13 +16,6 @@ from tickets.models import TicketEvent, TimeEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent_client(client, two_orgs):
-    make_agent(two_orgs.agent)
-    client.force_login(two_orgs.agent)
-    return client
-
-
 def test_the_migration_created_the_agents_group_with_its_permissions():
     perms = {f"{p.content_type.app_label}.{p.codename}"
              for p in Group.objects.get(name=AGENTS_GROUP).permissions.select_related(
@@ -74,10 +67,15 @@ def test_an_agent_without_the_time_permission_cannot_log_time(client, two_orgs):
     from django.contrib.auth.models import Permission
     viewer.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     client.force_login(viewer)
-    page = reverse("admin:tickets_ticket_change", args=[ticket.pk])
-    assert "Log time" not in client.get(page).content.decode()
-    assert client.post(page, {"action": "time", "minutes": 5}).status_code == 403
-    assert client.post(page, {"action": "reply", "kind": "reply", "body": "x"}).status_code == 403
+    page = reverse("admin:desk_ticket", args=[ticket.pk])
+    assert 'id="desk-time"' not in client.get(page).content.decode()
+
+    def act(name):
+        return reverse("admin:desk_action", args=[ticket.pk, name])
+
+    assert client.post(act("time"), {"action": "time", "minutes": 5}).status_code == 403
+    assert client.post(act("reply"), {"action": "reply", "kind": "reply",
+                                      "body": "x"}).status_code == 403
     assert not TimeEntry.objects.exists()
 
 
@@ -136,11 +134,10 @@ def test_workspace_posts_need_the_csrf_token(two_orgs):
     ticket = TicketFactory.create(requester=two_orgs.maria)
     client = Client(enforce_csrf_checks=True)
     client.force_login(two_orgs.agent)
-    page = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    page = reverse("admin:desk_action", args=[ticket.pk, "time"])
     assert client.post(page, {"action": "time", "minutes": 5}).status_code == 403
-    queue = reverse("admin:tickets_ticket_changelist")
-    assert client.post(queue, {"action": "resolve",
-                               "_selected_action": [ticket.pk]}).status_code == 403
+    assert client.post(reverse("admin:desk_bulk"), {
+        "ticket": [ticket.pk], "status": "resolved"}).status_code == 403
     assert not TimeEntry.objects.exists()
     ticket.refresh_from_db()
     assert ticket.status == "new"
@@ -163,7 +160,7 @@ def test_every_organization_link_opens_for_an_agent(agent_client, two_orgs):
     paid = freepbx_configuration_ticket(two_orgs)
     org_page = reverse("admin:accounts_organization_change", args=[two_orgs.acme.pk])
     html = agent_client.get(org_page).content.decode()
-    ticket_html = agent_client.get(reverse("admin:tickets_ticket_change",
+    ticket_html = agent_client.get(reverse("admin:desk_ticket",
                                            args=[paid.ticket.pk])).content.decode()
     links = set(re.findall(r'href="(/admin/[a-z_]+/[a-z_]+/\?[^"]+)"',
                            html + ticket_html))

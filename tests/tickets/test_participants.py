@@ -132,15 +132,17 @@ def test_agent_adds_and_removes_in_the_workspace(client, two_orgs):
     make_agent(two_orgs.agent)
     ticket = TicketFactory.create(requester=two_orgs.juan)
     client.force_login(two_orgs.agent)
-    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    url = reverse("admin:desk_ticket", args=[ticket.pk])
+    add = reverse("admin:desk_action", args=[ticket.pk, "participant_add"])
+    remove = reverse("admin:desk_action", args=[ticket.pk, "participant_remove"])
     assert 'value="participant_add"' in client.get(url).text
-    assert client.post(url, {"action": "participant_add",
+    assert client.post(add, {"action": "participant_add",
                              "contact": two_orgs.maria.pk}).status_code == 302
     assert list(ticket.participants.values_list("contact__email", "source", "added_by")) == [
         ("maria@acme.example", "agent", two_orgs.agent.pk)]
     assert 'data-participant="maria@acme.example"' in client.get(url).text
-    assert client.post(url, {"action": "participant_remove",
-                             "contact": two_orgs.maria.pk}).status_code == 302
+    assert client.post(remove, {"action": "participant_remove",
+                                "contact": two_orgs.maria.pk}).status_code == 302
     assert not ticket.participants.exists()
     assert ticket.events.filter(kind=TicketEvent.Kind.PARTICIPANT_REMOVED,
                                 actor=two_orgs.agent).exists()
@@ -153,7 +155,7 @@ def test_staff_without_change_permission_cannot_add_in_the_workspace(client, two
     viewer.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     ticket = TicketFactory.create(requester=two_orgs.juan)
     client.force_login(viewer)
-    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    url = reverse("admin:desk_action", args=[ticket.pk, "participant_add"])
     assert client.post(url, {"action": "participant_add",
                              "contact": two_orgs.maria.pk}).status_code == 403
     assert not ticket.participants.exists()

@@ -183,11 +183,12 @@ def test_unreachable_store_on_agent_reply_keeps_the_agents_text(client, two_orgs
     ticket = TicketFactory.create(requester=two_orgs.maria)
     make_agent(two_orgs.agent)
     client.force_login(two_orgs.agent)
-    response = client.post(reverse("admin:tickets_ticket_change", args=[ticket.pk]), {
+    response = client.post(reverse("admin:desk_action", args=[ticket.pk, "reply"]), {
         "action": "reply", "kind": "reply", "body": "Instale el parche adjunto.",
+        "send_anyway": "on",
         "files": [upload("parche.bin", PAYLOAD)]})
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert str(exc.FILES_NOT_STORED) in html
     assert "Instale el parche adjunto.</textarea>" in html
     assert ticket.messages.count() == 1 and Attachment.objects.count() == 0

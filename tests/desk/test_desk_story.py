@@ -1,4 +1,4 @@
-"""The "Done when" story of the agent workspace, through the admin as the agent uses it."""
+"""The "Done when" story of the agent workspace, through the desk as the agent uses it."""
 
 import pytest
 from django.urls import reverse
@@ -17,39 +17,41 @@ def test_agent_claims_replies_logs_time_moves_and_resolves(client, two_orgs, mai
     client.force_login(two_orgs.agent)
     paid = freepbx_configuration_ticket(two_orgs, subject="Configure the FreePBX trunk")
     ticket, acme = paid.ticket, two_orgs.acme
-    queue = reverse("admin:tickets_ticket_changelist")
-    page = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    queue = reverse("admin:desk_queue")
+    page = reverse("admin:desk_ticket", args=[ticket.pk])
+
+    def do(name, **data):
+        return client.post(reverse("admin:desk_action", args=[ticket.pk, name]),
+                           {"action": name, **data})
     mailoutbox.clear()
 
     # Claims María's ticket from the unassigned queue.
-    assert ticket.number in client.get(queue + "?assignee=none").content.decode()
-    client.post(queue, {"action": "assign_to_me", "_selected_action": [ticket.pk]})
+    assert ticket.number in client.get(queue + "?view=unassigned").content.decode()
+    client.post(reverse("admin:desk_bulk"), {"ticket": [ticket.pk], "assignee": "me"})
     ticket.refresh_from_db()
     assert ticket.assignee == two_orgs.agent and ticket.status == Ticket.Status.OPEN
 
     # Replies: María gets the email, threaded by the subject tag.
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(page, {"action": "reply", "kind": "reply",
-                           "body": "I have reconfigured the trunk."})
+        do("reply", kind="reply", body="I have reconfigured the trunk.", send_anyway="on")
     assert [m.to for m in mailoutbox] == [[two_orgs.maria.email]]
     assert f"[#{ticket.number}]" in mailoutbox[0].subject
 
     # Logs 25 minutes on the FreePBX configuration ticket: Acme's balance drops by 25.
     assert credit_balance_minutes(organization_id=acme.pk) == 420
-    client.post(page, {"action": "time", "minutes": "25", "note": "Trunk configuration"})
+    do("time", minutes="25", note="Trunk configuration")
     assert credit_balance_minutes(organization_id=acme.pk) == 395
     html = client.get(page).content.decode()
-    assert 'id="ticket-minutes">25<' in html and 'id="balance">395<' in html
+    assert 'id="ticket-minutes">25<' in html and 'id="balance" class="">395<' in html
 
     # Moves it to a free department: the 25 minutes are refunded.
-    client.post(page, {"action": "update", "status": "open", "priority": 2,
-                       "assignee": two_orgs.agent.pk,
-                       "department": department("sipstation-general").pk,
-                       "reason": "It is a SIPStation trunk question"})
+    do("update", status="open", priority=2, assignee=two_orgs.agent.pk,
+       department=department("sipstation-general").pk,
+       reason="It is a SIPStation trunk question")
     assert credit_balance_minutes(organization_id=acme.pk) == 420
 
     # Resolves it.
-    client.post(queue, {"action": "resolve", "_selected_action": [ticket.pk]})
+    do("resolve")
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.RESOLVED
     kinds = list(ticket.events.order_by("id").values_list("kind", flat=True))
