@@ -5,7 +5,7 @@ message's reason) and, on a ticket, the message and its audit event."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -45,7 +45,7 @@ def quarantine_list(request, message_id: int | None = None, *, forms=None, statu
         selected = get_object_or_404(_quarantined(), pk=message_id)
     forms = forms or {}
     context = {
-        **admin.site.each_context(request), **views.counts_context(request, deferred=True),
+        **views.admin_chrome(request), **views.counts_context(request, deferred=True),
         "title": _("Quarantine"), "rows": [(r, reasons.label(r.reason)) for r in
                                             rows[:PER_PAGE]],
         "has_more": len(rows) > PER_PAGE, "page": page, "selected": selected,

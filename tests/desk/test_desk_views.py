@@ -260,3 +260,18 @@ def test_counts_are_asked_for_by_the_page_and_capped(agent_client, two_orgs, mon
     assert 'hx-trigger="load, every 30s"' in html  # the page asks for them when shown
     html = agent_client.get(url("counts"), {"view": "unassigned"}).content.decode()
     assert '<span class="desk-count">2+</span>' in html  # never counts past the cap
+
+
+def test_the_desk_wears_the_admin_header_without_building_the_app_list(
+        agent_client, two_orgs, monkeypatch):
+    from django.contrib import admin
+
+    def app_list_built(*args, **kwargs):
+        raise AssertionError("the desk built the admin's app list")
+
+    monkeypatch.setattr(admin.site, "get_app_list", app_list_built)
+    response = agent_client.get(url("queue"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert str(admin.site.site_header) in html and reverse("admin:logout") in html
+    assert 'id="nav-sidebar"' not in html
