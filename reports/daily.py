@@ -26,10 +26,11 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from sla.clock import PAUSED_STATUSES
 from tickets.models import Ticket, TicketEvent
+from tickets.services import STATUS_EVENT_KINDS
 
-WAITING = ("waiting_customer", "on_hold")
-STATUS_EVENT_KINDS = ("status_changed", "resolved")
+WAITING = PAUSED_STATUSES  # waiting on the customer or on hold: the clocks' pause
 COUNTS, DURATIONS, COMPLIANCE = "counts", "durations", "compliance"
 ALL_PARTS = frozenset({COUNTS, DURATIONS, COMPLIANCE})
 

@@ -185,3 +185,12 @@ def test_a_priority_raise_marks_the_day_the_first_response_moves_to(world, clock
     from_rollups = answers()["sla-compliance"]
     RollupDay.objects.all().delete()  # nothing stored: all live
     assert answers()["sla-compliance"] == from_rollups
+
+
+def test_the_reports_share_the_tickets_and_clocks_rules():
+    """One definition each: the status-change events (tickets.services) and the waiting
+    statuses (the SLA clocks' paused ones)."""
+    from sla import clock
+
+    assert daily.STATUS_EVENT_KINDS is services.STATUS_EVENT_KINDS
+    assert daily.WAITING is clock.PAUSED_STATUSES
