@@ -117,7 +117,7 @@ class Scope:
         return q
 
 
-def _day(value: dt.datetime) -> dt.date:
+def day_of(value: dt.datetime) -> dt.date:
     """The day of a moment in the reports' time zone."""
     return timezone.localtime(value, zone()).date()
 

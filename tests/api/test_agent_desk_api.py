@@ -202,6 +202,7 @@ def test_the_requester_manages_participants_others_read_them(two_orgs, api_for):
     added = juan.post(url, {"email": "PAT@acme.example"}, format="json")
     assert added.status_code == 201, added.json()
     assert added.json()["contact_id"] == colleague.pk
+    assert added.json()["source"] == "api"  # added through the API, not on the site
     assert juan.post(url, {"email": colleague.email}, format="json").status_code == 200
     assert TicketEvent.objects.filter(ticket=ticket, kind="participant_added").count() == 1
     for stranger in (two_orgs.ana.email, "nobody@acme.example", two_orgs.agent.email):
