@@ -26,10 +26,11 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from sla.clock import PAUSED_STATUSES
 from tickets.models import Ticket, TicketEvent
+from tickets.services import STATUS_EVENT_KINDS
 
-WAITING = ("waiting_customer", "on_hold")
-STATUS_EVENT_KINDS = ("status_changed", "resolved")
+WAITING = PAUSED_STATUSES  # waiting on the customer or on hold: the clocks' pause
 COUNTS, DURATIONS, COMPLIANCE = "counts", "durations", "compliance"
 ALL_PARTS = frozenset({COUNTS, DURATIONS, COMPLIANCE})
 
@@ -116,7 +117,7 @@ class Scope:
         return q
 
 
-def _day(value: dt.datetime) -> dt.date:
+def day_of(value: dt.datetime) -> dt.date:
     """The day of a moment in the reports' time zone."""
     return timezone.localtime(value, zone()).date()
 

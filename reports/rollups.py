@@ -34,7 +34,7 @@ ONE_DAY = dt.timedelta(days=1)
 
 def first_day() -> dt.date | None:
     first = Ticket.objects.order_by("created_at").values_list("created_at", flat=True).first()
-    return daily._day(first) if first is not None else None
+    return daily.day_of(first) if first is not None else None
 
 
 # --- the job -------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def rollup_day(day: dt.date, *, dirty_ids=()) -> None:
 def days_mark_dirty(sender, *, moments, **kwargs) -> None:
     """tickets.signals.report_days_changed: inside the change's transaction."""
     today = daily.today()
-    days = {d for d in map(daily._day, moments) if d < today}
+    days = {d for d in map(daily.day_of, moments) if d < today}
     now = timezone.now()
     RollupDirtyDay.objects.bulk_create([RollupDirtyDay(day=d, marked_at=now)
                                         for d in sorted(days)])

@@ -84,9 +84,14 @@ def state(ticket, *, now: dt.datetime) -> str:
     """on_track / at_risk / breached / "" (no due time)."""
     if ticket.sla_due_at is None:
         return ""
-    if now >= ticket.sla_due_at:
+    return _running_state(ticket.sla_due_at, ticket.sla_risk_at, now)
+
+
+def _running_state(due: dt.datetime, risk: dt.datetime | None, now: dt.datetime) -> str:
+    """A running clock's state (no risk time: never at risk before the due time)."""
+    if now >= due:
         return "breached"
-    if ticket.sla_risk_at is not None and now >= ticket.sla_risk_at:
+    if risk is not None and now >= risk:
         return "at_risk"
     return "on_track"
 
@@ -113,10 +118,6 @@ class Due:
     state: str
     due_at: dt.datetime | None = None
     done_at: dt.datetime | None = None
-
-
-def _running_state(due: dt.datetime, risk: dt.datetime, now: dt.datetime) -> str:
-    return "breached" if now >= due else "at_risk" if now >= risk else "on_track"
 
 
 def due_times(ticket, *, target, schedule, now: dt.datetime) -> list[Due]:

@@ -9,6 +9,7 @@ every 30 seconds and kept in Redis (workspace_selectors.queue_overview_cached).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
@@ -226,6 +227,7 @@ def organization_records(*, ticket: Ticket) -> dict:
     }
 
 
+MAX_CHOICES = 200  # records offered per field (any of them is accepted)
 RECORD_KINDS = {DepartmentField.Kind.DEPLOYMENT: "deployment",
                 DepartmentField.Kind.HARDWARE: "hardware_item",
                 DepartmentField.Kind.MODULE: "module_licence"}
@@ -236,8 +238,10 @@ class MoveField:
     name: str  # deployment / hardware_item / module_licence
     label: str
     required: bool
-    choices: list  # (pk, label)
+    choices: list  # (pk, label), the first MAX_CHOICES offered
     selected: int | None
+    # every record that may be chosen (choices shows the first MAX_CHOICES)
+    records: QuerySet | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 def move_fields(*, ticket: Ticket, department: Department,
@@ -250,10 +254,10 @@ def move_fields(*, ticket: Ticket, department: Department,
         records = customer_selectors.contact_records(contact=ticket.requester, kind=field.kind,
                                                      department=department)
         current = getattr(ticket, f"{name}_id")
-        choices = [(r.pk, _record_label(r)) for r in records[:200]]
+        choices = [(r.pk, _record_label(r)) for r in records[:MAX_CHOICES]]
         pick = selected.get(name) or (current if current in {c[0] for c in choices} else None)
         result.append(MoveField(name=name, label=field.label, required=field.required,
-                                choices=choices, selected=pick))
+                                choices=choices, selected=pick, records=records))
     return result
 
 
@@ -265,25 +269,42 @@ def _record_label(record) -> str:
     return record.code
 
 
-def move_items(*, ticket: Ticket, department: Department, data) -> dict:
-    """The records named in a move form that the organization owns (others ignored)."""
-    items = {}
-    for field in move_fields(ticket=ticket, department=department):
+@dataclass
+class MoveChoice:
+    items: dict  # field name -> record
+    rejected: list[str]  # the names whose value is not one of the department's records
+    fields: list[MoveField]  # as chosen
+
+
+def move_choice(*, ticket: Ticket, department: Department, data) -> MoveChoice:
+    """The records named in a move (form data or API ids by field name) that the
+    department asks and the requester's organization owns: any of them, not only the
+    choices offered (capped at MAX_CHOICES). One move_fields call; the desk ignores the
+    rejected names, the API answers them with a 400."""
+    fields = move_fields(ticket=ticket, department=department)
+    by_name = {f.name: f for f in fields}
+    items, rejected = {}, []
+    for name in RECORD_KINDS.values():
+        value = data.get(name)
+        if value in (None, ""):
+            continue
         try:
-            pk = int(data.get(field.name) or 0)
+            pk = int(value)
         except (TypeError, ValueError):
             pk = 0
-        if pk in {c[0] for c in field.choices}:
-            items[field.name] = _record(field.name, pk)
-    return items
+        asked = by_name.get(name)
+        record = asked.records.filter(pk=pk).first() if asked and 0 < pk < 2**63 else None
+        if record is None:
+            rejected.append(name)
+            continue
+        items[name] = record
+        asked.selected = pk
+    return MoveChoice(items=items, rejected=rejected, fields=fields)
 
 
-def _record(name: str, pk: int):
-    from entitlements.models import Deployment, HardwareItem, ModuleLicence
-
-    model = {"deployment": Deployment, "hardware_item": HardwareItem,
-             "module_licence": ModuleLicence}[name]
-    return model.objects.get(pk=pk)
+def move_items(*, ticket: Ticket, department: Department, data) -> dict:
+    """The records named in a move form that the organization owns (others ignored)."""
+    return move_choice(ticket=ticket, department=department, data=data).items
 
 
 @dataclass

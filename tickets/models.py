@@ -306,6 +306,7 @@ class TicketParticipant(models.Model):
         SITE = "site", _("Added by the requester on the site")
         AGENT = "agent", _("Added by an agent")
         EMAIL_CC = "email_cc", _("Copied (Cc) by the requester on an email")
+        API = "api", _("Added by the requester through the API")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants",
                                verbose_name=_("ticket"))

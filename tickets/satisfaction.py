@@ -96,7 +96,7 @@ def _read(token: str) -> tuple[int, str]:
 def satisfaction_rate(*, token: str) -> tuple[SatisfactionSurvey, str]:
     """Apply the link's rating (see the module): returns the survey and the outcome,
     RECORDED (first answer), CHANGED, UNCHANGED (same answer again), FINAL (past the change
-    window: nothing changes) or VOIDED (both answers within seconds: none counts)."""
+    window, whichever answer: nothing changes, no comment) or VOIDED (both answers within seconds: none counts)."""
     survey_id, rating = _read(token)
     with transaction.atomic():
         survey = (SatisfactionSurvey.objects.select_for_update(of=("self",))
@@ -129,11 +129,11 @@ def _outcome(survey: SatisfactionSurvey, rating: str, now) -> str:
     if not survey.rating:  # the rest of a scanner's burst after a void is ignored too
         voided = survey.scanner_voided_at
         return VOIDED if voided is not None and now - voided <= scan else RECORDED
-    if survey.rating == rating:
-        return UNCHANGED
     first = survey.first_rated_at or survey.rated_at
     if now - first > dt.timedelta(days=CHANGE_DAYS):
-        return FINAL
+        return FINAL  # the deadline first: past it, even the same answer offers no change
+    if survey.rating == rating:
+        return UNCHANGED
     if survey.rated_at == first and now - first <= scan:
         return VOIDED
     return CHANGED

@@ -26,8 +26,10 @@ STATUS_EVENT_KINDS = (TicketEvent.Kind.STATUS_CHANGED, TicketEvent.Kind.RESOLVED
 
 
 def ticket_event_record(*, ticket: Ticket, actor, kind: str, **data) -> TicketEvent:
-    # The time read now (not the field's default bound at import), like every other time
-    # the services stamp: the reports count status changes by its day.
+    # The time read from timezone.now() at the call, like every other time the services
+    # stamp (the field's default is the function object taken at import, so a clock
+    # replaced later, as in the tests, would not reach it): the reports count status
+    # changes by this time's day.
     return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data,
                                       created_at=timezone.now())
 

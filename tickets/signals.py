@@ -18,9 +18,9 @@ RESOLVED = "resolved"
 REOPENED = "reopened"
 
 # `report_days_changed(moments)`: figures the reports keep per day moved away from the days
-# of these moments (a reopened ticket's former resolution, a former first-response due
-# time, every day of a ticket moved to another department). The reports app (a higher
-# layer) marks those days to compute again.
+# of these moments (a reopened ticket's former resolution, a first-response due time's
+# former and new day, every day of a ticket moved to another department). The reports app
+# (a higher layer) marks those days to compute again.
 report_days_changed = Signal()
 
 

@@ -21,7 +21,8 @@ def sla_refresh(*, ticket, now) -> None:
     former_due = ticket.first_response_due_at
     clock.refresh(ticket, target=target, schedule=schedule, now=now)
     if former_due != ticket.first_response_due_at:
-        signals.report_days_touched(former_due)
+        # the compliance counts a ticket on its due day: both days' figures move
+        signals.report_days_touched(former_due, ticket.first_response_due_at)
 
 
 def sla_policy_apply(*, ticket, contract_plan_id, actor, now, cause: str,
@@ -40,10 +41,12 @@ def sla_policy_apply(*, ticket, contract_plan_id, actor, now, cause: str,
             data={"old": ticket.sla_policy.name if ticket.sla_policy_id else "",
                   "new": choice.policy.name if choice.policy else "",
                   "reason": choice.reason, "cause": cause})
-    signals.report_days_touched(ticket.first_response_due_at)  # its policy's figures
+    former_due = ticket.first_response_due_at
     ticket.sla_policy = choice.policy
     ticket.sla_reason = choice.reason
     sla_refresh(ticket=ticket, now=now)
+    # the compliance is per policy: the due day moves to the new policy's figures
+    signals.report_days_touched(former_due, ticket.first_response_due_at)
     return True
 
 

@@ -283,3 +283,16 @@ def queue_overview() -> list[dict]:
                      "oldest_id": d.oldest_id, "oldest_number": d.oldest_number,
                      "oldest_since": d.oldest_since})
     return rows
+
+
+def move_refund_booked(*, ticket: Ticket) -> int:
+    """The minutes the ticket's latest move to another department refunded (its
+    credits_refunded event, 0 without one). Read in the move's transaction, while the
+    ticket is locked, it is that move's."""
+    move = (TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.DEPARTMENT_CHANGED)
+            .order_by("-pk").values_list("pk", flat=True).first())
+    if move is None:
+        return 0
+    refund = (TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.CREDITS_REFUNDED,
+                                         pk__gt=move).order_by("pk").first())
+    return int(refund.data.get("minutes", 0)) if refund else 0

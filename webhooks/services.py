@@ -20,9 +20,11 @@ import time
 from urllib.parse import urlsplit
 
 import dns.exception
+import dns.nameserver
 import dns.resolver
 import urllib3
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -56,11 +58,39 @@ class DeliveryFailed(Exception):
     """The receiver did not answer 2xx (or could not be reached): retried with backoff."""
 
 
+DNS_PORT = 53
+DNS_SERVER_INVALID = ("WEBHOOK_DNS_SERVERS: %r is not an IP address with an optional port "
+                      "(10.0.0.2, 10.0.0.2:5353, fd00::53, [fd00::53]:5353).")
+
+
+def dns_server_parse(text: str) -> tuple[str, int]:
+    """One WEBHOOK_DNS_SERVERS entry: "v4", "v4:port", "v6", "[v6]" or "[v6]:port"."""
+    text = text.strip()
+    if text.startswith("["):
+        address, bracket, rest = text[1:].partition("]")
+        version, port = 6, (rest[1:] if rest else None)
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ImproperlyConfigured(DNS_SERVER_INVALID % text)
+    elif text.count(":") > 1:
+        address, version, port = text, 6, None
+    else:
+        address, colon, port = text.partition(":")
+        version, port = 4, (port if colon else None)
+    try:
+        parsed = ipaddress.ip_address(address)
+        number = DNS_PORT if port is None else int(port)
+    except ValueError:
+        raise ImproperlyConfigured(DNS_SERVER_INVALID % text) from None
+    if parsed.version != version or not 0 < number < 65536:
+        raise ImproperlyConfigured(DNS_SERVER_INVALID % text)
+    return str(parsed), number
+
+
 def _dns_resolver(servers: list[str]) -> dns.resolver.Resolver:
-    """A resolver asking `servers` ("host" or "host:port", one port for all)."""
+    """A resolver asking `servers` (see dns_server_parse), each on its own port."""
     resolver = dns.resolver.Resolver(configure=False)
-    resolver.nameservers = [server.rsplit(":", 1)[0] for server in servers]
-    resolver.port = int(servers[0].rsplit(":", 1)[1]) if ":" in servers[0] else 53
+    resolver.nameservers = [dns.nameserver.Do53Nameserver(*dns_server_parse(server))
+                            for server in servers]
     resolver.lifetime = resolver.timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     return resolver
 

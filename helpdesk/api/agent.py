@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -30,11 +31,11 @@ from .idempotency import idempotent
 from .moves import (
     MAX_ID,
     RECORDS_WITHOUT_MOVE,
-    MovePreviewSerializer,
+    MoveDoneSerializer,
     MoveRecordsSerializer,
     department_by_code,
-    move_items,
-    move_preview_data,
+    move_choice,
+    move_data,
 )
 from .permissions import IsAgent, role_first
 
@@ -110,9 +111,9 @@ class TimeReverseSerializer(serializers.Serializer):
 
 
 class AgentTicketUpdatedSerializer(AgentTicketSerializer):
-    move = MovePreviewSerializer(allow_null=True, help_text=(
-        "When the department changed: the entitlement decision, the refund booked and the "
-        "new department's fields as they were chosen"))
+    move = MoveDoneSerializer(allow_null=True, help_text=(
+        "When the department changed: the move done (a refused one is a 400), the refund "
+        "it booked and the new department's fields as they were chosen"))
 
     class Meta(AgentTicketSerializer.Meta):
         fields = [*AgentTicketSerializer.Meta.fields, "move"]
@@ -224,6 +225,21 @@ class AgentTicketView(AgentView):
     def get(self, request, number: str):
         return Response(agent_ticket_data(ticket_for_agent(number)))
 
+    @staticmethod
+    def _move_choice(*, ticket, changes: dict, records: dict):
+        """A move to another department: its records checked (changes["items"]); else None,
+        and naming records is a 400."""
+        choice = None
+        if "department" in changes:
+            changes["department"] = department_by_code(changes["department"])
+            if changes["department"].pk != ticket.department_id:
+                choice = move_choice(ticket=ticket, department=changes["department"],
+                                     chosen=records)
+                changes["items"] = choice.items
+        if choice is None and any(v is not None for v in records.values()):
+            raise exceptions.ValidationError({"non_field_errors": [RECORDS_WITHOUT_MOVE]})
+        return choice
+
     @extend_schema(request=TicketUpdateSerializer, responses=AgentTicketUpdatedSerializer)
     def patch(self, request, number: str):
         ticket = ticket_for_agent(number)
@@ -237,21 +253,16 @@ class AgentTicketView(AgentView):
             changes["assignee"] = ws.agents().filter(pk=changes["assignee"]).first()
             if changes["assignee"] is None:
                 raise exceptions.ValidationError({"assignee": [ASSIGNEE_UNKNOWN]})
-        move = None
-        if "department" in changes:
-            changes["department"] = department_by_code(changes["department"])
-            if changes["department"].pk != ticket.department_id:
-                changes["items"] = move_items(ticket=ticket, department=changes["department"],
-                                              chosen=records)
-                move = move_preview_data(ticket=ticket, department=changes["department"],
-                                         items=changes["items"])
-        if move is None and any(v is not None for v in records.values()):
-            raise exceptions.ValidationError({"non_field_errors": [RECORDS_WITHOUT_MOVE]})
+        choice = self._move_choice(ticket=ticket, changes=changes, records=records)
         if "priority" in changes:
             changes["priority"] = int(changes["priority"])
-        ticket = desk_services.ticket_update(ticket=ticket, actor=request.user, reason=reason,
-                                             **changes)
+        with transaction.atomic():  # the refund is read in the move's own transaction
+            ticket = desk_services.ticket_update(ticket=ticket, actor=request.user,
+                                                 reason=reason, **changes)
+            refund = ws.move_refund_booked(ticket=ticket) if choice else 0
         data = agent_ticket_data(ticket_for_agent(ticket.number))
+        move = move_data(department=changes["department"], choice=choice, allowed=True,
+                         reasons=[], refund_minutes=refund) if choice else None
         return Response({**data, "move": move})
 
 

@@ -23,7 +23,7 @@ from .moves import (
     MovePreviewSerializer,
     MoveQuerySerializer,
     department_by_code,
-    move_items,
+    move_choice,
     move_preview_data,
 )
 
@@ -71,8 +71,8 @@ class MovePreviewView(AgentView):
         query.is_valid(raise_exception=True)
         data = dict(query.validated_data)
         department = department_by_code(data.pop("department"))
-        items = move_items(ticket=ticket, department=department, chosen=data)
-        return Response(move_preview_data(ticket=ticket, department=department, items=items))
+        choice = move_choice(ticket=ticket, department=department, chosen=data)
+        return Response(move_preview_data(ticket=ticket, department=department, choice=choice))
 
 
 # --- the overview --------------------------------------------------------------------------

@@ -43,37 +43,35 @@ def department_by_code(code: str, *, attr: str = "department") -> Department:
     return department
 
 
-def move_items(*, ticket, department: Department, chosen: dict) -> dict:
-    """The records the caller named for the department's fields, each one of the choices
-    the desk's move form offers (the requester's organization's records); any other id, or
-    a field the department does not ask, is a 400 naming the field."""
-    fields = {f.name: f for f in ds.move_fields(ticket=ticket, department=department)}
-    errors = {}
-    for name, pk in chosen.items():
-        if pk is None:
-            continue
-        field = fields.get(name)
-        if field is None or pk not in {choice[0] for choice in field.choices}:
-            errors[name] = [RECORD_NOT_OFFERED]
-    if errors:
-        raise exceptions.ValidationError(errors)
-    return ds.move_items(ticket=ticket, department=department,
-                         data={k: v for k, v in chosen.items() if v is not None})
+def move_choice(*, ticket, department: Department, chosen: dict) -> ds.MoveChoice:
+    """The records the caller named for the department's fields (tickets.desk_selectors.
+    move_choice, as the desk's move form: any of the requester's organization's records,
+    not only the choices listed); any other id, or a field the department does not ask,
+    is a 400 naming the field."""
+    choice = ds.move_choice(ticket=ticket, department=department, data=chosen)
+    if choice.rejected:
+        raise exceptions.ValidationError({name: [RECORD_NOT_OFFERED]
+                                          for name in choice.rejected})
+    return choice
 
 
-def move_preview_data(*, ticket, department: Department, items: dict) -> dict:
-    preview = ds.move_preview(ticket=ticket, department=department, items=items)
-    selected = {name: record.pk for name, record in items.items()}
+def move_data(*, department: Department, choice: ds.MoveChoice, allowed: bool,
+              reasons, refund_minutes: int) -> dict:
     return {
         "department": department.code,
-        "allowed": preview.allowed, "reasons": [str(r) for r in preview.reasons],
-        "uses_credits": preview.uses_credits, "refund_minutes": preview.refund_minutes,
+        "allowed": allowed, "reasons": [str(r) for r in reasons],
+        "uses_credits": department.uses_credits, "refund_minutes": refund_minutes,
         "fields": [{"name": f.name, "label": str(f.label), "required": f.required,
                     "selected": f.selected,
                     "choices": [{"value": pk, "label": label} for pk, label in f.choices]}
-                   for f in ds.move_fields(ticket=ticket, department=department,
-                                           selected=selected)],
+                   for f in choice.fields],
     }
+
+
+def move_preview_data(*, ticket, department: Department, choice: ds.MoveChoice) -> dict:
+    preview = ds.move_preview(ticket=ticket, department=department, items=choice.items)
+    return move_data(department=department, choice=choice, allowed=preview.allowed,
+                     reasons=preview.reasons, refund_minutes=preview.refund_minutes)
 
 
 class MoveChoiceSerializer(serializers.Serializer):
@@ -100,6 +98,16 @@ class MovePreviewSerializer(serializers.Serializer):
     uses_credits = serializers.BooleanField()
     refund_minutes = serializers.IntegerField()
     fields = MoveFieldSerializer(many=True)
+
+
+class MoveDoneSerializer(MovePreviewSerializer):
+    """What the move did: `allowed` is true (a refused move is a 400 that changes
+    nothing, with the reasons), `reasons` empty, `refund_minutes` the minutes the move
+    refunded in its transaction, and the department's record fields as chosen."""
+
+    refund_minutes = serializers.IntegerField(help_text=(
+        "The minutes refunded by this move (leaving a paid department for a free one), as "
+        "booked in the credit ledger"))
 
 
 RECORD_PARAMETERS = [

@@ -35,9 +35,10 @@ class ParticipantAddSerializer(serializers.Serializer):
 
 
 class _OnTicket:
-    """The ticket of the URL, for the customers' views or (`source` AGENT) the agents'."""
+    """The ticket of the URL, for the customers' views (`source` API) or (AGENT) the
+    agents'."""
 
-    source = TicketParticipant.Source.SITE
+    source = TicketParticipant.Source.API
 
     def ticket(self, *, write: bool = False):
         number = self.kwargs["number"]

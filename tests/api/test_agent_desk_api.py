@@ -126,6 +126,64 @@ def test_move_states_the_refund_and_keeps_the_reason_internal(two_orgs, agent_ap
     assert "25 credits refunded." in customer.content.decode()
 
 
+def test_move_reports_the_refund_booked_and_checks_once(two_orgs, agent_api, monkeypatch):
+    """Time logged after the API read the ticket and before the move locked it: the
+    response states the refund the move booked (30), not a preview (25); the entitlement
+    rules and the department's fields run once."""
+    from entitlements import engine
+    from tickets import desk_selectors, desk_services
+
+    paid = freepbx_configuration_ticket(two_orgs)
+    services.time_entry_create(ticket=paid.ticket, agent=two_orgs.agent, minutes=25)
+    calls = {"evaluate": 0, "move_fields": 0}
+
+    def counted(name, real):
+        def call(**kwargs):
+            calls[name] += 1
+            return real(**kwargs)
+        return call
+
+    monkeypatch.setattr(engine, "evaluate", counted("evaluate", engine.evaluate))
+    monkeypatch.setattr(desk_selectors, "move_fields",
+                        counted("move_fields", desk_selectors.move_fields))
+    update = desk_services.ticket_update
+
+    def update_after_a_late_entry(**kwargs):
+        services.time_entry_create(ticket=paid.ticket, agent=two_orgs.agent, minutes=5)
+        calls["evaluate"] = 0  # the entry's own checks are not the move's
+        return update(**kwargs)
+
+    monkeypatch.setattr(desk_services, "ticket_update", update_after_a_late_entry)
+    moved = agent_api.patch(f"/api/v1/agent/tickets/{paid.ticket.number}/",
+                            {"department": "sipstation-general"}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["move"]["refund_minutes"] == 30
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND, minutes=30).exists()
+    assert calls == {"evaluate": 1, "move_fields": 1}
+
+
+def test_a_record_beyond_the_offered_200_is_accepted(two_orgs, agent_api):
+    """The choices offered are capped (200), the validation is not."""
+    from entitlements.models import ModuleLicence
+
+    paid = freepbx_configuration_ticket(two_orgs)
+    first = ModuleLicenceFactory(deployment=paid.deployment, module_name="Module 000")
+    ModuleLicence.objects.bulk_create([
+        ModuleLicence(deployment=paid.deployment, module_name=f"Module {i:03}",
+                      purchased_on=first.purchased_on,
+                      maintenance_ends_on=first.maintenance_ends_on) for i in range(1, 210)])
+    last = ModuleLicence.objects.get(module_name="Module 209")
+    url = f"/api/v1/agent/tickets/{paid.ticket.number}/"
+    preview = agent_api.get(url + "move-preview/", {"department": "freepbx-commercial-modules",
+                                                    "module_licence": last.pk})
+    assert preview.status_code == 200, preview.json()
+    assert len(preview.json()["fields"][0]["choices"]) == 200
+    moved = agent_api.patch(url, {"department": "freepbx-commercial-modules",
+                                  "module_licence": last.pk}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert Ticket.objects.get(pk=paid.ticket.pk).module_licence == last
+
+
 def test_records_only_with_a_move(two_orgs, agent_api):
     paid = freepbx_configuration_ticket(two_orgs)
     response = agent_api.patch(f"/api/v1/agent/tickets/{paid.ticket.number}/",
@@ -144,6 +202,7 @@ def test_the_requester_manages_participants_others_read_them(two_orgs, api_for):
     added = juan.post(url, {"email": "PAT@acme.example"}, format="json")
     assert added.status_code == 201, added.json()
     assert added.json()["contact_id"] == colleague.pk
+    assert added.json()["source"] == "api"  # added through the API, not on the site
     assert juan.post(url, {"email": colleague.email}, format="json").status_code == 200
     assert TicketEvent.objects.filter(ticket=ticket, kind="participant_added").count() == 1
     for stranger in (two_orgs.ana.email, "nobody@acme.example", two_orgs.agent.email):

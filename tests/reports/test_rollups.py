@@ -154,3 +154,43 @@ def test_the_command_rebuilds(world, clock):
     DailyQueueStats.objects.all().update(new=99)  # stale rows, as after a bulk load
     call_command("reports_rollup", "--rebuild", stdout=open("/dev/null", "w"))
     assert stored() == first
+
+
+def test_a_priority_raise_marks_the_day_the_first_response_moves_to(world, clock, demo):
+    """An old ticket's first response due next week moves, on a priority raise, to a past
+    day already stored: that day is computed again, so the compliance report from the
+    roll-ups equals the live one."""
+    from entitlements.models import BillingResponsibility, Deployment
+    from sla.models import SlaTarget
+    from tests.factories import TicketFactory
+
+    targets = SlaTarget.objects.filter(policy__name="Soporte Estándar")
+    targets.filter(priority=1).update(first_response_minutes=40 * 60)
+    targets.filter(priority=4).update(first_response_minutes=60)
+    clock.set(2026, 12, 7, 17, 30)
+    old = TicketFactory.create(
+        requester=demo["maria"], department_code="freepbx-configuration",
+        deployment=Deployment.objects.get(code="DEP-1001"),
+        billing_responsibility=BillingResponsibility.objects.get(code="BR-1001"))
+    services.ticket_priority_change(ticket=old, actor=demo["agent"], priority=1)
+    old.refresh_from_db()
+    assert old.first_response_due_at.date() > dt.date(2026, 12, 10)  # next week
+    clock.set(2026, 12, 10, 9, 0)
+    rollups.rollups_refresh()
+    clock.set(2026, 12, 10, 10, 0)
+    services.ticket_priority_change(ticket=old, actor=demo["agent"], priority=4)
+    old.refresh_from_db()
+    assert old.first_response_due_at.astimezone(daily.zone()).date() == TUE
+    assert TUE in set(RollupDirtyDay.objects.values_list("day", flat=True))
+    from_rollups = answers()["sla-compliance"]
+    RollupDay.objects.all().delete()  # nothing stored: all live
+    assert answers()["sla-compliance"] == from_rollups
+
+
+def test_the_reports_share_the_tickets_and_clocks_rules():
+    """One definition each: the status-change events (tickets.services) and the waiting
+    statuses (the SLA clocks' paused ones)."""
+    from sla import clock
+
+    assert daily.STATUS_EVENT_KINDS is services.STATUS_EVENT_KINDS
+    assert daily.WAITING is clock.PAUSED_STATUSES

@@ -116,6 +116,19 @@ def test_the_customer_may_change_the_answer_for_a_week(client, resolved, later):
         kind=TicketEvent.Kind.SATISFACTION_RATED)] == [None, "good", None]
 
 
+@pytest.mark.parametrize("click", ["good", "bad"])
+def test_past_the_week_no_change_link_and_no_comment_form(client, resolved, later, click):
+    """After the change window, the same answer again or the other one: the page neither
+    offers a change to a past date nor a comment form the service would refuse."""
+    links = links_in_mail()
+    later(seconds=1)
+    client.get(path_of(links["good"]))
+    later(days=8)
+    page = client.get(path_of(links[click])).content.decode()
+    assert "already rated" in page and rated(resolved) == "good"
+    assert "data-change" not in page and 'name="comment"' not in page
+
+
 def test_a_comment_may_follow_once(client, resolved):
     url = path_of(links_in_mail()["bad"])
     client.get(url)
