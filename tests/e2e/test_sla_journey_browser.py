@@ -62,14 +62,14 @@ def test_sla_journey(browser, live_server, monkeypatch):
     # --- the agent's queue: on track, then at risk at 75 % (Tuesday 14:30) -------------
     agent = browser.new_context(locale="en-US").new_page()
     _log_in(agent, base, "agent@helpdesk.example", DEMO_PASSWORD)
-    row = f"#result_list tr:has(input[value='{ticket.pk}']) td.field-due"
+    row = f".desk-row[data-ticket='{ticket.pk}'] .desk-due"
     clock.set(2026, 12, 8, 14, 29)
-    agent.goto(f"{base}/admin/tickets/ticket/?due=any")
+    agent.goto(f"{base}/admin/desk/?view=all&due=any")
     assert agent.locator(row).get_attribute("data-due") == "on_track"
-    agent.goto(f"{base}/admin/tickets/ticket/?due=soon")
+    agent.goto(f"{base}/admin/desk/?view=all&due=soon")
     assert agent.locator(row).count() == 0
     clock.set(2026, 12, 8, 14, 30)
-    agent.goto(f"{base}/admin/tickets/ticket/?due=soon")
+    agent.goto(f"{base}/admin/desk/?view=all&due=soon")
     assert agent.locator(row).get_attribute("data-due") == "at_risk"
     assert sla_warnings_run() == {"at_risk": 1, "breached": 0}
 
@@ -85,16 +85,16 @@ def test_sla_journey(browser, live_server, monkeypatch):
     clock.set(2026, 12, 8, 16, 35)
     assert sla_warnings_run() == {"at_risk": 0, "breached": 0}
     assert warned("breached") == ["agent@helpdesk.example"]
-    agent.goto(f"{base}/admin/tickets/ticket/?due=breached")
+    agent.goto(f"{base}/admin/desk/?view=all&due=breached")
     assert agent.locator(row).get_attribute("data-due") == "breached"
 
     # --- the agent replies, then resolves -----------------------------------------------
     clock.set(2026, 12, 8, 16, 40)
-    agent.goto(f"{base}/admin/tickets/ticket/{ticket.pk}/change/")
-    agent.fill("#reply textarea[name=body]", "Hemos creado la cola de ventas.")
-    submit(agent, "#reply input[type=submit]")
-    agent.select_option("#update select[name=status]", "resolved")
-    submit(agent, "#update-save")
+    agent.goto(f"{base}/admin/desk/ticket/{ticket.pk}/")
+    agent.fill("#desk-reply textarea[name=body]", "Hemos creado la cola de ventas.")
+    submit(agent, "#desk-send")
+    agent.select_option("#desk-update select[name=status]", "resolved")
+    submit(agent, "#desk-update-save")
     assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.RESOLVED
 
     # --- María rates it "good" from her ticket page (the link needs no login) -----------
