@@ -81,11 +81,15 @@ def test_a_file_uploaded_on_one_host_downloads_on_another_and_a_worker_mails_one
 
     agent = logged_in(web2.base_url, two_orgs.agent.email, two_orgs.password,
                       path="/admin/login/", next="/admin/")
-    workspace = f"/admin/tickets/ticket/{ticket.pk}/change/"
-    page = agent.post_form(workspace, {"action": "reply", "kind": "reply",
-                                       "body": "Please try the firmware attached."},
+    desk_ticket = f"/admin/desk/ticket/{ticket.pk}/"
+    page = agent.post_form(f"{desk_ticket}do/reply/",
+                           {"action": "reply", "kind": "reply",
+                            "body": "Please try the firmware attached.",
+                            # the customer message the agent has read (the desk's form)
+                            "seen_message": ticket.messages.latest("pk").pk},
+                           page=agent.get(desk_ticket),
                            files=[("files", "firmware.bin", replied)])
-    assert page.status_code == 200 and page.url == web2.base_url + workspace, \
+    assert page.status_code == 200 and page.url.startswith(web2.base_url + desk_ticket), \
         (page.status_code, page.url)
     reply = Message.objects.get(ticket=ticket, kind=Message.Kind.AGENT)
     [reply_file] = reply.attachments.all()
