@@ -27,7 +27,9 @@ class ReplyForm(forms.Form):
 
     def __init__(self, *args, macros=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["macro"].queryset = Macro.objects.filter(pk__in=[m.pk for m in macros])
+        field = self.fields["macro"]
+        field.queryset = Macro.objects.filter(pk__in=[m.pk for m in macros])  # validates
+        field.choices = [("", "—"), *((m.pk, m.title) for m in macros)]  # shown: no query
 
     def clean(self):
         data = super().clean()
@@ -53,11 +55,16 @@ class UpdateForm(forms.Form):
     reason = forms.CharField(label=_("Reason for a move (internal, never shown to the "
                                      "customer)"), max_length=300, required=False)
 
+    # The page draws its lists from desk_selectors.agent_choices / department_choices (one
+    # query each); the querysets validate what is posted.
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].label_from_instance = (
-            lambda d: f"{d.product.name} · {d.name}")
+        self.fields["department"].label_from_instance = department_label
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name()
+
+
+def department_label(department: Department) -> str:
+    return f"{department.product.name} · {department.name}"
 
 
 KEEP_CHOICE = ("", _("— no change —"))
@@ -102,8 +109,7 @@ class QuarantineOpenForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].label_from_instance = (
-            lambda d: f"{d.product.name} · {d.name}")
+        self.fields["department"].label_from_instance = department_label
 
 
 class QuarantineDiscardForm(forms.Form):

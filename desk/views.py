@@ -102,13 +102,13 @@ class QueueParams:
 QUARANTINE_PARAMS = QueueParams(view="quarantine", department=None, q="", page=1)
 
 
-def _queue(request, params: QueueParams) -> dict:
+def _queue(request, params: QueueParams, *, agents: list | None = None) -> dict:
     qs = ds.view_queryset(view=params.view, user=request.user,
                           department_id=params.department, status=params.status)
     qs = ds.search(ds.filter_queue(qs, user=request.user, **params.filters()), params.q)
     rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE, by_due=bool(params.due))
     return {"rows": rows, "has_more": more, "params": params,
-            "filter_choices": ds.filter_choices(),
+            "filter_choices": ds.filter_choices(agents=agents),
             "can_bulk": request.user.has_perm("tickets.change_ticket"),
             "next_query": params.query(p=params.page + 1) if more else "",
             "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
@@ -135,8 +135,15 @@ def desk_url(name: str, *args, query: str = "") -> str:
     return f"{url}?{query}" if query else url
 
 
+ROWS_TARGET = "desk-queue-rows"  # the queue's rows, asked for alone by a ticket's full page
+
+
 def queue(request):
     require(request)
+    if getattr(request, "htmx", False) and request.htmx.target == ROWS_TARGET:
+        params = QueueParams.of(request)
+        return TemplateResponse(request, "desk/_queue.html", {
+            **_queue(request, params), "queue_query": params.query()})
     return page(request, ticket=None)
 
 
@@ -178,12 +185,21 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
     # htmx asking for the ticket pane alone: the queue beside it is neither read nor shown
     pane = (ticket is not None and getattr(request, "htmx", False)
             and request.htmx.target == "desk-ticket")
-    context = {**admin_chrome(request), "title": _("Agent desk"),
-               **({} if pane else _queue(request, params)),
+    agents = ds.agent_choices()  # the filters' and the ticket's assignee lists: read once
+    if pane:
+        queue_context = {}
+    elif ticket is not None:
+        # a ticket's full page: the rows beside it come in their own request (htmx, as the
+        # page loads: ROWS_TARGET), so the ticket is read and drawn without 50 rows
+        queue_context = {"params": params, "queue_deferred": True,
+                         "filter_choices": ds.filter_choices(agents=agents)}
+    else:
+        queue_context = _queue(request, params, agents=agents)
+    context = {**admin_chrome(request), "title": _("Agent desk"), **queue_context,
                **counts_context(request, deferred=True),
                "ticket": ticket, "params": params, "queue_query": params.query()}
     if ticket is not None:
-        context.update(ticket_context(request, ticket, forms or {}))
+        context.update(ticket_context(request, ticket, forms or {}, agents=agents))
         context["title"] = f"{ticket.number} · {ticket.subject}"
     template = "desk/page.html"
     if pane:
@@ -191,7 +207,7 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
     return TemplateResponse(request, template, context, status=status)
 
 
-def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
+def ticket_context(request, ticket: Ticket, forms: dict, *, agents: list) -> dict:
     conversation = ws.ticket_conversation(ticket=ticket)
     time_entries = ws.ticket_time_entries(ticket=ticket)
     ent = ws.ticket_entitlements(ticket=ticket, time_entries=time_entries)
@@ -212,6 +228,7 @@ def ticket_context(request, ticket: Ticket, forms: dict) -> dict:
         "update_form": forms.get("update") or UpdateForm(initial={
             "status": ticket.status, "priority": ticket.priority,
             "assignee": ticket.assignee_id, "department": ticket.department_id}),
+        "agent_choices": agents, "department_choices": ds.department_choices(),
         "move_fields": forms.get("move_fields") or ds.move_fields(
             ticket=ticket, department=ticket.department),
         "time_form": forms.get("time") or TimeEntryForm(),

@@ -88,9 +88,21 @@ def _by_due(qs: QuerySet, due: str) -> QuerySet:
     return qs.filter(sla_due_at__isnull=False)
 
 
-def filter_choices() -> dict:
+def agent_choices() -> list[tuple[int, str]]:
+    """The active agents as (pk, name), for the desk's lists: one query."""
+    return [(u.pk, u.get_full_name() or u.email) for u in ws.agents()]
+
+
+def department_choices() -> list[tuple[int, str]]:
+    """Every department as (pk, "Product · Department") in the catalogue's order: one
+    query (a form's ModelChoiceField would count, then read through a cursor)."""
+    return [(d.pk, f"{d.product.name} · {d.name}")
+            for d in Department.objects.select_related("product")]
+
+
+def filter_choices(*, agents: list[tuple[int, str]] | None = None) -> dict:
     """The filter form's lists: products from the cached overview's departments (no
-    query), the active agents (one query)."""
+    query), the active agents (one query, unless the caller has read them: `agents`)."""
     products = {}
     for row in department_counts():
         product = row["department"].product
@@ -98,7 +110,7 @@ def filter_choices() -> dict:
     return {"products": sorted(products.items(), key=lambda p: p[1]),
             "statuses": Ticket.Status.choices, "priorities": Ticket.Priority.choices,
             "credits": Department.Credits.choices,
-            "agents": [(u.pk, u.get_full_name() or u.email) for u in ws.agents()]}
+            "agents": agent_choices() if agents is None else agents}
 
 
 def search(qs: QuerySet, term: str) -> QuerySet:

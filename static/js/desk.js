@@ -107,10 +107,11 @@
     idle = setTimeout(function () { flag.value = "0"; }, 8000);
   });
 
-  /* After htmx swaps a ticket in, mark its row and put the focus on the ticket. */
+  /* After htmx swaps a ticket in (or the rows beside a ticket's page), mark its row. */
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.detail || !event.detail.target || event.detail.target.id !== "desk-ticket") { return; }
-    var pane = event.detail.target.querySelector(".desk-pane");
+    var target = event.detail && event.detail.target;
+    if (!target || (target.id !== "desk-ticket" && target.id !== "desk-queue-rows")) { return; }
+    var pane = document.querySelector("#desk-ticket .desk-pane");
     if (!pane) { return; }
     document.querySelectorAll(".desk-row").forEach(function (row) {
       row.classList.toggle("is-current", row.getAttribute("data-ticket") === pane.getAttribute("data-ticket"));

@@ -69,8 +69,31 @@ def test_htmx_asks_for_the_ticket_pane_alone(agent_client, two_orgs):
                                 HTTP_HX_TARGET="desk-ticket").content.decode()
     assert html.lstrip().startswith("<article") and 'id="desk-counts"' not in html
     assert "?view=all" in html  # the pane's forms keep the queue's view
-    # the queue's page, its names and the filters' agent list are not read for the pane
-    assert len(pane_queries) <= len(page_queries) - 4
+    # the filters' agent list is not read for the pane (the queue's rows are read by
+    # neither: the page asks for them in their own request)
+    assert len(pane_queries) < len(page_queries)
+
+
+def test_a_tickets_full_page_leaves_the_rows_to_their_own_request(
+        agent_client, two_orgs, django_assert_max_num_queries):
+    """A ticket's page is drawn without the 50 rows beside it: htmx asks for them as the
+    page loads (a plain link without script), in the same view, filters and search."""
+    ticket = TicketFactory.create(requester=two_orgs.maria, subject="Opened one")
+    other = TicketFactory.create(requester=two_orgs.ana, subject="Another in the queue")
+    html = agent_client.get(url("ticket", ticket.pk) + "?view=all").content.decode()
+    assert f'data-ticket="{ticket.pk}"' in html and other.number not in html
+    rows_url = url("queue") + "?view=all"
+    assert f'id="desk-queue-rows" hx-get="{rows_url}" hx-trigger="load"' in html
+    assert f'<a href="{rows_url}">Show the queue</a>' in html
+    with django_assert_max_num_queries(16):
+        response = agent_client.get(rows_url, HTTP_HX_REQUEST="true",
+                                    HTTP_HX_TARGET="desk-queue-rows")
+    rows = response.content.decode()
+    assert rows.lstrip().startswith('<ol class="desk-rows"') and "desk-counts" not in rows
+    assert other.number in rows and ticket.number in rows
+    assert f'{url("ticket", other.pk)}?view=all' in rows  # the links keep the view
+    # the queue asked for as a page is still the whole page
+    assert 'id="desk-counts"' in agent_client.get(rows_url).content.decode()
 
 
 def test_claim_reply_with_macro_time_and_move(agent_client, two_orgs):
