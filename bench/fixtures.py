@@ -9,6 +9,7 @@ with `--drop-database` (the test's quick run does that).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from dataclasses import dataclass
@@ -153,6 +154,40 @@ def people_ensure(*, submitters: int, my_tickets: int, inbound_tickets: int) -> 
     numbers = _tickets_ensure(inbound, inbound_tickets, department)
     return People(agent=agent.email, submitters=emails, my_tickets=mine.email,
                   inbound=inbound.email, inbound_tickets=numbers)
+
+
+LONG_TICKET_SUBJECT = "Bench long ticket: 200 messages"
+LONG_TICKET_MESSAGES = 200
+
+
+def long_ticket_ensure(people: People) -> int:
+    """A ticket of the My Tickets contact with LONG_TICKET_MESSAGES messages (customer
+    replies, agent replies and internal notes in turn), for the desk's long-ticket page.
+    Loaded like seed_volume's, straight into the table: no email is recorded for them."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from catalog.models import Department
+    from tickets import services
+    from tickets.models import Message, Ticket
+
+    ticket = Ticket.objects.filter(subject=LONG_TICKET_SUBJECT).first()
+    if ticket is None:
+        ticket = services.ticket_create(
+            requester=User.objects.get(email=people.my_tickets),
+            department=Department.objects.get(code=DEPARTMENT), subject=LONG_TICKET_SUBJECT,
+            body="The first message of a long conversation.")
+    have = ticket.messages.count()
+    if have < LONG_TICKET_MESSAGES:
+        agent = User.objects.get(email=people.agent)
+        start = timezone.now()  # after the ticket's first message, in the order written
+        kinds = (Message.Kind.CUSTOMER, Message.Kind.AGENT, Message.Kind.NOTE)
+        Message.objects.bulk_create([Message(
+            ticket=ticket, kind=kinds[n % 3],
+            author=ticket.requester if n % 3 == 0 else agent,
+            body=f"Message {n}: the trunk dropped calls again at {n % 24:02d}:00.\n" * 3,
+            created_at=start + dt.timedelta(milliseconds=n)) for n in range(have, LONG_TICKET_MESSAGES)])
+    return ticket.pk
 
 
 def desk_filter_paths(desk: str) -> list[str]:

@@ -22,7 +22,7 @@ Figures (bench/README.md says the same for the project README):
   queue of each view with its counts, each department, the queue's filters (product,
   status, priority, assignee, due, paid), the counts the page polls, the queue
   overview, searches by ticket number / subject words / requester email, the ticket page of
-  random tickets and of the ticket with the most messages; beside bare_view (the ceiling).
+  random tickets and of a 200-message ticket (loaded by the bench); beside bare_view (the ceiling).
 - my_tickets_p50_ms / _p95_ms: My Tickets (pages 1, 2, 13, 25) of a customer with
   --my-tickets open tickets.
 - submit_[100k_]{noworker,worker}_{per_s,p50_ms,p99_ms}: the submit wizard's final POST
@@ -242,17 +242,14 @@ class Bench:
     def desk(self, people: fixtures.People) -> None:
         import random
 
-        from django.db.models import Count
-
         from catalog.models import Department
-        from tickets.models import Message, Ticket
+        from tickets.models import Ticket
 
         rng = random.Random(7)
         top = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
         some = list(Ticket.objects.filter(id__in=[rng.randrange(1, top + 1) for _ in range(300)])
                     .values_list("pk", "number", "requester__email")[:40])
-        longest = (Message.objects.values("ticket_id").order_by().annotate(n=Count("id"))
-                   .order_by("-n").values_list("ticket_id", flat=True).first())
+        longest = fixtures.long_ticket_ensure(people)  # 200 messages
         cases = {
             "views": [f"{DESK}?view={v}" for v in ("mine", "unassigned", "waiting", "overdrawn")],
             "department": [f"{DESK}?view=department&department={d}"

@@ -18,6 +18,7 @@ def desk_urls(site) -> list:
         path("desk/counts/", wrap(views.counts), name="desk_counts"),
         path("desk/ticket/<int:ticket_id>/", wrap(views.ticket_view), name="desk_ticket"),
         path("desk/ticket/<int:ticket_id>/live/", wrap(views.live), name="desk_live"),
+        path("desk/ticket/<int:ticket_id>/earlier/", wrap(views.earlier), name="desk_earlier"),
         path("desk/ticket/<int:ticket_id>/move/", wrap(views.move_preview), name="desk_move"),
         path("desk/ticket/<int:ticket_id>/preview/", wrap(views.email_preview),
              name="desk_preview"),

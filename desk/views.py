@@ -26,6 +26,7 @@ from . import presence
 from .forms import MergeForm, ReplyForm, UpdateForm
 
 PER_PAGE = 50
+CONVERSATION_SHOWN = 30  # newest messages on a ticket's page; the older ones on demand
 MAX_PAGE = 1000
 TICKET_RELATED = ("organization", "requester", "department__product", "assignee",
                   "merged_into")
@@ -208,16 +209,20 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
 
 
 def ticket_context(request, ticket: Ticket, forms: dict, *, agents: list) -> dict:
-    conversation = ws.ticket_conversation(ticket=ticket)
+    conversation, earlier = ws.ticket_conversation_window(ticket=ticket,
+                                                          limit=CONVERSATION_SHOWN)
     time_entries = ws.ticket_time_entries(ticket=ticket)
     ent = ws.ticket_entitlements(ticket=ticket, time_entries=time_entries)
     macros = desk_services.macros_for(department_id=ticket.department_id)
     canned = ws.canned_replies_for(department_id=ticket.department_id)
+    # what the agent has seen: the newest customer message shown (any older one is older
+    # than every message on the page)
     last_customer = max((m.pk for m in conversation if m.kind == Message.Kind.CUSTOMER),
-                        default=0)
+                        default=conversation[-1].pk if conversation else 0)
     user = request.user
     return {
-        "conversation": conversation, "time_entries": time_entries, "ent": ent,
+        "conversation": conversation, "earlier_messages": earlier,
+        "earlier_before": conversation[0].pk if conversation else 0, "time_entries": time_entries, "ent": ent,
         "history": ds.ticket_history(ticket=ticket, audience=history.AGENT),
         "service_level": ds.ticket_service_level(ticket=ticket),
         "field_values": ws.ticket_field_values(ticket=ticket),
@@ -269,6 +274,19 @@ def live(request, ticket_id: int):
         "new_messages": new, "new_customer": bool(customer),
         "new_customer_id": max(customer, default=None), "polled": True,
         "after": max([after, *(m.pk for m in new)])})
+
+
+def earlier(request, ticket_id: int):
+    """The CONVERSATION_SHOWN messages before `before` (the "earlier messages" link of a
+    long ticket), with the link for the ones before them. Fixed queries."""
+    require(request)
+    ticket = get_object_or_404(Ticket.objects.only("id"), pk=ticket_id)
+    before = _int(request.GET.get("before")) or 0
+    conversation, more = ws.ticket_conversation_window(ticket=ticket, before_id=before,
+                                                       limit=CONVERSATION_SHOWN)
+    return TemplateResponse(request, "desk/_earlier.html", {
+        "ticket": ticket, "conversation": conversation, "earlier_messages": more,
+        "earlier_before": conversation[0].pk if conversation else 0})
 
 
 def move_preview(request, ticket_id: int):

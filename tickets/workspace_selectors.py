@@ -129,6 +129,23 @@ def ticket_conversation(*, ticket: Ticket) -> list[Message]:
     return list(qs)
 
 
+def ticket_conversation_window(*, ticket: Ticket, before_id: int | None = None,
+                               limit: int = 30) -> tuple[list[Message], bool]:
+    """The `limit` newest messages (older than `before_id` when given), oldest first, and
+    whether older ones remain: a long ticket opens on its latest messages and shows the
+    rest on demand, in the same fixed number of queries whatever its length."""
+    qs = ticket.messages.select_related("author").prefetch_related("attachments")
+    if before_id is not None:  # before it in the conversation's order (time, then id)
+        at = ticket.messages.filter(pk=before_id).values_list("created_at", flat=True).first()
+        if at is None:
+            return [], False
+        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=before_id))
+    if _has_inbound_relation():
+        qs = qs.select_related("inbound").defer("inbound__raw")
+    newest = list(qs.order_by("-created_at", "-id")[:limit + 1])
+    return newest[:limit][::-1], len(newest) > limit
+
+
 def ticket_conversation_after(*, ticket: Ticket, after_id: int, limit: int = 50
                               ) -> list[Message]:
     """The messages newer than `after_id` (the desk's live updates), oldest first."""

@@ -16,7 +16,7 @@ from tests.tickets.agent_setup import make_agent
 pytestmark = pytest.mark.django_db
 
 BAD_VALUES = ("all", "-1", "99999999999999999999999", "'", "\x00", "a" * 300, "<script>", " ")
-PARAMETERS = ("view", "department", "q", "p", "after", "typing", "ticket", "deployment",
+PARAMETERS = ("view", "department", "q", "p", "after", "before", "typing", "ticket", "deployment",
               "hardware_item", "module_licence", "body", "macro", "o", "page", "product",
               "status", "priority", "assignee", "due", "credits")
 
@@ -40,7 +40,8 @@ def world(two_orgs):
 def test_every_desk_page_is_walked(world):
     names = {p.name for p in desk_patterns()}
     assert {"desk_queue", "desk_ticket", "desk_counts", "desk_live", "desk_move",
-            "desk_preview", "desk_action", "desk_quarantine", "desk_bulk"} <= names
+            "desk_preview", "desk_action", "desk_quarantine", "desk_bulk",
+            "desk_earlier"} <= names
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

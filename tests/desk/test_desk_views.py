@@ -220,6 +220,32 @@ def test_ticket_queries_do_not_grow_with_its_length(agent_client, two_orgs):
     assert counts[2] == counts[41] == counts[200], counts
 
 
+def test_a_long_ticket_opens_on_its_newest_messages_and_shows_the_rest_on_demand(
+        agent_client, two_orgs, django_assert_max_num_queries):
+    from desk.views import CONVERSATION_SHOWN
+
+    ticket = TicketFactory.create(requester=two_orgs.maria, body="m00 the first message")
+    for i in range(1, CONVERSATION_SHOWN + 6):
+        services.ticket_reply_create(ticket=ticket, author=two_orgs.maria, body=f"m{i:02d} news")
+    oldest_shown = CONVERSATION_SHOWN + 6 - CONVERSATION_SHOWN
+    html = agent_client.get(url("ticket", ticket.pk)).content.decode()
+    assert f"m{oldest_shown:02d} news" in html and f"m{oldest_shown - 1:02d} news" not in html
+    assert "m00 the first message" not in html
+    first_shown = ticket.messages.order_by("created_at", "id")[oldest_shown].pk
+    earlier = url("earlier", ticket.pk) + f"?before={first_shown}"
+    assert f'hx-get="{earlier}"' in html and "Show earlier messages" in html
+    # the newest customer message shown is what the agent has seen: no false "newer" warning
+    assert f'value="{ticket.messages.order_by("-id").first().pk}"' in html
+    with django_assert_max_num_queries(16):
+        rest = agent_client.get(earlier, HTTP_HX_REQUEST="true",
+                                HTTP_HX_TARGET="desk-earlier").content.decode()
+    assert "m00 the first message" in rest and f"m{oldest_shown - 1:02d} news" in rest
+    assert f"m{oldest_shown:02d} news" not in rest and "Show earlier messages" not in rest
+    assert rest.index("m00 the first") < rest.index("m01 news")  # oldest first
+    assert agent_client.get(url("earlier", ticket.pk) + "?before=x").status_code == 200
+    assert agent_client.get(url("earlier", 999999)).status_code == 404
+
+
 def test_live_appends_new_messages_and_moves_the_seen_mark(agent_client, two_orgs,
                                                            django_assert_max_num_queries):
     ticket = TicketFactory.create(requester=two_orgs.maria)
