@@ -111,7 +111,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     def ticket_link(self, obj):
         if not obj.ticket_id:
             return "—"
-        url = reverse("admin:tickets_ticket_change", args=[obj.ticket_id]) \
+        url = reverse("admin:desk_ticket", args=[obj.ticket_id]) \
             if admin.site.is_registered(Ticket) else ""
         if url:
             return format_html('<a href="{}">{}</a>', url, obj.ticket.number)

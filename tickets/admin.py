@@ -138,7 +138,7 @@ class TimeEntryAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("ticket"))
     def ticket_link(self, obj):
         return format_html('<a href="{}">{}</a>', views.admin_url(
-            "admin:tickets_ticket_change", obj.ticket_id), obj.ticket.number)
+            "admin:desk_ticket", obj.ticket_id), obj.ticket.number)
 
 
 @admin.register(CannedReply)

@@ -56,8 +56,7 @@ def _recipients(ticket: Ticket) -> list:
 
 
 def _emails_record(*, ticket: Ticket, warning: str) -> int:
-    url = settings.SITE_URL.rstrip("/") + reverse("admin:tickets_ticket_change",
-                                                  args=[ticket.pk])
+    url = settings.SITE_URL.rstrip("/") + reverse("admin:desk_ticket", args=[ticket.pk])
     recipients = _recipients(ticket)
     for agent in recipients:
         with translation.override(agent.language or settings.LANGUAGE_CODE), \

@@ -41,6 +41,8 @@ def test_list_shows_quarantine_first_and_raw_is_escaped(admin_client, two_orgs,
     assert response.status_code == 200
     rows = list(response.context["cl"].result_list)
     assert rows[0].pk == bad.pk
+    # the threaded email's ticket opens on the agent desk
+    assert f'href="{reverse("admin:desk_ticket", args=[ticket.pk])}"' in response.content.decode()
     detail = admin_client.get(reverse("admin:mailgateway_inboundmessage_change",
                                       args=[bad.pk]))
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in detail.content

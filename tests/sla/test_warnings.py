@@ -48,6 +48,7 @@ def test_at_risk_then_breach_each_once_to_the_agents(ticket, demo, clock):
     [breach] = warnings("breached")
     assert "breached" in breach.subject
     assert "Dec. 8, 2026, 10:30 p.m." in breach.body_text  # the agent's time zone (UTC)
+    assert f"/admin/desk/ticket/{ticket.pk}/" in breach.body_text  # straight to the desk
     kinds = list(ticket.events.filter(kind__in=[TicketEvent.Kind.SLA_AT_RISK,
                                                 TicketEvent.Kind.SLA_BREACHED])
                  .values_list("kind", flat=True))
