@@ -115,6 +115,17 @@ def _queue(request, params: QueueParams, *, agents: list | None = None) -> dict:
             "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
 
 
+def with_labels(messages: list[Message]) -> list[Message]:
+    """Each message's kind and source label, translated once per page (the model's
+    get_FOO_display rebuilds and hashes the lazy choices on every call: 0.09 ms a label)."""
+    kinds = {value: str(label) for value, label in Message.Kind.choices}
+    sources = {value: str(label) for value, label in Message.Source.choices}
+    for message in messages:
+        message.kind_label = kinds.get(message.kind, message.kind)
+        message.source_label = sources.get(message.source, message.source)
+    return messages
+
+
 def counts_context(request, *, deferred: bool = False) -> dict:
     """The views' counts; `deferred`: only the links (the page asks for the counts as soon
     as it is shown, and every 30 s: the queue and the ticket answer without counting)."""
@@ -221,7 +232,7 @@ def ticket_context(request, ticket: Ticket, forms: dict, *, agents: list) -> dic
                         default=conversation[-1].pk if conversation else 0)
     user = request.user
     return {
-        "conversation": conversation, "earlier_messages": earlier,
+        "conversation": with_labels(conversation), "earlier_messages": earlier,
         "earlier_before": conversation[0].pk if conversation else 0, "time_entries": time_entries, "ent": ent,
         "history": ds.ticket_history(ticket=ticket, audience=history.AGENT),
         "service_level": ds.ticket_service_level(ticket=ticket),
@@ -271,7 +282,7 @@ def live(request, ticket_id: int):
     customer = [m.pk for m in new if m.kind == Message.Kind.CUSTOMER]
     return TemplateResponse(request, "desk/_live.html", {
         "ticket": ticket, "viewers": presence.others(ticket_id=ticket.pk, user=request.user),
-        "new_messages": new, "new_customer": bool(customer),
+        "new_messages": with_labels(new), "new_customer": bool(customer),
         "new_customer_id": max(customer, default=None), "polled": True,
         "after": max([after, *(m.pk for m in new)])})
 
@@ -285,7 +296,7 @@ def earlier(request, ticket_id: int):
     conversation, more = ws.ticket_conversation_window(ticket=ticket, before_id=before,
                                                        limit=CONVERSATION_SHOWN)
     return TemplateResponse(request, "desk/_earlier.html", {
-        "ticket": ticket, "conversation": conversation, "earlier_messages": more,
+        "ticket": ticket, "conversation": with_labels(conversation), "earlier_messages": more,
         "earlier_before": conversation[0].pk if conversation else 0})
 
 
