@@ -289,3 +289,37 @@ def test_preview_merge_and_discard(browser, live_server, desk_world, width, lang
     assert "Spam" in InboundMessage.objects.get().reason
     _no_horizontal_scroll(page)
     assert not errors, errors
+
+
+def test_a_tickets_own_page_brings_its_rows_and_a_long_conversation_on_demand(
+        browser, live_server, desk_world):
+    """Opened by its link, a ticket's page asks for the queue's rows as it loads and marks
+    the ticket's row; a long ticket shows its newest messages and the earlier ones on a
+    click, under the CSP, without a console error."""
+    from desk.views import CONVERSATION_SHOWN
+    from tickets import services
+
+    ticket = Ticket.objects.get(requester__email="maria@acme.example")
+    for i in range(CONVERSATION_SHOWN + 3):
+        services.ticket_reply_create(ticket=ticket, author=ticket.requester,
+                                     body=f"Update number {i:02d}")
+    first = ticket.messages.order_by("created_at", "id").first()
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en")
+    errors = _watch(page)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/desk/ticket/{ticket.pk}/%3Fview%3Dall")
+    page.fill("input[name=username]", desk_world.email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector(f'.desk-row.is-current[data-ticket="{ticket.pk}"]')
+    assert page.locator(".desk-row").count() >= 2  # the other demo tickets beside it
+    assert f"Update number {CONVERSATION_SHOWN + 2:02d}" in page.inner_text("#desk-ticket")
+    assert first.body not in page.inner_text("#desk-ticket")
+    page.click("#desk-earlier a")
+    page.wait_for_selector(f"#message-{first.pk}")
+    assert page.locator("#desk-earlier").count() == 0  # nothing older is left
+    _key(page, "j")  # the keyboard works on the rows that came in afterwards
+    assert page.locator(".desk-row.is-current").count() == 1
+    _no_horizontal_scroll(page)
+    _shot(page, "long-ticket-1280")
+    assert not errors, errors
