@@ -28,8 +28,9 @@ from .forms import MergeForm, ReplyForm, UpdateForm
 PER_PAGE = 50
 CONVERSATION_SHOWN = 30  # newest messages on a ticket's page; the older ones on demand
 MAX_PAGE = 1000
-TICKET_RELATED = ("organization", "requester", "department__product", "assignee",
-                  "merged_into")
+# not merged_into: joining the ticket table to itself doubles the planning time of the
+# page's first query (1 ms); a merged ticket (rare) reads its survivor when shown
+TICKET_RELATED = ("organization", "requester", "department__product", "assignee")
 TICKET_OPTIONAL = ("deployment", "hardware_item", "module_licence", "billing_responsibility",
                    "paying_organization")
 
