@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -150,7 +151,7 @@ class QueueRow:
     def priority_label(self) -> str:
         return str(Ticket.Priority(self.priority).label)
 
-    @property
+    @cached_property  # read four times by a row of the queue
     def due_state(self) -> str:
         """on_track / at_risk / breached, or "" without a due time (sla.clock)."""
         from django.utils import timezone
