@@ -63,6 +63,7 @@ class QueueParams:
     assignee: str = ""  # "me", "none" or an agent's id
     due: str = ""  # ds.DUE_FILTERS
     credits: str = ""  # paid or free departments (catalog Department.Credits)
+    organization: int | None = None  # one customer's tickets (from the ticket's context)
 
     @classmethod
     def of(cls, request) -> QueueParams:
@@ -85,11 +86,12 @@ class QueueParams:
                    priority=priority if priority in Ticket.Priority.values else None,
                    assignee=assignee, due=get.get("due", "") if get.get("due") in ds.DUE_FILTERS
                    else "", credits=get.get("credits", "") if get.get("credits") in
-                   ds.CREDITS_FILTERS else "")
+                   ds.CREDITS_FILTERS else "", organization=_int(get.get("organization")))
 
     def filters(self) -> dict:
         return {"product": self.product, "status": self.status, "priority": self.priority,
-                "assignee": self.assignee, "due": self.due, "credits": self.credits}
+                "assignee": self.assignee, "due": self.due, "credits": self.credits,
+                "organization": self.organization}
 
     @property
     def filtered(self) -> bool:
@@ -111,6 +113,7 @@ def _queue(request, params: QueueParams, *, agents: list | None = None) -> dict:
     rows, more = ds.queue_page(qs, page=params.page, per_page=PER_PAGE, by_due=bool(params.due))
     return {"rows": rows, "has_more": more, "params": params,
             "filter_choices": ds.filter_choices(agents=agents),
+            "organization_name": _organization_name(params.organization),
             "can_bulk": request.user.has_perm("tickets.change_ticket"),
             "next_query": params.query(p=params.page + 1) if more else "",
             "prev_query": params.query(p=params.page - 1) if params.page > 1 else ""}
@@ -125,6 +128,12 @@ def with_labels(messages: list[Message]) -> list[Message]:
         message.kind_label = kinds.get(message.kind, message.kind)
         message.source_label = sources.get(message.source, message.source)
     return messages
+
+
+def _organization_name(organization_id: int | None) -> str:
+    if not organization_id:
+        return ""
+    return ws.organization_names(ids={organization_id}).get(organization_id, "")
 
 
 def counts_context(request, *, deferred: bool = False) -> dict:
@@ -205,7 +214,8 @@ def page(request, *, ticket: Ticket | None, forms: dict | None = None, status: i
         # a ticket's full page: the rows beside it come in their own request (htmx, as the
         # page loads: ROWS_TARGET), so the ticket is read and drawn without 50 rows
         queue_context = {"params": params, "queue_deferred": True,
-                         "filter_choices": ds.filter_choices(agents=agents)}
+                         "filter_choices": ds.filter_choices(agents=agents),
+                         "organization_name": _organization_name(params.organization)}
     else:
         queue_context = _queue(request, params, agents=agents)
     context = {**admin_chrome(request), "title": _("Agent desk"), **queue_context,

@@ -59,7 +59,7 @@ CREDITS_FILTERS = tuple(Department.Credits.values)
 
 def filter_queue(qs: QuerySet, *, user, product: int | None = None, status: str = "",
                  priority: int | None = None, assignee: str = "", due: str = "",
-                 credits: str = "") -> QuerySet:
+                 credits: str = "", organization: int | None = None) -> QuerySet:
     """The queue's filters, each on a column of the ticket table (a product becomes its
     few department ids). Values are validated by the caller (desk.views.QueueParams)."""
     if product:
@@ -74,6 +74,8 @@ def filter_queue(qs: QuerySet, *, user, product: int | None = None, status: str 
         qs = _by_due(qs, due)
     if credits:
         qs = ws.queue_by_credits_rule(qs, credits)
+    if organization:  # index tickets_queue_org_order
+        qs = qs.filter(organization_id=organization)
     return qs
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 BAD_VALUES = ("all", "-1", "99999999999999999999999", "'", "\x00", "a" * 300, "<script>", " ")
 PARAMETERS = ("view", "department", "q", "p", "after", "before", "typing", "ticket", "deployment",
               "hardware_item", "module_licence", "body", "macro", "o", "page", "product",
-              "status", "priority", "assignee", "due", "credits")
+              "status", "priority", "assignee", "due", "credits", "organization")
 
 
 def desk_patterns() -> list[URLPattern]:

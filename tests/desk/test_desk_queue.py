@@ -66,6 +66,24 @@ def test_filter_assignee_me_unassigned_and_an_agent(agent_client, two_orgs):
     assert len(numbers(get(QUEUE, {"view": "all"}))) == 3
 
 
+def test_an_organizations_tickets_from_the_ticket_context(agent_client, two_orgs):
+    acme = make_tickets(two_orgs, 2)  # María's organization
+    globex = TicketFactory.create(requester=two_orgs.ana, subject="Globex's")
+    page = agent_client.get(reverse("admin:desk_ticket", args=[acme[0].pk])).content.decode()
+    link = f"{QUEUE}?view=all&amp;organization={acme[0].organization_id}"
+    assert f'href="{link}"' in page
+    response = agent_client.get(QUEUE, {"view": "all",
+                                        "organization": acme[0].organization_id})
+    assert sorted(numbers(response)) == sorted(t.number for t in acme)
+    html = response.content.decode()
+    assert f"<strong>{acme[0].organization.name}</strong>" in html  # the filter says which
+    assert f"organization={acme[0].organization_id}" in response.context["next_query"] + \
+        response.context["params"].query()  # kept by the row links and the pages
+    assert numbers(agent_client.get(QUEUE, {"view": "all", "organization": globex.organization_id})
+                   ) == [globex.number]
+    assert len(numbers(agent_client.get(QUEUE, {"view": "all", "organization": "x"}))) == 3
+
+
 def test_filter_by_due_time(agent_client, two_orgs):
     breached, soon, later = make_tickets(two_orgs, 3)
     now = timezone.now()
