@@ -75,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     # Blank: follow the browser's language.
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+    # The browser's language at the last sign-in: emails follow it while `language` is blank
+    # (an email has no browser to ask).
+    browser_language = models.CharField(_("browser language at the last sign-in"), max_length=8,
+                                        choices=Language.choices, blank=True, editable=False)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="UTC")
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True,
@@ -87,6 +91,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
+
+    @property
+    def mail_language(self) -> str:
+        """The language of the emails this person gets: the one chosen, else the browser's
+        at the last sign-in, else the site's."""
+        from django.conf import settings
+
+        return self.language or self.browser_language or settings.LANGUAGE_CODE
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -39,6 +39,15 @@ def contact_language_set(*, user: User, language: str) -> User:
     return user
 
 
+def user_browser_language_record(*, user: User, language: str) -> User:
+    """The browser's language at a sign-in (what emails follow while the user has chosen
+    none); one UPDATE, only when it changed. A language the site does not offer is ignored."""
+    if language in dict(User.Language.choices) and language != user.browser_language:
+        User.objects.filter(pk=user.pk).update(browser_language=language)
+        user.browser_language = language
+    return user
+
+
 class OrganizationNotFound(Exception):
     """contact_create: no organization of that name (and creating one was not asked for)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.utils import translation
 
 from . import services, two_factor
 from .client_ip import client_ip
@@ -23,6 +24,8 @@ def _on_login(sender, request, user, **kwargs) -> None:
     services.user_session_start(user=user, session_key=request.session.session_key,
                                 ip=client_ip(request),
                                 user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    services.user_browser_language_record(
+        user=user, language=translation.get_language_from_request(request))
 
 
 def _on_logout(sender, request, user, **kwargs) -> None:

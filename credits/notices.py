@@ -35,7 +35,7 @@ def record_to_admins(*, organization_id: int, template: str, context: dict, kind
     caller's transaction; returns how many."""
     recorded = 0
     for admin in organization_admins(organization_id=organization_id):
-        with translation.override(admin.language or settings.LANGUAGE_CODE):
+        with translation.override(admin.mail_language):
             subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
             body = render_to_string(f"{template}.txt", {**context, "recipient": admin})
         outbox_services.outbox_email_record(kind=kind, to_address=admin.email,

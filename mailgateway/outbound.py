@@ -122,7 +122,7 @@ def _headers(*, kind: str, header_message_id: str, references: list[str],
 def agent_reply_preview(*, ticket: Ticket, body: str) -> dict:
     """The email an agent reply would send, for the desk's preview (nothing recorded)."""
     requester = ticket.requester
-    language = requester.language or settings.LANGUAGE_CODE
+    language = requester.mail_language
     with translation.override(language):
         text = render_to_string("mail/ticket_notification.txt", {
             "kind": AGENT_REPLY, "ticket": ticket, "message": Message(ticket=ticket, body=body),
@@ -139,7 +139,7 @@ def ticket_notification_build(*, kind: str, ticket: Ticket, message: Message | N
     """The email; `cc` (None: read here) and `with_attachments` (False: the message has
     none, known from the caller's read) save the worker its own queries."""
     requester = ticket.requester
-    language = requester.language or settings.LANGUAGE_CODE
+    language = requester.mail_language
     with translation.override(language):
         context = {
             "kind": kind, "ticket": ticket, "message": message, "requester": requester,

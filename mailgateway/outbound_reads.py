@@ -27,7 +27,7 @@ ROW_FIELDS = ("id", "claimed_at", "send_attempts", "sent_at", "ticket_id", "tick
               "created_at", "failure_reason")
 TICKET_FIELDS = ("id", "number", "subject", "status", "organization_id", "requester_id",
                  "department_id")
-USER_FIELDS = ("id", "email", "full_name", "language", "is_active")
+USER_FIELDS = ("id", "email", "full_name", "language", "browser_language", "is_active")
 MESSAGE_FIELDS = ("id", "ticket_id", "author_id", "kind", "source", "body", "created_at")
 
 

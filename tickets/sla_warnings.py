@@ -59,7 +59,7 @@ def _emails_record(*, ticket: Ticket, warning: str) -> int:
     url = settings.SITE_URL.rstrip("/") + reverse("admin:desk_ticket", args=[ticket.pk])
     recipients = _recipients(ticket)
     for agent in recipients:
-        with translation.override(agent.language or settings.LANGUAGE_CODE), \
+        with translation.override(agent.mail_language), \
                 timezone.override(agent.time_zone or settings.TIME_ZONE):
             context = {"ticket": ticket, "warning": warning, "recipient": agent, "url": url,
                        "due_at": timezone.localtime(ticket.sla_due_at),

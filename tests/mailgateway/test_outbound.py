@@ -110,6 +110,50 @@ def test_mail_is_rendered_in_the_requesters_language(two_orgs, language,
     assert f'<html lang="{language}">' in texts(msg)["text/html"]
 
 
+@pytest.mark.parametrize("browser", ["en", "es"])
+def test_a_contact_following_the_browser_gets_mail_in_its_language(
+        client, two_orgs, browser, django_capture_on_commit_callbacks):
+    """Blank language: the pages follow the browser, and so do the emails, from the
+    language the browser asked for at the last sign-in (an email has no browser)."""
+    from django.urls import reverse
+
+    from tests.factories.accounts import PASSWORD
+
+    juan = two_orgs.juan
+    juan.language = ""
+    juan.set_password(PASSWORD)
+    juan.save()
+    client.post(reverse("accounts:login"), {"username": juan.email, "password": PASSWORD},
+                HTTP_ACCEPT_LANGUAGE=f"{browser},fr;q=0.8")
+    juan.refresh_from_db()
+    assert juan.browser_language == browser and juan.language == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        TicketFactory.create(requester=juan)
+    assert parsed(mail.outbox[-1])["Content-Language"] == browser
+    juan.language = "es" if browser == "en" else "en"  # a chosen language wins
+    juan.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        TicketFactory.create(requester=juan)
+    assert parsed(mail.outbox[-1])["Content-Language"] == juan.language
+
+
+def test_a_browser_language_the_site_does_not_offer_gives_the_pages_language(client,
+                                                                          two_orgs):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from tests.factories.accounts import PASSWORD
+
+    juan = two_orgs.juan
+    juan.language, juan.browser_language = "", "es" if settings.LANGUAGE_CODE == "en" else "en"
+    juan.set_password(PASSWORD)
+    juan.save()
+    client.post(reverse("accounts:login"), {"username": juan.email, "password": PASSWORD},
+                HTTP_ACCEPT_LANGUAGE="fr")
+    juan.refresh_from_db()
+    assert juan.browser_language == settings.LANGUAGE_CODE  # what the pages showed
+
+
 @pytest.mark.parametrize("subject", [
     "Line one\r\nBcc: victim@example.com\r\n\r\nbody", "x" * 10_000,
     "é" * 5_000 + "\n" + "ñ" * 5_000, "tab\there\x00nul\x0bvt",
