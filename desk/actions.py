@@ -124,9 +124,13 @@ def _participant(request, ticket, *, add: bool):
     from tickets.exceptions import PARTICIPANT_NOT_FOUND
     from tickets.models import TicketParticipant
 
-    contacts = (selectors.participant_candidates(ticket=ticket) if add
-                else selectors.participant_contacts(ticket=ticket))
-    contact = contacts.filter(pk=views._int(request.POST.get("contact")) or 0).first()
+    if add:
+        contact = selectors.participant_candidate_posted(
+            ticket=ticket, contact_id=request.POST.get("contact", ""),
+            email=request.POST.get("email", ""))
+    else:
+        contact = selectors.participant_contacts(ticket=ticket).filter(
+            pk=views._int(request.POST.get("contact")) or 0).first()
     if contact is None:
         raise TicketsError(PARTICIPANT_NOT_FOUND)
     change = (participant_services.ticket_participant_add if add

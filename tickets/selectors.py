@@ -43,6 +43,26 @@ def participant_candidates(*, ticket: Ticket):
             .exclude(participations__ticket=ticket).order_by("full_name", "email"))
 
 
+PARTICIPANT_CHOICES_MAX = 100  # beyond that a page asks for the colleague's email address
+
+
+def participant_choices(*, ticket: Ticket) -> list | None:
+    """The candidates for a page's list, or None when the organization has more than
+    PARTICIPANT_CHOICES_MAX of them (the page asks for an email address instead of
+    drawing them all on every ticket)."""
+    rows = list(participant_candidates(ticket=ticket)[:PARTICIPANT_CHOICES_MAX + 1])
+    return rows if len(rows) <= PARTICIPANT_CHOICES_MAX else None
+
+
+def participant_candidate_posted(*, ticket: Ticket, contact_id: str, email: str):
+    """The candidate a form posted, by id (the list) or by email address; None if none."""
+    candidates = participant_candidates(ticket=ticket)
+    if email.strip():
+        return candidates.filter(email__iexact=email.strip()[:254]).first()
+    return candidates.filter(pk=int(contact_id)).first() if contact_id.isdigit() \
+        and len(contact_id) < 12 else None
+
+
 def organization_contact(*, ticket: Ticket, email: str):
     """The contact of the ticket's organization with this address (any other: None)."""
     from django.contrib.auth import get_user_model

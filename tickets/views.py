@@ -169,10 +169,7 @@ def _ticket_page(request, ticket: Ticket, reply_form: ReplyForm, status: int = 2
         "minutes_consumed": credit_selectors.ticket_minutes_consumed(ticket_id=ticket.pk),
         "reply_form": reply_form, "limits": _limits(),
         "participants": selectors.participants_of(ticket=ticket),
-        "participant_candidates": (
-            selectors.participant_candidates(ticket=ticket)
-            if access.ticket_may_change_participants(user=request.user, ticket=ticket)
-            else None),
+        **_participant_choices(request, ticket),
         "files_again": FILES_AGAIN if reply_form.is_bound and reply_form.errors else "",
         "reply_aim": customer_selectors.reply_aim_text(ticket=ticket),
         "survey": (survey := satisfaction.latest_survey(ticket=ticket)),
@@ -234,6 +231,15 @@ def attachment_download(request, number: str, attachment_id: int):
 
 
 
+def _participant_choices(request, ticket) -> dict:
+    """`participant_candidates`: None when the contact may not change who follows the
+    ticket, else the list ([] with `participant_by_email` when too many to list)."""
+    if not access.ticket_may_change_participants(user=request.user, ticket=ticket):
+        return {"participant_candidates": None, "participant_by_email": False}
+    choices = selectors.participant_choices(ticket=ticket)
+    return {"participant_candidates": choices or [], "participant_by_email": choices is None}
+
+
 def _posted_contact(request, contacts):
     try:
         return contacts.filter(pk=int(request.POST.get("contact", ""))).first()
@@ -244,7 +250,9 @@ def _posted_contact(request, contacts):
 def _participant_change(request, number: str, *, add: bool):
     ticket = selectors.ticket_get_for_contact(user=request.user, number=number, write=True)
     if add:
-        contact = _posted_contact(request, selectors.participant_candidates(ticket=ticket))
+        contact = selectors.participant_candidate_posted(
+            ticket=ticket, contact_id=request.POST.get("contact", ""),
+            email=request.POST.get("email", ""))
         change, done = participant_services.ticket_participant_add, PARTICIPANT_ADDED
     else:
         contact = _posted_contact(request, selectors.participant_contacts(ticket=ticket))

@@ -159,3 +159,31 @@ def test_staff_without_change_permission_cannot_add_in_the_workspace(client, two
     assert client.post(url, {"action": "participant_add",
                              "contact": two_orgs.maria.pk}).status_code == 403
     assert not ticket.participants.exists()
+
+
+def test_a_large_organization_is_asked_by_email_not_listed(client, two_orgs, monkeypatch):
+    """Beyond PARTICIPANT_CHOICES_MAX candidates a page asks for the colleague's email
+    address (the site and the desk), instead of drawing every contact on every ticket."""
+    from tickets import selectors
+
+    monkeypatch.setattr(selectors, "PARTICIPANT_CHOICES_MAX", 1)
+    carla = UserFactory(organization=two_orgs.acme, email="carla@acme.example")
+    ticket = TicketFactory.create(requester=two_orgs.juan)  # candidates: María and Carla
+    client.force_login(two_orgs.juan)
+    detail = reverse("tickets:detail", args=[ticket.number])
+    page = client.get(detail).text
+    assert 'name="email"' in page and 'name="contact"' not in page
+    assert "carla@acme.example" not in page
+    add = reverse("tickets:participant_add", args=[ticket.number])
+    client.post(add, {"email": "ana@globex.example"})  # another organization's: refused
+    client.post(add, {"email": " CARLA@acme.example "})
+    assert list(ticket.participants.values_list("contact__email", flat=True)) == [carla.email]
+
+    make_agent(two_orgs.agent)
+    client.force_login(two_orgs.agent)
+    monkeypatch.setattr(selectors, "PARTICIPANT_CHOICES_MAX", 0)
+    desk = client.get(reverse("admin:desk_ticket", args=[ticket.pk])).text
+    assert 'type="email" name="email"' in desk and "maria@acme.example" not in desk
+    client.post(reverse("admin:desk_action", args=[ticket.pk, "participant_add"]),
+                {"action": "participant_add", "email": "maria@acme.example"})
+    assert ticket.participants.count() == 2
