@@ -28,6 +28,10 @@ class OutboxTask(models.Model):
     dispatch_attempts = models.PositiveIntegerField(_("dispatch attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     done_at = models.DateTimeField(_("run ended"), null=True, blank=True)
+    # "" for a task handed to the broker as its own task; for tasks of OUTBOX_DRAINED_TASKS
+    # "waiting" for a drain, then the Celery id of the drain run that claimed it (a
+    # redelivery of that run takes its rows back), "" again once handed to its own task.
+    drain_run = models.CharField(_("drained by"), max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
