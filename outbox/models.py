@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+DRAIN_WAITING = "waiting"  # OutboxTask.drain_run of a row recorded for a drain
+
 
 class OutboxTask(models.Model):
     """Run the Celery task `name` with `kwargs`. Dispatched after commit (best effort) and
