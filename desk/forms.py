@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Department
@@ -26,8 +27,10 @@ class ReplyForm(forms.Form):
     send_anyway = forms.BooleanField(label=_("Send it anyway"), required=False)
 
     def __init__(self, *args, macros=(), **kwargs):
+        """`macros`: the macros offered, a list or a query (read only for the macro posted)."""
         super().__init__(*args, **kwargs)
-        self.fields["macro"].queryset = Macro.objects.filter(pk__in=[m.pk for m in macros])
+        self.fields["macro"].queryset = (macros if isinstance(macros, QuerySet) else
+                                         Macro.objects.filter(pk__in=[m.pk for m in macros]))
 
     def clean(self):
         data = super().clean()
