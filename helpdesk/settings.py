@@ -516,9 +516,6 @@ OUTBOX_DISPATCH_MAX = env.int("OUTBOX_DISPATCH_MAX", default=10)
 # a row that fails to its own task, which retries it as before.
 OUTBOX_DRAINED_TASKS = ("mailgateway.tasks.send_ticket_notification",
                         "outbox.tasks.outbox_email_send")
-# The drain message runs OUTBOX_DRAIN_DELAY_SECONDS after it is published (a countdown): the
-# commits of that window ride on it, so under load a drain sends many emails, not one.
-OUTBOX_DRAIN_DELAY_SECONDS = env.float("OUTBOX_DRAIN_DELAY_SECONDS", default=0.5)
 OUTBOX_DRAIN_FLAG_SECONDS = env.float("OUTBOX_DRAIN_FLAG_SECONDS", default=10.0)
 OUTBOX_DRAIN_BATCH = env.int("OUTBOX_DRAIN_BATCH", default=50)
 OUTBOX_DRAIN_ROUNDS = env.int("OUTBOX_DRAIN_ROUNDS", default=10)

@@ -233,10 +233,9 @@ def drain_flag_key() -> str:
 
 
 def outbox_drain_request(*, task_ids: list[int] | tuple = (), force: bool = False) -> str:
-    """After the commit of drained rows: publish one drain message, to run in
-    OUTBOX_DRAIN_DELAY_SECONDS (the commits of that window ride on it), unless the flag
-    says one is queued (a drain clears the flag before it claims, so a row committed
-    before a failed `cache.add` is claimed by the flag's drain). Never raises. A broker error (or this
+    """After the commit of drained rows: publish one drain message unless the flag says
+    one is queued (a drain clears the flag before it claims, so a row committed before a
+    failed `cache.add` is claimed by the flag's drain). Never raises. A broker error (or this
     process's pause) puts `task_ids` back to undispatched for the sweep, which dispatches
     them one by one. `force` (the sweep): publish whatever the flag and the pause say."""
     if not force and time.monotonic() < _broker_paused_until.get(_broker_url(), 0.0):
@@ -249,7 +248,7 @@ def outbox_drain_request(*, task_ids: list[int] | tuple = (), force: bool = Fals
     except Exception as error:  # no cache: publish anyway (a drain too many is harmless)
         logger.warning("outbox drain flag not read: %r", error)
     try:
-        celery_task(DRAIN_TASK).apply_async(countdown=settings.OUTBOX_DRAIN_DELAY_SECONDS)
+        celery_task(DRAIN_TASK).apply_async()
     except Exception as error:  # the changes are committed; the sweep will try again
         logger.warning("outbox drain not requested: %r", error)
         _pause_broker()
