@@ -49,7 +49,10 @@ def test_commits_publish_one_drain_without_reading_or_updating_the_rows(
     with CaptureQueriesContext(connection) as queries:
         for hook in hooks:
             hook()
-    assert queries.captured_queries == []  # no re-read, no UPDATE after commit
+    # No re-read, no UPDATE after commit (without Redis the flag lives in the database
+    # cache, whose statements are the cache's).
+    assert [q["sql"] for q in queries.captured_queries if "helpdesk_cache" not in q["sql"]
+            and not q["sql"].startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))] == []
     assert [name for name, _options in broker] == ["outbox.tasks.outbox_drain"]  # the flag
 
 
