@@ -12,6 +12,8 @@ server's share is not in it):
 - customer_reply / agent_reply: the ticket page's reply form and the desk's reply action;
 - notify_created / notify_agent_reply: the worker's send of one recorded ticket email
   (`outbound_message_send`, what `send_ticket_notification` runs) into the locmem backend;
+- notify_drained: the worker's drain (`outbox.drain`, what `outbox_drain` runs) over
+  --repeat recorded confirmations: statements and CPU per email, claims and marks included;
 - middleware: a trivial view through WSGIHandler with the first k middleware, for
   k = 0..all, anonymous and signed in: each middleware's CPU per request.
 The database (--database, default bench_write_profile) is created and migrated when
@@ -43,7 +45,7 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--database", default="bench_write_profile")
     parser.add_argument("--no-cprofile", action="store_true")
     parser.add_argument("--only", action="append",
-                        choices=("submit", "replies", "notify", "middleware"))
+                        choices=("submit", "replies", "notify", "drained", "middleware"))
     return parser.parse_args(argv)
 
 
@@ -210,6 +212,39 @@ def notify(measure, people) -> None:
         assert len(mail.outbox) == len(rows) - len(list(turn)), len(mail.outbox)
 
 
+def drained(measure, people) -> None:
+    """The worker's drain (outbox.drain, what outbox_drain runs) over `--repeat` recorded
+    confirmations, batches of OUTBOX_DRAIN_BATCH over one locmem connection: statements
+    (transaction control included) and CPU per email, the whole run."""
+    from django.conf import settings
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import User
+    from catalog.models import Department
+    from outbox import drain
+    from outbox.models import OutboxTask
+
+    user = User.objects.get(email=people.submitters[1])
+    department = Department.objects.get(code=fixtures.DEPARTMENT)
+    agent = User.objects.get(email=people.agent)
+    OutboxTask.objects.filter(done_at__isnull=True).update(done_at=timezone.now())
+    count = measure.args.repeat
+    for _ in range(count):
+        _recorded("created", user=user, department=department, agent=agent)
+    mail.outbox = []
+    cpu, wall = time.process_time(), time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        ended = drain.outbox_drain(run_id=f"profile-{uuid.uuid4().hex}", rounds=10 ** 6)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert ended == count == len(mail.outbox), (ended, count, len(mail.outbox))
+    print(f"notify_drained_queries_per_mail {len(queries.captured_queries) / count:.2f} "
+          f"cpu_ms={1000 * cpu / count:.2f} wall_ms={1000 * wall / count:.2f} n={count} "
+          f"batch={settings.OUTBOX_DRAIN_BATCH} load={load()}", flush=True)
+
+
 def _recorded(kind: str, *, user, department, agent):
     """A ticket (and with agent_reply an agent's reply) and the email it recorded."""
     from mailgateway.models import OutboundMessage
@@ -276,10 +311,10 @@ def main(argv=None) -> None:
 
     people = fixtures.people_ensure(submitters=2, my_tickets=0, inbound_tickets=1)
     measure = Measure(args)
-    only = args.only or ["submit", "replies", "notify", "middleware"]
+    only = args.only or ["submit", "replies", "notify", "drained", "middleware"]
     try:
         for name in only:
-            {"submit": submit, "replies": replies, "notify": notify,
+            {"submit": submit, "replies": replies, "notify": notify, "drained": drained,
              "middleware": middleware}[name](measure, people)
     finally:
         app.control.purge()

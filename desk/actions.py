@@ -51,7 +51,7 @@ def action(request, ticket_id: int, name: str):
 
 
 def _reply(request, ticket):
-    macros = desk_services.macros_for(department_id=ticket.department_id)
+    macros = desk_services.macros_available(department_id=ticket.department_id)
     form = ReplyForm(request.POST, request.FILES, macros=macros)
     if not form.is_valid():
         return {"reply": form}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Department
@@ -26,10 +27,13 @@ class ReplyForm(forms.Form):
     send_anyway = forms.BooleanField(label=_("Send it anyway"), required=False)
 
     def __init__(self, *args, macros=(), **kwargs):
+        """`macros`: the macros offered, a list or a query (read only for the macro posted)."""
         super().__init__(*args, **kwargs)
         field = self.fields["macro"]
-        field.queryset = Macro.objects.filter(pk__in=[m.pk for m in macros])  # validates
-        field.choices = [("", "—"), *((m.pk, m.title) for m in macros)]  # shown: no query
+        field.queryset = (macros if isinstance(macros, QuerySet) else  # validates
+                          Macro.objects.filter(pk__in=[m.pk for m in macros]))
+        if not isinstance(macros, QuerySet):  # shown from the list: no query
+            field.choices = [("", "—"), *((m.pk, m.title) for m in macros)]
 
     def clean(self):
         data = super().clean()

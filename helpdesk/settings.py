@@ -507,6 +507,18 @@ OUTBOX_SEND_CLAIM_SECONDS = env.int("OUTBOX_SEND_CLAIM_SECONDS", default=90)
 OUTBOX_REDISPATCH_AFTER_SECONDS = env.int(
     "OUTBOX_REDISPATCH_AFTER_SECONDS", default=max(900, 5 * CELERY_VISIBILITY_TIMEOUT_SECONDS))
 OUTBOX_DISPATCH_MAX = env.int("OUTBOX_DISPATCH_MAX", default=10)
+# Emails are drained in batches (issue 16): the tasks named here are recorded as handed to
+# a drain, and after commit a process publishes one outbox_drain message unless one is
+# already queued on the broker (a cache flag, cleared when the drain starts, held
+# OUTBOX_DRAIN_FLAG_SECONDS at most); a
+# drain claims up to OUTBOX_DRAIN_BATCH rows at a time (SKIP LOCKED), sends them over one
+# backend connection, each still claimed and marked sent on its own (send_claim), and hands
+# a row that fails to its own task, which retries it as before.
+OUTBOX_DRAINED_TASKS = ("mailgateway.tasks.send_ticket_notification",
+                        "outbox.tasks.outbox_email_send")
+OUTBOX_DRAIN_FLAG_SECONDS = env.float("OUTBOX_DRAIN_FLAG_SECONDS", default=10.0)
+OUTBOX_DRAIN_BATCH = env.int("OUTBOX_DRAIN_BATCH", default=50)
+OUTBOX_DRAIN_ROUNDS = env.int("OUTBOX_DRAIN_ROUNDS", default=10)
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 READY_HEARTBEAT_MAX_AGE_SECONDS = env.int("READY_HEARTBEAT_MAX_AGE_SECONDS", default=180)

@@ -152,7 +152,8 @@ def _build(*, row: OutboundMessage, ticket: Ticket):
 
 
 def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None = None,
-                          header_message_id: str | None = None) -> OutboundMessage | None:
+                          header_message_id: str | None = None, connection=None
+                          ) -> OutboundMessage | None:
     """Send one recorded ticket email exactly once; returns its row (None when the ticket
     message it is about was already emailed by another row).
 
@@ -160,7 +161,8 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
     after (outbox.services.send_claim): a row already sent is never sent again, and a
     concurrent duplicate of the task raises SendInProgress instead of sending. A worker
     killed between the backend call and the mark sends it once more, with the same
-    Message-ID, once the claim expires (SMTP and the anymail ESPs cannot tell)."""
+    Message-ID, once the claim expires (SMTP and the anymail ESPs cannot tell).
+    `connection`: a mail backend connection the caller holds open (a drain's batch)."""
     if kind not in outbound.KINDS:
         raise ValueError(f"Unknown ticket email kind: {kind}")
     row = _row_for_send(kind=kind, ticket_id=ticket_id, message_id=message_id,
@@ -185,8 +187,11 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
                        kind, row.to_address, ticket.number)
         _record_failure(row=row, reason=REASON_RATE_LIMITED)
         return row
+    email = _build(row=row, ticket=ticket)
+    if connection is not None:
+        email.connection = connection
     try:
-        _build(row=row, ticket=ticket).send()
+        email.send()
     except Exception:  # nothing went out (or the provider can't tell): the retry may send
         outbox_services.send_release(model=OutboundMessage, pk=row.pk)
         raise

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+DRAIN_WAITING = "waiting"  # OutboxTask.drain_run of a row recorded for a drain
+
 
 class OutboxTask(models.Model):
     """Run the Celery task `name` with `kwargs`. Dispatched after commit (best effort) and
@@ -28,6 +30,10 @@ class OutboxTask(models.Model):
     dispatch_attempts = models.PositiveIntegerField(_("dispatch attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     done_at = models.DateTimeField(_("run ended"), null=True, blank=True)
+    # "" for a task handed to the broker as its own task; for tasks of OUTBOX_DRAINED_TASKS
+    # "waiting" for a drain, then the Celery id of the drain run that claimed it (a
+    # redelivery of that run takes its rows back), "" again once handed to its own task.
+    drain_run = models.CharField(_("drained by"), max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import Heartbeat, OutboxEmail, OutboxTask
+from .models import DRAIN_WAITING, Heartbeat, OutboxEmail, OutboxTask
 
 
 def heartbeat_age_seconds(*, name: str = "worker") -> float | None:
@@ -16,12 +17,13 @@ def heartbeat_age_seconds(*, name: str = "worker") -> float | None:
 
 
 def pending_older_than(*, minutes: float) -> dict[str, int]:
-    """Outbox tasks not yet handed to the broker and emails not yet sent (nor given up),
-    recorded more than `minutes` ago."""
+    """Outbox tasks not yet handed to the broker (or still waiting for a drain) and emails
+    not yet sent (nor given up), recorded more than `minutes` ago."""
     cutoff = timezone.now() - dt.timedelta(minutes=minutes)
     return {
-        "tasks": OutboxTask.objects.filter(dispatched_at__isnull=True,
-                                           created_at__lt=cutoff).count(),
+        "tasks": OutboxTask.objects.filter(
+            Q(dispatched_at__isnull=True) | Q(drain_run=DRAIN_WAITING, done_at__isnull=True),
+            created_at__lt=cutoff).count(),
         "emails": OutboxEmail.objects.filter(sent_at__isnull=True, failed_at__isnull=True,
                                              created_at__lt=cutoff).count(),
     }

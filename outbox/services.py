@@ -22,6 +22,7 @@ clients thread and de-duplicate the copy by its Message-ID.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import logging
 import math
@@ -30,12 +31,13 @@ import uuid
 from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Heartbeat, OutboxEmail, OutboxTask, SendClaimed
+from .models import DRAIN_WAITING, Heartbeat, OutboxEmail, OutboxTask, SendClaimed
 
 logger = logging.getLogger(__name__)
 
@@ -60,20 +62,36 @@ class SendInProgress(Exception):
 def outbox_task_record(*, name: str, kwargs: dict, idempotency_key: str = "") -> OutboxTask:
     """Record "run task `name` with `kwargs`" in the caller's transaction (one INSERT);
     dispatched after commit. `idempotency_key` (unique) names what the task does, e.g.
-    "outbox-email:<id>"; recording the same key twice is a programming error."""
+    "outbox-email:<id>"; recording the same key twice is a programming error.
+
+    A task of OUTBOX_DRAINED_TASKS (not eager) is recorded as handed to a drain: after
+    commit one `outbox.tasks.outbox_drain` message is published unless one is queued
+    already (`outbox_drain_request`); no read and no UPDATE of the row in the request."""
+    drained = name in settings.OUTBOX_DRAINED_TASKS and not _eager()
     row = OutboxTask.objects.create(
         name=name, kwargs=kwargs, idempotency_key=(idempotency_key or
-                                                   f"{name}:{uuid.uuid4().hex}")[:255])
+                                                   f"{name}:{uuid.uuid4().hex}")[:255],
+        **({"dispatched_at": timezone.now(), "dispatch_attempts": 1,
+           "drain_run": DRAIN_WAITING} if drained else {}))
     task_id = row.pk
 
     def dispatch_after_commit() -> None:
-        outbox_task_dispatch(task_id=task_id)
+        if drained:
+            outbox_drain_request(task_ids=[task_id])
+        else:
+            outbox_task_dispatch(task_id=task_id, name=name, kwargs=kwargs)
 
     transaction.on_commit(dispatch_after_commit, robust=True)
     return row
 
 
-def _celery_task(name: str):
+def _eager() -> bool:
+    from celery import current_app
+
+    return bool(current_app.conf.task_always_eager)
+
+
+def celery_task(name: str):
     from celery import current_app
 
     importlib.import_module(name.rsplit(".", 1)[0])  # registers the task in this process
@@ -92,7 +110,7 @@ def _broker_url() -> str:
     return str(current_app.conf.broker_url)
 
 
-def _run_id(task_pk: int) -> str:
+def task_run_id(task_pk: int) -> str:
     """The Celery task id of one dispatch of an outbox row (kept across the run's retries):
     how a worker's run finds its row (`outbox_task_done`)."""
     return f"{RUN_ID_PREFIX}{task_pk}-{uuid.uuid4().hex[:12]}"
@@ -106,42 +124,50 @@ def outbox_task_pk(run_id: str | None) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def outbox_task_dispatch(*, task_id: int, force: bool = False, again: bool = False) -> str:
-    """Hand one recorded task to the broker (eager mode: run it). Never raises: a broker
-    error is logged and recorded on the row, which the sweep dispatches later; for
-    OUTBOX_DISPATCH_PAUSE_SECONDS after it this process leaves new rows to the sweep
-    (`force`: the sweep itself, which tries anyway). `again`: a row dispatched before
-    whose run never ended (its broker message was lost)."""
+def _pause_broker() -> None:
+    _broker_paused_until[_broker_url()] = (time.monotonic()
+                                           + settings.OUTBOX_DISPATCH_PAUSE_SECONDS)
+
+
+def outbox_task_dispatch(*, task_id: int, force: bool = False, again: bool = False,
+                         name: str | None = None, kwargs: dict | None = None) -> str:
+    """Hand one recorded task to the broker as its own task (eager mode: run it). Never
+    raises: a broker error is logged and recorded on the row, which the sweep dispatches
+    later; for OUTBOX_DISPATCH_PAUSE_SECONDS after it this process leaves new rows to the
+    sweep (`force`: the sweep itself, which tries anyway). `again`: a row dispatched before
+    whose run never ended (its broker message was lost). `name` and `kwargs`: the caller
+    just recorded the row (after its commit), which is not read again."""
     if not force and time.monotonic() < _broker_paused_until.get(_broker_url(), 0.0):
         return FAILED
-    waiting = (Q(dispatched_at__isnull=False, done_at__isnull=True) if again
-               else Q(dispatched_at__isnull=True))
-    try:
-        row = OutboxTask.objects.filter(waiting, pk=task_id).first()
-    except Exception:  # the database went away after the commit: the sweep has the row
-        logger.exception("outbox task %s: not read after commit", task_id)
-        return FAILED
-    if row is None:
-        return SKIPPED
-    try:
-        _celery_task(row.name).apply_async(kwargs=row.kwargs, task_id=_run_id(row.pk))
-    except Exception as error:  # the change is committed; the sweep will try again
-        logger.warning("outbox task %s (%s) not dispatched: %r", row.pk, row.name, error)
-        _broker_paused_until[_broker_url()] = (time.monotonic()
-                                               + settings.OUTBOX_DISPATCH_PAUSE_SECONDS)
+    if name is None:
+        waiting = (Q(dispatched_at__isnull=False, done_at__isnull=True) if again
+                   else Q(dispatched_at__isnull=True))
         try:
-            OutboxTask.objects.filter(pk=row.pk).update(
+            row = OutboxTask.objects.filter(waiting, pk=task_id).values("name", "kwargs").first()
+        except Exception:  # the database went away after the commit: the sweep has the row
+            logger.exception("outbox task %s: not read after commit", task_id)
+            return FAILED
+        if row is None:
+            return SKIPPED
+        name, kwargs = row["name"], row["kwargs"]
+    try:
+        celery_task(name).apply_async(kwargs=kwargs, task_id=task_run_id(task_id))
+    except Exception as error:  # the change is committed; the sweep will try again
+        logger.warning("outbox task %s (%s) not dispatched: %r", task_id, name, error)
+        _pause_broker()
+        try:
+            OutboxTask.objects.filter(pk=task_id).update(
                 dispatch_attempts=F("dispatch_attempts") + 1, last_error=repr(error)[:500])
         except Exception:
-            logger.exception("could not record the dispatch failure of outbox task %s", row.pk)
+            logger.exception("could not record the dispatch failure of outbox task %s", task_id)
         return FAILED
     try:
-        marked = Q(pk=row.pk) if again else Q(pk=row.pk, dispatched_at__isnull=True)
+        marked = Q(pk=task_id) if again else Q(pk=task_id, dispatched_at__isnull=True)
         OutboxTask.objects.filter(marked).update(
             dispatched_at=timezone.now(), dispatch_attempts=F("dispatch_attempts") + 1,
-            last_error="")
+            last_error="", drain_run="")
     except Exception:  # dispatched but not marked: the sweep sends a harmless duplicate
-        logger.exception("outbox task %s dispatched but not marked", row.pk)
+        logger.exception("outbox task %s dispatched but not marked", task_id)
     return DISPATCHED
 
 
@@ -187,7 +213,66 @@ def outbox_tasks_sweep(*, older_than_seconds: float | None = None,
     again = _sweep(lost, again=True)
     if again:
         logger.warning("outbox sweep dispatched again %d tasks whose run never ended", again)
+    if OutboxTask.objects.filter(
+            dispatched_at__lte=now - dt.timedelta(seconds=older_than_seconds),
+            done_at__isnull=True, drain_run=DRAIN_WAITING).exists():
+        # Waiting for a drain that never came (its request died before publishing, or
+        # the drain's message was lost): one more drain, whatever the flag says.
+        outbox_drain_request(force=True)
     return dispatched + again
+
+
+# --- drain requests (the worker's side is outbox.drain) --------------------------------------
+
+DRAIN_TASK = "outbox.tasks.outbox_drain"
+
+
+def drain_flag_key() -> str:
+    """The cache key saying "a drain message is queued on this broker" (per broker URL)."""
+    return f"outbox-drain:{hashlib.sha1(_broker_url().encode()).hexdigest()[:16]}"
+
+
+def outbox_drain_request(*, task_ids: list[int] | tuple = (), force: bool = False) -> str:
+    """After the commit of drained rows: publish one drain message unless the flag says
+    one is queued (a drain clears the flag before it claims, so a row committed before a
+    failed `cache.add` is claimed by the flag's drain). Never raises. A broker error (or this
+    process's pause) puts `task_ids` back to undispatched for the sweep, which dispatches
+    them one by one. `force` (the sweep): publish whatever the flag and the pause say."""
+    if not force and time.monotonic() < _broker_paused_until.get(_broker_url(), 0.0):
+        _undispatch(task_ids, error="")
+        return FAILED
+    key = drain_flag_key()
+    try:
+        if not cache.add(key, 1, timeout=settings.OUTBOX_DRAIN_FLAG_SECONDS) and not force:
+            return SKIPPED
+    except Exception as error:  # no cache: publish anyway (a drain too many is harmless)
+        logger.warning("outbox drain flag not read: %r", error)
+    try:
+        celery_task(DRAIN_TASK).apply_async()
+    except Exception as error:  # the changes are committed; the sweep will try again
+        logger.warning("outbox drain not requested: %r", error)
+        _pause_broker()
+        try:
+            cache.delete(key)
+        except Exception:
+            logger.warning("outbox drain flag not cleared", exc_info=True)
+        _undispatch(task_ids, error=repr(error))
+        return FAILED
+    return DISPATCHED
+
+
+def _undispatch(task_ids, *, error: str) -> None:
+    """Rows recorded as handed to a drain whose request did not reach the broker."""
+    if not task_ids:
+        return
+    fields = ({"last_error": error[:500]} if error
+              else {"dispatch_attempts": F("dispatch_attempts") - 1})
+    try:
+        OutboxTask.objects.filter(pk__in=list(task_ids), drain_run=DRAIN_WAITING,
+                                  done_at__isnull=True).update(dispatched_at=None,
+                                                               drain_run="", **fields)
+    except Exception:  # still marked as handed to a drain: the sweep requests one
+        logger.exception("outbox tasks %s: dispatch failure not recorded", list(task_ids))
 
 
 # --- claims ------------------------------------------------------------------------------
@@ -252,10 +337,11 @@ def _body_fields(email: OutboxEmail) -> dict:
     return {} if email.keep_body else {"body_text": "", "body_html": ""}
 
 
-def outbox_email_send(*, email_id: int) -> str:
+def outbox_email_send(*, email_id: int, connection=None) -> str:
     """Send one recorded email unless it was sent or given up: SENT, FAILED or GONE;
     SendInProgress while another run holds it. A backend error propagates (the task
-    retries it with the same Message-ID)."""
+    retries it with the same Message-ID). `connection`: a mail backend connection the
+    caller holds open (a drain's batch)."""
     email = OutboxEmail.objects.filter(pk=email_id).first()
     if email is None:
         return GONE
@@ -266,8 +352,11 @@ def outbox_email_send(*, email_id: int) -> str:
     claimed = send_claim(model=OutboxEmail, pk=email_id)
     if claimed != CLAIMED:
         return claimed
+    message = _email_build(email)
+    if connection is not None:
+        message.connection = connection
     try:
-        _email_build(email).send(fail_silently=False)
+        message.send(fail_silently=False)
     except Exception:
         send_release(model=OutboxEmail, pk=email_id)
         raise

@@ -75,11 +75,18 @@ def tickets_bulk_update(*, tickets: list[Ticket], actor, status: str | None = No
 
 # --- macros ------------------------------------------------------------------------------
 
-def macros_for(*, department_id: int) -> list[Macro]:
+def macros_available(*, department_id: int):
+    """The active macros an agent may apply on a ticket of the department (the global ones
+    and the department's), as a query not yet run: a reply's form reads only the macro
+    posted, if any (issue 16: no read of every macro on each reply)."""
     from django.db.models import Q
 
-    return list(Macro.objects.filter(is_active=True)
-                .filter(Q(department__isnull=True) | Q(department_id=department_id)))
+    return (Macro.objects.filter(is_active=True)
+            .filter(Q(department__isnull=True) | Q(department_id=department_id)))
+
+
+def macros_for(*, department_id: int) -> list[Macro]:
+    return list(macros_available(department_id=department_id))
 
 
 def macro_save(*, macro: Macro, actor) -> Macro:

@@ -1,0 +1,130 @@
+"""The worker's side of drained tasks (issue 16): one Celery run sends many emails.
+
+The request records the row as handed to a drain and publishes at most one drain message
+per flag (`services.outbox_drain_request`). A drain run clears the flag, then claims up to
+OUTBOX_DRAIN_BATCH waiting rows at a time (SELECT … FOR UPDATE SKIP LOCKED, then one
+UPDATE writing its Celery id into `drain_run`, committed), runs each row's batch handler
+over ONE mail backend connection and marks the rows that ended done in one UPDATE. So
+Celery's and kombu's cost and the backend's connection setup are paid per batch.
+
+Exactly once is unchanged: each email is still claimed (committed) before it goes to the
+backend and marked sent right after (`services.send_claim`), so a kill mid-batch leaves at
+most the email in hand to be sent again. A killed drain's message comes back (acks late)
+with the same id and takes back the rows it had claimed and not marked done (those already
+sent are no-ops). A row whose handler raises (a busy claim, a backend or database error)
+is handed to its own task, which retries and gives up as before (`retries=1`: this run was
+its first attempt). Handlers are registered by the module of their task
+(`batch_handler`), so this app imports none of the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+from .models import OutboxTask
+
+logger = logging.getLogger(__name__)
+
+_HANDLERS: dict[str, Callable] = {}
+FIRST_RETRY_SECONDS = 10  # as outbox.tasks.retry_countdown_seconds(0)
+
+
+def batch_handler(name: str):
+    """Register `handler(connection=…, **kwargs)` as the drained body of task `name`."""
+    def register(handler: Callable) -> Callable:
+        _HANDLERS[name] = handler
+        return handler
+    return register
+
+
+def outbox_drain(*, run_id: str = "", batch: int | None = None,
+                 rounds: int | None = None) -> int:
+    """Send what waits for a drain, `batch` rows at a time for at most `rounds` batches (then
+    another drain is requested for the rest). The number of rows whose run ended."""
+    run_id = run_id or f"drain-{uuid.uuid4().hex}"
+    batch = batch or settings.OUTBOX_DRAIN_BATCH
+    rounds = rounds or settings.OUTBOX_DRAIN_ROUNDS
+    try:
+        cache.delete(services.drain_flag_key())
+    except Exception:  # the flag expires on its own
+        logger.warning("outbox drain flag not cleared", exc_info=True)
+    ended = 0
+    rows = _claim(run_id=run_id, limit=batch, mine=True)  # a redelivered run's own rows
+    for _round in range(rounds):
+        rows = rows or _claim(run_id=run_id, limit=batch)
+        if not rows:
+            return ended
+        ended += _run(rows)
+        rows = []
+    services.outbox_drain_request(force=True)
+    return ended
+
+
+def _claim(*, run_id: str, limit: int, mine: bool = False) -> list[OutboxTask]:
+    waiting = {"drain_run": run_id if mine else services.DRAIN_WAITING}
+    with transaction.atomic():
+        rows = list(OutboxTask.objects.select_for_update(skip_locked=True)
+                    .filter(name__in=settings.OUTBOX_DRAINED_TASKS, dispatched_at__isnull=False,
+                            done_at__isnull=True, **waiting)
+                    .order_by("dispatched_at", "id").only("id", "name", "kwargs")[:limit])
+        if rows and not mine:
+            OutboxTask.objects.filter(pk__in=[row.pk for row in rows]).update(drain_run=run_id)
+    return rows
+
+
+def _run(rows: list[OutboxTask]) -> int:
+    connection = get_connection()
+    try:
+        connection.open()  # one connection for the batch (send_messages keeps it open)
+    except Exception:  # each send opens its own and fails alone
+        logger.warning("mail backend not opened for a drain batch", exc_info=True)
+    try:
+        ended = [row.pk for row in rows if _run_one(row, connection)]
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("mail backend connection not closed", exc_info=True)
+    if ended:
+        OutboxTask.objects.filter(pk__in=ended, done_at__isnull=True).update(
+            done_at=timezone.now())
+    return len(ended)
+
+
+def _run_one(row: OutboxTask, connection) -> bool:
+    """True when the row's run ended here; False when it was handed to its own task."""
+    try:
+        services.celery_task(row.name)  # imports the module that registers the handler
+        handler = _HANDLERS[row.name]
+    except Exception as error:
+        return _hand_over(row, countdown=0, retries=0, error=error)
+    try:
+        handler(connection=connection, **row.kwargs)
+    except services.SendInProgress as busy:
+        return _hand_over(row, countdown=busy.retry_in_seconds, retries=0, error=busy)
+    except Exception as error:
+        logger.warning("outbox task %s (%s) failed in a drain; retried as its own task",
+                       row.pk, row.name, exc_info=True)
+        return _hand_over(row, countdown=FIRST_RETRY_SECONDS, retries=1, error=error)
+    return True
+
+
+def _hand_over(row: OutboxTask, *, countdown: int, retries: int, error: Exception) -> bool:
+    try:
+        services.celery_task(row.name).apply_async(
+            kwargs=row.kwargs, task_id=services.task_run_id(row.pk), countdown=countdown,
+            retries=retries)
+        OutboxTask.objects.filter(pk=row.pk).update(drain_run="",
+                                                     last_error=repr(error)[:500])
+    except Exception:  # still this run's: its redelivery or the sweep takes it again
+        logger.exception("outbox task %s not handed to its own task", row.pk)
+    return False
