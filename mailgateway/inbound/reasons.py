@@ -2,25 +2,24 @@
 for agents and logs); tests assert these constants. `label` gives the reader's language
 for those marked for translation."""
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 from tickets import access
 
 # Quarantine (a human message we will not append to any ticket by ourselves).
-NO_SENDER = N_("no usable sender address")
-SENDER_UNVERIFIED = N_("could not verify the sender (DMARC fail)")
-MESSAGE_ID_REUSED = N_(
+NO_SENDER = gettext_noop("no usable sender address")
+SENDER_UNVERIFIED = gettext_noop("could not verify the sender (DMARC fail)")
+MESSAGE_ID_REUSED = gettext_noop(
     "reuses the Message-ID of an earlier, different message")
 NO_REFERENCE = "no ticket tag in the subject and no reply to our mail"
 UNKNOWN_TICKET = "the ticket number in the subject does not exist"
 SENDER_NOT_ALLOWED = "the sender may not write to this ticket"
 # Which rule of tickets.access refused the sender (only the requester, participants and
 # the organization's admins may write to a ticket).
-SENDER_UNKNOWN = N_("sender refused: the address is no user of ours")
-SENDER_INACTIVE = N_("sender refused: the account is deactivated")
-SENDER_OTHER_ORGANIZATION = N_("sender refused: a contact of another organization")
-SENDER_NOT_PARTICIPANT = N_("sender refused: a colleague who is not the requester, a "
+SENDER_UNKNOWN = gettext_noop("sender refused: the address is no user of ours")
+SENDER_INACTIVE = gettext_noop("sender refused: the account is deactivated")
+SENDER_OTHER_ORGANIZATION = gettext_noop("sender refused: a contact of another organization")
+SENDER_NOT_PARTICIPANT = gettext_noop("sender refused: a colleague who is not the requester, a "
                             "participant or an organization admin")
 STAFF_SENDER = "sent by an agent (agents answer in the agent workspace)"
 SENDER_REFUSED = {

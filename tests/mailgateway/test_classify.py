@@ -58,3 +58,19 @@ def test_reports_are_automatic():
 def test_mail_from_our_own_address_is_a_loop():
     verdict = _classify(from_addr="Soporte <SUPPORT@helpdesk.example>")
     assert verdict.automatic and verdict.reason == reasons.OUR_ADDRESS
+
+
+def test_every_reason_marked_for_translation_reads_in_spanish():
+    """The quarantine reasons agents read are in the catalogue (they are marked with
+    gettext_noop, the name makemessages looks for: under an alias it dropped them)."""
+    from django.utils import translation
+
+    marked = (reasons.NO_SENDER, reasons.SENDER_UNVERIFIED, reasons.MESSAGE_ID_REUSED,
+              reasons.SENDER_UNKNOWN, reasons.SENDER_INACTIVE,
+              reasons.SENDER_OTHER_ORGANIZATION, reasons.SENDER_NOT_PARTICIPANT)
+    with translation.override("es"):
+        untranslated = [reason for reason in marked if reasons.label(reason) == reason]
+    assert not untranslated
+    with translation.override("es"):
+        assert reasons.label(reasons.SENDER_UNKNOWN + " — by Alex") == (
+            "remitente rechazado: la dirección no es de ningún usuario nuestro — by Alex")
