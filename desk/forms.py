@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Department
+from tickets import desk_selectors as ds
 from tickets.admin_forms import MultipleFileField
 from tickets.models import Macro, Ticket
 from tickets.workspace_selectors import agents
@@ -63,12 +64,8 @@ class UpdateForm(forms.Form):
     # query each); the querysets validate what is posted.
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].label_from_instance = department_label
+        self.fields["department"].label_from_instance = ds.department_label
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name()
-
-
-def department_label(department: Department) -> str:
-    return f"{department.product.name} · {department.name}"
 
 
 KEEP_CHOICE = ("", _("— no change —"))
@@ -113,7 +110,7 @@ class QuarantineOpenForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].label_from_instance = department_label
+        self.fields["department"].label_from_instance = ds.department_label
 
 
 class QuarantineDiscardForm(forms.Form):

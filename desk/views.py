@@ -244,7 +244,8 @@ def ticket_context(request, ticket: Ticket, forms: dict, *, agents: list) -> dic
     user = request.user
     return {
         "conversation": with_labels(conversation), "earlier_messages": earlier,
-        "earlier_before": conversation[0].pk if conversation else 0, "time_entries": time_entries, "ent": ent,
+        "earlier_before": conversation[0].pk if conversation else 0,
+        "time_entries": time_entries, "ent": ent,
         "history": ds.ticket_history(ticket=ticket, audience=history.AGENT),
         "service_level": ds.ticket_service_level(ticket=ticket),
         "field_values": ws.ticket_field_values(ticket=ticket),

@@ -96,11 +96,15 @@ def agent_choices() -> list[tuple[int, str]]:
     return [(u.pk, u.get_full_name() or u.email) for u in ws.agents()]
 
 
+def department_label(department: Department) -> str:
+    """How the desk names a department in its lists: "Product · Department"."""
+    return f"{department.product.name} · {department.name}"
+
+
 def department_choices() -> list[tuple[int, str]]:
-    """Every department as (pk, "Product · Department") in the catalogue's order: one
-    query (a form's ModelChoiceField would count, then read through a cursor)."""
-    return [(d.pk, f"{d.product.name} · {d.name}")
-            for d in Department.objects.select_related("product")]
+    """Every department as (pk, label) in the catalogue's order: one query (a form's
+    ModelChoiceField would count, then read through a cursor)."""
+    return [(d.pk, department_label(d)) for d in Department.objects.select_related("product")]
 
 
 def filter_choices(*, agents: list[tuple[int, str]] | None = None) -> dict:

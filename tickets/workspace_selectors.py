@@ -119,14 +119,18 @@ def queue_search(queryset, term: str):
 
 # --- the ticket page ---------------------------------------------------------------------
 
-def ticket_conversation(*, ticket: Ticket) -> list[Message]:
-    """Every message, oldest first, with author, attachments and the stored original of
-    an emailed message (without its raw bytes)."""
-    qs = (ticket.messages.select_related("author").prefetch_related("attachments")
-          .order_by("created_at", "id"))
+def _messages(ticket: Ticket) -> QuerySet:
+    """A ticket's messages with author, attachments and the stored original of an emailed
+    message (without its raw bytes): what a conversation shows."""
+    qs = ticket.messages.select_related("author").prefetch_related("attachments")
     if _has_inbound_relation():
         qs = qs.select_related("inbound").defer("inbound__raw")
-    return list(qs)
+    return qs
+
+
+def ticket_conversation(*, ticket: Ticket) -> list[Message]:
+    """Every message, oldest first."""
+    return list(_messages(ticket).order_by("created_at", "id"))
 
 
 def ticket_conversation_window(*, ticket: Ticket, before_id: int | None = None,
@@ -134,14 +138,12 @@ def ticket_conversation_window(*, ticket: Ticket, before_id: int | None = None,
     """The `limit` newest messages (older than `before_id` when given), oldest first, and
     whether older ones remain: a long ticket opens on its latest messages and shows the
     rest on demand, in the same fixed number of queries whatever its length."""
-    qs = ticket.messages.select_related("author").prefetch_related("attachments")
+    qs = _messages(ticket)
     if before_id is not None:  # before it in the conversation's order (time, then id)
         at = ticket.messages.filter(pk=before_id).values_list("created_at", flat=True).first()
         if at is None:
             return [], False
         qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=before_id))
-    if _has_inbound_relation():
-        qs = qs.select_related("inbound").defer("inbound__raw")
     newest = list(qs.order_by("-created_at", "-id")[:limit + 1])
     return newest[:limit][::-1], len(newest) > limit
 
@@ -149,11 +151,7 @@ def ticket_conversation_window(*, ticket: Ticket, before_id: int | None = None,
 def ticket_conversation_after(*, ticket: Ticket, after_id: int, limit: int = 50
                               ) -> list[Message]:
     """The messages newer than `after_id` (the desk's live updates), oldest first."""
-    qs = (ticket.messages.filter(pk__gt=after_id).select_related("author")
-          .prefetch_related("attachments").order_by("id"))
-    if _has_inbound_relation():
-        qs = qs.select_related("inbound").defer("inbound__raw")
-    return list(qs[:limit])
+    return list(_messages(ticket).filter(pk__gt=after_id).order_by("id")[:limit])
 
 
 def _has_inbound_relation() -> bool:
