@@ -44,6 +44,9 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--database", default="bench_write_profile")
     parser.add_argument("--no-cprofile", action="store_true")
+    parser.add_argument("--pyinstrument", action="store_true",
+                        help="also a sampling profile per path (bench/results/pyinstrument_*.txt:"
+                             " the call tree by wall time, less distorted than cProfile's)")
     parser.add_argument("--only", action="append",
                         choices=("submit", "replies", "notify", "drained", "middleware"))
     return parser.parse_args(argv)
@@ -106,12 +109,28 @@ class Measure:
             text = io.StringIO()
             pstats.Stats(str(path), stream=text).sort_stats("tottime").print_stats(25)
             (RESULTS / f"profile_{name}.txt").write_text(text.getvalue())
+        if self.args.pyinstrument:
+            self._sampled(name, fn, repeat)
         print(f"{name}_queries {count} cpu_ms={figures['cpu_ms']:.2f} "
               f"wall_ms={figures['wall_ms']:.2f} n={repeat} load={load()}", flush=True)
         if os.environ.get("BENCH_SHOW_QUERIES"):
             for query in captured:
                 print("   ", query["sql"][:300], file=sys.stderr)
         return figures
+
+
+    @staticmethod
+    def _sampled(name: str, fn, repeat: int) -> None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+        for _ in range(min(repeat, 200)):
+            fn()
+        profiler.stop()
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"pyinstrument_{name}.txt").write_text(
+            profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 def _client(email: str):

@@ -90,6 +90,16 @@ def thread_and_copies(*, ticket: Ticket, limit: int = REFERENCES_MAX
                               limit=limit)
 
 
+def threads_and_copies(*, tickets, limit: int = REFERENCES_MAX
+                       ) -> dict[int, tuple[list[str], list[str]]]:
+    """`thread_and_copies` of many tickets (a drain's batch), by ticket id: on PostgreSQL
+    in one read whatever their number."""
+    if not outbound_reads.prepared():
+        return {ticket.pk: thread_and_copies(ticket=ticket, limit=limit) for ticket in tickets}
+    return {pk: _thread_and_copies(rows, limit=limit) for pk, rows in
+            outbound_reads.threads_rows(tickets=tickets, limit=limit).items()}
+
+
 def _thread_and_copies(rows: list[tuple], *, limit: int) -> tuple[list[str], list[str]]:
     thread = sorted(((when, value) for tag, when, value, _row in rows if tag == "r"),
                     key=lambda pair: pair[0])[-limit:]

@@ -11,6 +11,8 @@ holds across processes and hosts.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
 import logging
 
@@ -142,8 +144,53 @@ def _row_read(*, header_message_id: str | None = None, pk: int | None = None
             else rows.filter(pk=pk)).first()
 
 
-def _build(*, row: OutboundMessage, ticket: Ticket):
-    references, cc = outbound.thread_and_copies(ticket=ticket)
+@dataclasses.dataclass
+class OutboundBatch:
+    """What a drain's batch of ticket emails read and claimed up front
+    (`outbound_batch_prepare`), and what its sends so far add to it."""
+
+    rows: dict[str, OutboundMessage]  # by Message-ID
+    claimed: set[int]  # the rows' pks this batch claimed (committed)
+    threads: dict[int, tuple[list[str], list[str]]]  # ticket id: (references, Cc)
+    sent_messages: set[tuple[str, int]] = dataclasses.field(default_factory=set)
+    automatic_sent: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+
+    def sent(self, row: OutboundMessage) -> None:
+        """Count a send of this batch in the facts read before it (duplicates, rate limit,
+        the thread's references), as a later read would."""
+        if row.ticket_message_id is not None:
+            self.sent_messages.add((row.kind, row.ticket_message_id))
+        if row.is_automatic:
+            self.automatic_sent[(row.ticket_id, row.to_address.upper())] += 1
+        references, cc = self.threads.get(row.ticket_id, ([], []))
+        self.threads[row.ticket_id] = ([*references, row.header_message_id]
+                                       [-outbound.REFERENCES_MAX:], cc)
+
+
+def outbound_batch_prepare(*, header_message_ids: list[str]) -> OutboundBatch:
+    """A drain's batch: its rows in one read, its threads and Cc in one more (PostgreSQL;
+    per ticket elsewhere), and every row still to send claimed in one transaction (committed
+    before any email goes out, as `send_claim`). A row not read or not claimed here goes
+    the single email's way in `outbound_message_send`."""
+    since = timezone.now() - _rate_limit()[1]
+    if outbound_reads.prepared():
+        rows = outbound_reads.rows_for_send(since=since, header_message_ids=header_message_ids)
+    else:
+        rows = list(_rows_for_send().filter(header_message_id__in=header_message_ids))
+    to_send = [row.pk for row in rows if row.sent_at is None and not row.sent_duplicate
+               and row.failure_reason not in FINAL_FAILURES]
+    claimed = outbox_services.send_claim_many(model=OutboundMessage, pks=to_send)
+    return OutboundBatch(
+        rows={row.header_message_id: row for row in rows}, claimed=claimed,
+        threads=outbound.threads_and_copies(tickets=[row.ticket for row in rows
+                                                     if row.pk in claimed]))
+
+
+def _build(*, row: OutboundMessage, ticket: Ticket, batch: OutboundBatch | None = None):
+    if batch is not None and ticket.pk in batch.threads:
+        references, cc = batch.threads[ticket.pk]
+    else:
+        references, cc = outbound.thread_and_copies(ticket=ticket)
     references = [ref for ref in references if ref != row.header_message_id]
     return outbound.ticket_notification_build(
         kind=row.kind, ticket=ticket, message=row.ticket_message,
@@ -152,8 +199,8 @@ def _build(*, row: OutboundMessage, ticket: Ticket):
 
 
 def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None = None,
-                          header_message_id: str | None = None, connection=None
-                          ) -> OutboundMessage | None:
+                          header_message_id: str | None = None, connection=None,
+                          batch: OutboundBatch | None = None) -> OutboundMessage | None:
     """Send one recorded ticket email exactly once; returns its row (None when the ticket
     message it is about was already emailed by another row).
 
@@ -162,32 +209,46 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
     concurrent duplicate of the task raises SendInProgress instead of sending. A worker
     killed between the backend call and the mark sends it once more, with the same
     Message-ID, once the claim expires (SMTP and the anymail ESPs cannot tell).
-    `connection`: a mail backend connection the caller holds open (a drain's batch)."""
+    `connection`: a mail backend connection the caller holds open (a drain's batch);
+    `batch`: what that batch read and claimed up front (`outbound_batch_prepare`)."""
     if kind not in outbound.KINDS:
         raise ValueError(f"Unknown ticket email kind: {kind}")
-    row = _row_for_send(kind=kind, ticket_id=ticket_id, message_id=message_id,
-                        header_message_id=header_message_id)
+    row = batch.rows.get(header_message_id or "") if batch is not None else None
+    if row is None:
+        batch = None  # not read with the batch: the single email's way
+        row = _row_for_send(kind=kind, ticket_id=ticket_id, message_id=message_id,
+                            header_message_id=header_message_id)
     if row is None or row.sent_at is not None or row.failure_reason in FINAL_FAILURES:
         return row
-    if row.sent_duplicate:  # another row about the same ticket message went out already
+    if row.sent_duplicate or (batch is not None and row.ticket_message_id is not None and (
+            row.kind, row.ticket_message_id) in batch.sent_messages):
+        # another row about the same ticket message went out already
         OutboundMessage.objects.filter(pk=row.pk, sent_at__isnull=True).delete()
         return None
-    claimed = outbox_services.send_claim(model=OutboundMessage, pk=row.pk)
-    if claimed == outbox_services.GONE:
-        return None
-    if claimed == outbox_services.SENT:
-        row.refresh_from_db()
-        return row
+    if batch is None or row.pk not in batch.claimed:
+        claimed = outbox_services.send_claim(model=OutboundMessage, pk=row.pk)
+        if claimed == outbox_services.GONE:
+            return None
+        if claimed == outbox_services.SENT:
+            row.refresh_from_db()
+            return row
+    _send_claimed(row=row, connection=connection, batch=batch)
+    return row
+
+
+def _send_claimed(*, row: OutboundMessage, connection, batch: OutboundBatch | None) -> None:
     ticket = row.ticket
     if not row.to_address:
         _record_failure(row=row, reason=REASON_NO_RECIPIENT)
-        return row
-    if row.is_automatic and row.recent_automatic >= _rate_limit()[0]:
+        return
+    recent = row.recent_automatic + (batch.automatic_sent[(
+        row.ticket_id, row.to_address.upper())] if batch is not None else 0)
+    if row.is_automatic and recent >= _rate_limit()[0]:
         logger.warning("Automatic mail %s to %s about ticket %s suppressed: rate limit",
-                       kind, row.to_address, ticket.number)
+                       row.kind, row.to_address, ticket.number)
         _record_failure(row=row, reason=REASON_RATE_LIMITED)
-        return row
-    email = _build(row=row, ticket=ticket)
+        return
+    email = _build(row=row, ticket=ticket, batch=batch)
     if connection is not None:
         email.connection = connection
     try:
@@ -196,7 +257,8 @@ def outbound_message_send(*, kind: str, ticket_id: int, message_id: int | None =
         outbox_services.send_release(model=OutboundMessage, pk=row.pk)
         raise
     _mark_sent(row=row, ticket=ticket)
-    return row
+    if batch is not None:
+        batch.sent(row)
 
 
 def outbound_message_give_up(*, header_message_id: str, reason: str) -> None:
@@ -208,7 +270,17 @@ def outbound_message_give_up(*, header_message_id: str, reason: str) -> None:
 
 
 def _mark_sent(*, row: OutboundMessage, ticket: Ticket) -> None:
+    """The row marked sent with its MAIL_SENT event, atomically: on PostgreSQL in one
+    statement (`outbound_reads.mark_sent`; the event's data as `ticket_event_record`
+    writes it), elsewhere in a transaction of two."""
     now = timezone.now()
+    if outbound_reads.prepared():
+        outbound_reads.mark_sent(pk=row.pk, at=now, event_kind=TicketEvent.Kind.MAIL_SENT.value,
+                                 event_data={"outbound_id": row.pk, "mail_kind": row.kind,
+                                             "to": row.to_address,
+                                             "message_id": row.header_message_id})
+        row.sent_at = now
+        return
     with transaction.atomic():
         OutboundMessage.objects.filter(pk=row.pk).update(sent_at=now, failure_reason="")
         ticket_event_record(ticket=ticket, actor=None, kind=TicketEvent.Kind.MAIL_SENT,

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, transaction
 from django.utils import timezone
 
-from outbox.drain import batch_handler
+from outbox.drain import batch_handler, batch_preparer
 from outbox.services import SendInProgress
 from outbox.tasks import retry_countdown_seconds, retry_while_claimed
 
@@ -34,16 +34,26 @@ BACKOFF_MAX_SECONDS = settings.TASK_RETRY_MAX_COUNTDOWN_SECONDS  # under the vis
 SEND_MAX_RETRIES = 8
 
 
+@batch_preparer("mailgateway.tasks.send_ticket_notification")
+def _prepare_drained(*, kwargs_list: list[dict]):
+    """The batch's ticket emails read and claimed at once (outbound_batch_prepare)."""
+    from . import outbound_services
+
+    return outbound_services.outbound_batch_prepare(header_message_ids=[
+        kwargs["header_message_id"] for kwargs in kwargs_list
+        if kwargs.get("header_message_id")])
+
+
 @batch_handler("mailgateway.tasks.send_ticket_notification")
 def _send_drained(*, connection, kind: str, ticket_id: int, message_id: int | None = None,
-                  header_message_id: str | None = None) -> None:
+                  header_message_id: str | None = None, prepared=None) -> None:
     """The body of send_ticket_notification in a drain's batch (outbox.drain): its errors
     hand the row to the task, which retries and gives up as below."""
     from . import outbound_services
 
     outbound_services.outbound_message_send(
         kind=kind, ticket_id=ticket_id, message_id=message_id,
-        header_message_id=header_message_id, connection=connection)
+        header_message_id=header_message_id, connection=connection, batch=prepared)
 
 
 @shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True, reject_on_worker_lost=True)

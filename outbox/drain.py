@@ -5,7 +5,9 @@ per flag (`services.outbox_drain_request`). A drain run clears the flag, then cl
 OUTBOX_DRAIN_BATCH waiting rows at a time (SELECT … FOR UPDATE SKIP LOCKED, then one
 UPDATE writing its Celery id into `drain_run`, committed), runs each row's batch handler
 over ONE mail backend connection and marks the rows that ended done in one UPDATE. So
-Celery's and kombu's cost and the backend's connection setup are paid per batch.
+Celery's and kombu's cost and the backend's connection setup are paid per batch. A task may
+also register a preparer (`batch_preparer`) that reads and claims for all its rows of the
+batch at once (the ticket emails: `mailgateway.outbound_services.outbound_batch_prepare`).
 
 Exactly once is unchanged: each email is still claimed (committed) before it goes to the
 backend and marked sent right after (`services.send_claim`), so a kill mid-batch leaves at
@@ -35,6 +37,7 @@ from .models import OutboxTask
 logger = logging.getLogger(__name__)
 
 _HANDLERS: dict[str, Callable] = {}
+_PREPARERS: dict[str, Callable] = {}
 FIRST_RETRY_SECONDS = 10  # as outbox.tasks.retry_countdown_seconds(0)
 
 
@@ -43,6 +46,17 @@ def batch_handler(name: str):
     def register(handler: Callable) -> Callable:
         _HANDLERS[name] = handler
         return handler
+    return register
+
+
+def batch_preparer(name: str):
+    """Register `preparer(kwargs_list=[…])` for task `name`: called once per batch with the
+    kwargs of the batch's rows of that task; what it returns reaches each of their handler
+    calls as `prepared=` (e.g. the rows' reads and claims done once for the batch). If it
+    raises, the handlers run without it."""
+    def register(preparer: Callable) -> Callable:
+        _PREPARERS[name] = preparer
+        return preparer
     return register
 
 
@@ -88,7 +102,8 @@ def _run(rows: list[OutboxTask]) -> int:
     except Exception:  # each send opens its own and fails alone
         logger.warning("mail backend not opened for a drain batch", exc_info=True)
     try:
-        ended = [row.pk for row in rows if _run_one(row, connection)]
+        prepared = _prepare(rows)
+        ended = [row.pk for row in rows if _run_one(row, connection, prepared.get(row.name))]
     finally:
         try:
             connection.close()
@@ -100,7 +115,21 @@ def _run(rows: list[OutboxTask]) -> int:
     return len(ended)
 
 
-def _run_one(row: OutboxTask, connection) -> bool:
+def _prepare(rows: list[OutboxTask]) -> dict[str, object]:
+    """Each registered preparer's result for the batch's rows of its task."""
+    prepared: dict[str, object] = {}
+    for name in dict.fromkeys(row.name for row in rows):
+        try:
+            services.celery_task(name)  # imports the module that registers it
+            preparer = _PREPARERS.get(name)
+            if preparer is not None:
+                prepared[name] = preparer(kwargs_list=[r.kwargs for r in rows if r.name == name])
+        except Exception:  # each row's handler reads and claims for itself
+            logger.warning("outbox drain batch of %s not prepared", name, exc_info=True)
+    return prepared
+
+
+def _run_one(row: OutboxTask, connection, prepared=None) -> bool:
     """True when the row's run ended here; False when it was handed to its own task."""
     try:
         services.celery_task(row.name)  # imports the module that registers the handler
@@ -108,7 +137,10 @@ def _run_one(row: OutboxTask, connection) -> bool:
     except Exception as error:
         return _hand_over(row, countdown=0, retries=0, error=error)
     try:
-        handler(connection=connection, **row.kwargs)
+        if prepared is None:
+            handler(connection=connection, **row.kwargs)
+        else:
+            handler(connection=connection, prepared=prepared, **row.kwargs)
     except services.SendInProgress as busy:
         return _hand_over(row, countdown=busy.retry_in_seconds, retries=0, error=busy)
     except Exception as error:

@@ -299,6 +299,25 @@ def send_claim(*, model: type[SendClaimed], pk: int) -> str:
     raise SendInProgress(max(1, math.ceil(claim_seconds - held)))
 
 
+def send_claim_many(*, model: type[SendClaimed], pks: list[int]) -> set[int]:
+    """`send_claim` for a batch: the rows among `pks` claimed here, committed in one
+    transaction (rows locked or claimed by another run, or sent, are left out: the caller
+    claims those one by one). Must not run inside the caller's transaction."""
+    if not pks:
+        return set()
+    now = timezone.now()
+    free = Q(claimed_at__isnull=True) | Q(
+        claimed_at__lt=now - dt.timedelta(seconds=settings.OUTBOX_SEND_CLAIM_SECONDS))
+    with transaction.atomic():
+        claimed = set(model.objects.select_for_update(skip_locked=True)
+                      .filter(free, pk__in=pks, sent_at__isnull=True)
+                      .values_list("pk", flat=True))
+        if claimed:
+            model.objects.filter(pk__in=claimed).update(
+                claimed_at=now, send_attempts=F("send_attempts") + 1)
+    return claimed
+
+
 def send_release(*, model: type[SendClaimed], pk: int) -> None:
     """The backend refused the send (an exception): free the claim so that the retry sends
     at once. (An error after the provider took the message, e.g. a timeout waiting for
