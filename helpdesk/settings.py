@@ -225,6 +225,10 @@ else:
                                "LOCATION": "api-throttle"}}
 THROTTLE_FALLBACK_CACHE = "database"
 API_THROTTLE_CACHE = "default" if REDIS_URL else "api_throttle"
+# The configuration (departments and fields, service-level policies, webhook endpoints) kept
+# per process under a generation read from Redis (catalog.config_memo); without Redis the
+# generation would cost a query of its own, so the configuration is read each time.
+CONFIG_MEMO = bool(REDIS_URL)
 # After a failed cache call a process leaves the cache alone for this long.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 

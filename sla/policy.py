@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from catalog import config_memo
+
 from .models import SlaPolicy, SlaTarget
 
 
@@ -50,29 +52,42 @@ def policy_decide(*, department, contract_plan_id: int | None) -> PolicyChoice:
         choices = [(SlaPolicy.Scope.FREE, None, Reason.FREE_DEPARTMENT)]
     else:
         choices = [(SlaPolicy.Scope.NO_CONTRACT, None, Reason.NO_CONTRACT)]
+    policies = config_memo.memoized("sla:policies", _policies)
     for scope, plan_id, reason in choices:
-        policy = SlaPolicy.objects.filter(scope=scope, contract_plan_id=plan_id).first()
+        policy = policies.get((scope, plan_id))
         if policy is not None:
             return PolicyChoice(policy=policy, reason=reason)
     return PolicyChoice(policy=None, reason=Reason.NO_POLICY)
 
 
-def clock_inputs(*, policy_id: int | None, priority: int):
-    """(target, schedule) of a policy for one priority: (None, None) when it has no target
-    for it (best effort); schedule None means 24x7."""
-    if policy_id is None:
-        return None, None
-    target = (SlaTarget.objects.select_related("policy")
-              .filter(policy_id=policy_id, priority=priority).first())
-    if target is None:
-        return None, None
-    calendar_id = target.policy.calendar_id
-    return target, (_schedule(calendar_id) if calendar_id is not None else None)
+def _policies() -> dict[tuple[str, int | None], SlaPolicy]:
+    """The first policy (by name) of each (scope, contract plan): what policy_decide picks."""
+    policies: dict[tuple[str, int | None], SlaPolicy] = {}
+    for policy in SlaPolicy.objects.order_by("name", "pk"):
+        policies.setdefault((policy.scope, policy.contract_plan_id), policy)
+    return policies
 
 
-def _schedule(calendar_id: int):
+def _clock_inputs() -> dict[tuple[int, int], tuple]:
+    """(policy id, priority): (target, schedule) of every target."""
     from .models import SupportCalendar
 
-    calendar = (SupportCalendar.objects.prefetch_related("hours", "holidays")
-                .get(pk=calendar_id))
-    return calendar.schedule()
+    schedules = {calendar.pk: calendar.schedule() for calendar in
+                 SupportCalendar.objects.prefetch_related("hours", "holidays")}
+    inputs: dict[tuple[int, int], tuple] = {}
+    for target in SlaTarget.objects.select_related("policy").order_by("policy_id", "priority",
+                                                                       "pk"):
+        calendar_id = target.policy.calendar_id
+        inputs.setdefault((target.policy_id, target.priority), (
+            target, schedules.get(calendar_id) if calendar_id is not None else None))
+    return inputs
+
+
+def clock_inputs(*, policy_id: int | None, priority: int):
+    """(target, schedule) of a policy for one priority: (None, None) when it has no target
+    for it (best effort); schedule None means 24x7. From the configuration memo (no query
+    while the service levels are unchanged); shared by the process: read them only."""
+    if policy_id is None:
+        return None, None
+    return config_memo.memoized("sla:clock-inputs", _clock_inputs).get(
+        (policy_id, priority), (None, None))

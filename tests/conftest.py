@@ -17,6 +17,17 @@ from tests.support.oidc_provider import oidc_provider  # noqa: F401 (session fix
 
 
 @pytest.fixture(autouse=True)
+def _fresh_configuration_memo():
+    """A test's catalogue, service levels and webhooks are its own: the memo of the
+    previous test (whose rows were rolled back) is forgotten."""
+    from catalog import config_memo
+
+    config_memo.reset()
+    yield
+    config_memo.reset()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MAIL_OUTBOX_DIR = tmp_path / "outbox"

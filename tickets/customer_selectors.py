@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
+from catalog import selectors as catalog_selectors
 from catalog.models import Department, DepartmentField, Product
 from entitlements import engine
 from entitlements.models import BillingResponsibility, Deployment, HardwareItem, ModuleLicence
@@ -52,15 +53,14 @@ def department_catalogue(*, contact) -> list[ProductGroup]:
 
 
 def department_get_for_submit(*, code: str) -> Department:
-    try:
-        return (Department.objects.select_related("product")
-                .get(code=code, is_active=True, product__is_active=True))
-    except Department.DoesNotExist as e:
-        raise Http404 from e
+    department = catalog_selectors.department_submittable(code=code)
+    if department is None:
+        raise Http404
+    return department
 
 
 def department_fields(*, department: Department) -> list[DepartmentField]:
-    return list(department.fields.order_by("position", "id"))
+    return catalog_selectors.department_fields(department=department)
 
 
 def record_organization_ids(*, contact) -> list[int]:

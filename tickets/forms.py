@@ -147,13 +147,6 @@ class TicketSubmitForm(forms.Form):
         self.fields = {"submission_key": self.fields["submission_key"], **extra,
                        **{k: v for k, v in self.fields.items() if k != "submission_key"}}
 
-    def clean_submission_key(self):
-        key = self.cleaned_data["submission_key"]
-        # Another contact's key (copied or guessed) never reaches their ticket: use a new one.
-        if Ticket.objects.filter(submission_key=key).exclude(requester=self.contact).exists():
-            return uuid.uuid4()
-        return key
-
     def clean_subject(self):
         subject = " ".join(self.cleaned_data["subject"].split())
         if not subject:

@@ -67,10 +67,11 @@ def ticket_create(
     if problems:
         raise exc.AttachmentRejected(*problems)
     if submission_key is not None:
-        existing = Ticket.objects.filter(submission_key=submission_key,
-                                         requester=requester).first()
-        if existing is not None:
-            return existing
+        existing = Ticket.objects.filter(submission_key=submission_key).first()
+        if existing is not None and existing.requester_id == requester.pk:
+            return existing  # the same form posted again
+        if existing is not None:  # another contact's key (copied or guessed): a new one
+            submission_key = None
     with attachment_store.files_guard():
         stored = attachments_write(files=files)
         return _ticket_create_atomic(

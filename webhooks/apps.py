@@ -8,4 +8,9 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from catalog import config_memo
+
         from . import receivers  # noqa: F401  (tickets' and credits' domain signals)
+        from .models import WebhookEndpoint
+
+        config_memo.watch(WebhookEndpoint)

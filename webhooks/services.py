@@ -26,10 +26,10 @@ import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog import config_memo
 from outbox.services import outbox_task_record
 
 from .models import Event, WebhookDelivery, WebhookEndpoint
@@ -179,17 +179,23 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
+def _active_endpoints() -> tuple[tuple[int, int | None, tuple[str, ...]], ...]:
+    """(id, organization id, events) of every active endpoint, newest first."""
+    return tuple((pk, organization_id, tuple(events)) for pk, organization_id, events in
+                 WebhookEndpoint.objects.filter(is_active=True)
+                 .values_list("pk", "organization_id", "events"))
+
+
 def webhook_deliveries_record(*, event: str, organization_id: int, data: dict) -> int:
     """In the caller's transaction: one delivery (and its outbox task) per endpoint of the
     organization, or of the staff, that wants `event`."""
-    endpoints = WebhookEndpoint.objects.filter(
-        Q(organization_id=organization_id) | Q(organization__isnull=True), is_active=True)
     recorded = 0
-    for endpoint in endpoints:
-        if event not in endpoint.events:
+    for endpoint_id, endpoint_organization_id, events in config_memo.memoized(
+            "webhooks:active-endpoints", _active_endpoints):
+        if endpoint_organization_id not in (organization_id, None) or event not in events:
             continue
         delivery = WebhookDelivery.objects.create(
-            endpoint=endpoint, event=event,
+            endpoint_id=endpoint_id, event=event,
             payload={"event": event, "created_at": timezone.now().isoformat(),
                      "organization_id": organization_id, "data": data})
         outbox_task_record(name="webhooks.tasks.webhook_deliver",
