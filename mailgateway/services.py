@@ -27,6 +27,7 @@ from . import exceptions as exc
 from . import selectors
 from .inbound import (
     authenticity,
+    bounce,
     classify,
     dedupe,
     identify,
@@ -385,29 +386,6 @@ def _automatic_body(parsed, verdict) -> str:
     return f"[{verdict.reason}] {parsed.subject}\n\n{text[:4000]}".strip()
 
 
-def _failure_reason(parsed: parse.ParsedMessage) -> str:
-    """The DSN's Diagnostic-Code (else Status) line, else the bounce's subject."""
-    try:
-        found = _dsn_fields(parsed)
-    except Exception:  # a malformed report: the subject says enough
-        found = {}
-    return found.get("diagnostic-code") or found.get("status") or parsed.subject[:500]
-
-
-def _dsn_fields(parsed: parse.ParsedMessage) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in parsed.message.walk():
-        if part.get_content_type() not in ("message/delivery-status",
-                                           "message/global-delivery-status"):
-            continue
-        blocks = part.get_payload() if part.is_multipart() else [part.get_payload()]
-        for line in "\n".join(str(block) for block in blocks).splitlines():
-            name = line.split(":", 1)[0].strip().lower()
-            if name in ("diagnostic-code", "status") and name not in found:
-                found[name] = line.strip()[:500]
-    return found
-
-
 def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
     """Mark our returned mail as not delivered, with an audit event on the ticket."""
     if not ids:
@@ -417,7 +395,7 @@ def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
     ).values_list("pk", "header_message_id", "to_address"))
     if not failed:
         return
-    reason = _failure_reason(parsed)
+    reason = bounce.failure_reason(parsed)
     OutboundMessage.objects.filter(pk__in=[pk for pk, _mid, _to in failed]).update(
         delivery_failed_at=timezone.now(), failure_reason=reason)
     for _pk, header_message_id, to_address in failed:
