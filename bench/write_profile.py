@@ -267,7 +267,7 @@ def ingest(measure, people) -> None:
 
     def sync():
         row, _created = services.inbound_message_store(raw=raw(), source="pipe")
-        row = services.inbound_message_process(inbound_id=row.pk)
+        row = services.inbound_message_process(inbound_id=row.pk, stored=row)
         assert row.status == InboundMessage.Status.THREADED, (row.status, row.reason)
 
     measure("ingest_sync", sync)
