@@ -26,7 +26,7 @@ from tickets import services as ticket_services
 from tickets.models import Message, Ticket, TicketEvent
 
 from . import exceptions as exc
-from . import selectors
+from . import inbound_reads, selectors
 from .inbound import (
     authenticity,
     bounce,
@@ -172,9 +172,7 @@ def _locked(inbound_id: int, stored: InboundMessage | None) -> InboundMessage:
     """The row locked, re-read in full unless `stored` is its pending instance."""
     if stored is not None and stored.pk != inbound_id:
         raise ValueError("stored is not the row inbound_id names")
-    found = None if stored is None else (
-        InboundMessage.objects.select_for_update().filter(pk=inbound_id)
-        .values_list("status", "attempts").first())
+    found = None if stored is None else inbound_reads.row_state_locked(pk=inbound_id)
     if found is None or found[0] != Status.PENDING:  # not handed over, missing or done
         return InboundMessage.objects.select_for_update().get(pk=inbound_id)
     stored.status, stored.attempts = found

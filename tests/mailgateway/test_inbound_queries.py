@@ -1,13 +1,14 @@
 """The MTA pipe's synchronous path (`ingest_email --sync`: store, then process the row just
 stored) costs a fixed number of statements (issue 16): the INSERT, then the row's status
 locked, the ticket with its requester locked, the reply (message, event, ticket) and the
-row's outcome. The stored row is not read again, nor the ticket twice."""
+row's outcome. The stored row is not read again, nor the ticket twice; the two locking
+reads are prepared once on PostgreSQL (mailgateway/inbound_reads.py)."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mailgateway import services
+from mailgateway import inbound_reads, services
 from mailgateway.message_ids import message_id_make
 from mailgateway.models import InboundMessage
 from tests.factories import TicketFactory
@@ -92,3 +93,26 @@ def test_a_stored_row_must_be_the_one_named(two_orgs):
     with pytest.raises(ValueError):
         services.inbound_message_process(inbound_id=first.pk, stored=second)
     assert InboundMessage.objects.filter(status=Status.PENDING).count() == 2
+
+
+def test_the_locking_reads_say_what_the_orm_queries_say(two_orgs, monkeypatch):
+    ticket = TicketFactory.create(requester=two_orgs.maria)
+    other = TicketFactory.create(requester=two_orgs.juan)
+    merged = TicketFactory.create(requester=two_orgs.maria)
+    Ticket.objects.filter(pk=merged.pk).update(merged_into=ticket)
+    row, _ = services.inbound_message_store(raw=raw_email(), source="pipe")
+    ids, numbers = {ticket.pk, 10 ** 9}, {other.number, merged.number, "ZZZ-999-99999"}
+
+    def read():
+        tickets = inbound_reads.tickets_locked(ids=ids, numbers=numbers)
+        return ([[getattr(t, f.attname) for f in Ticket._meta.concrete_fields]
+                 + [getattr(t.requester, f.attname) for f in t.requester._meta.concrete_fields]
+                 for t in tickets],
+                inbound_reads.row_state_locked(pk=row.pk),
+                inbound_reads.row_state_locked(pk=10 ** 9))
+
+    answer = read()
+    monkeypatch.setattr(inbound_reads, "prepared", lambda: False)
+    assert answer == read()
+    assert [values[0] for values in answer[0]] == sorted([ticket.pk, other.pk, merged.pk])
+    assert answer[1:] == ((Status.PENDING, 0), None)
