@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -43,7 +43,7 @@ from .inbound import (
 )
 from .inbound.dedupe import dedupe_key_for  # noqa: F401 (bench, callers)
 from .models import InboundMessage, OutboundMessage
-from .rows import rows_update
+from .rows import row_insert, rows_update
 
 Status = InboundMessage.Status
 _PROCESSED_FIELDS = ["status", "reason", "from_address", "subject", "is_automatic", "attempts",
@@ -73,19 +73,6 @@ def _row_new(raw: bytes, source: str, auth: authenticity.AuthVerdict | None
         auth_result=auth.result if auth else "", auth_reason=auth.reason if auth else "")
 
 
-def _insert(row: InboundMessage) -> bool:
-    """One INSERT; the unique key decides (a savepoint only inside a transaction)."""
-    try:
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        else:
-            row.save(force_insert=True)
-    except IntegrityError:  # delivered before (or concurrently)
-        return False
-    return True
-
-
 def inbound_message_store(*, raw: bytes, source: str,
                           auth: authenticity.AuthVerdict | None = None
                           ) -> tuple[InboundMessage, bool]:
@@ -96,14 +83,16 @@ def inbound_message_store(*, raw: bytes, source: str,
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise TypeError("raw must be bytes")
     row = _row_new(bytes(raw), source, auth)
-    if _insert(row):
-        return row, True
+    saved = row_insert(row)  # one INSERT: the unique key decides
+    if saved is not None:
+        return saved, True
     held = InboundMessage.objects.get(dedupe_key=row.dedupe_key)
     if not _different(held.content_hash, row):
         return held, False
     _flag_reused(row)
-    if _insert(row):
-        return row, True
+    saved = row_insert(row)
+    if saved is not None:
+        return saved, True
     return InboundMessage.objects.get(dedupe_key=row.dedupe_key), False
 
 
