@@ -148,7 +148,8 @@ def inbound_message_process(*, inbound_id: int, stored: InboundMessage | None = 
 
     `stored`: the row as `inbound_message_store` returned it, for a caller that processes
     at once what it stored (the MTA pipe): its raw bytes are not read again, only its
-    status and attempts, under the row's lock."""
+    status and attempts, under the row's lock. After an error that instance holds what
+    the failed attempt left in it, not what the database holds: read the row again."""
     with attachment_store.files_guard(), transaction.atomic():
         inbound = _locked(inbound_id, stored)
         if inbound.status != Status.PENDING:
