@@ -240,7 +240,7 @@ def ingest_costs(args, people) -> None:
     cpu = time.process_time()
     for raw in raws[:count]:  # what `ingest_email --sync` does per message
         row, _ = services.inbound_message_store(raw=raw, source="pipe")
-        services.inbound_message_process(inbound_id=row.pk)
+        services.inbound_message_process(inbound_id=row.pk, stored=row)
     sync = 1000 * (time.process_time() - cpu) / count
     cpu = time.process_time()
     ids = services.inbound_messages_store(raws=raws[count:], source="pipe")

@@ -14,6 +14,9 @@ server's share is not in it):
   (`outbound_message_send`, what `send_ticket_notification` runs) into the locmem backend;
 - notify_drained: the worker's drain (`outbox.drain`, what `outbox_drain` runs) over
   --repeat recorded confirmations: statements and CPU per email, claims and marks included;
+- ingest: the MTA pipe's synchronous path (`ingest_email --sync`: store, then process, one
+  threaded customer reply per call), and the worker's batches (`inbound_messages_store`,
+  then `process_inbound_batch` by 100) over --repeat replies: statements and CPU per message;
 - middleware: a trivial view through WSGIHandler with the first k middleware, for
   k = 0..all, anonymous and signed in: each middleware's CPU per request.
 The database (--database, default bench_write_profile) is created and migrated when
@@ -48,7 +51,8 @@ def arguments(argv=None) -> argparse.Namespace:
                         help="also a sampling profile per path (bench/results/pyinstrument_*.txt:"
                              " the call tree by wall time, less distorted than cProfile's)")
     parser.add_argument("--only", action="append",
-                        choices=("submit", "replies", "notify", "drained", "middleware"))
+                        choices=("submit", "replies", "notify", "drained", "ingest",
+                                 "middleware"))
     return parser.parse_args(argv)
 
 
@@ -264,6 +268,43 @@ def drained(measure, people) -> None:
           f"batch={settings.OUTBOX_DRAIN_BATCH} load={load()}", flush=True)
 
 
+def ingest(measure, people) -> None:
+    """The MTA pipe (`ingest_email --sync`) per message, then the worker's batches."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.mail_throughput import raw_reply
+    from mailgateway import services
+    from mailgateway.models import InboundMessage
+    from mailgateway.tasks import process_inbound_batch
+
+    number = people.inbound_tickets[0]
+    serial = iter(range(int(time.time() * 1000) * 1000, 10 ** 18))
+
+    def raw() -> bytes:
+        return raw_reply(number=number, email=people.inbound, n=next(serial))
+
+    def sync():
+        row, _created = services.inbound_message_store(raw=raw(), source="pipe")
+        row = services.inbound_message_process(inbound_id=row.pk, stored=row)
+        assert row.status == InboundMessage.Status.THREADED, (row.status, row.reason)
+
+    measure("ingest_sync", sync)
+    count = measure.args.repeat
+    raws = [raw() for _ in range(count)]
+    cpu, wall = time.process_time(), time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        ids = services.inbound_messages_store(raws=raws, source="pipe")
+        for start in range(0, len(ids), 100):
+            process_inbound_batch.run(ids[start:start + 100])
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert InboundMessage.objects.filter(
+        pk__in=ids, status=InboundMessage.Status.THREADED).count() == count
+    print(f"ingest_batched_queries_per_msg {len(queries.captured_queries) / count:.2f} "
+          f"cpu_ms={1000 * cpu / count:.2f} wall_ms={1000 * wall / count:.2f} n={count} "
+          f"batch=100 load={load()}", flush=True)
+
+
 def _recorded(kind: str, *, user, department, agent):
     """A ticket (and with agent_reply an agent's reply) and the email it recorded."""
     from mailgateway.models import OutboundMessage
@@ -330,11 +371,11 @@ def main(argv=None) -> None:
 
     people = fixtures.people_ensure(submitters=2, my_tickets=0, inbound_tickets=1)
     measure = Measure(args)
-    only = args.only or ["submit", "replies", "notify", "drained", "middleware"]
+    only = args.only or ["submit", "replies", "notify", "drained", "ingest", "middleware"]
     try:
         for name in only:
             {"submit": submit, "replies": replies, "notify": notify, "drained": drained,
-             "middleware": middleware}[name](measure, people)
+             "ingest": ingest, "middleware": middleware}[name](measure, people)
     finally:
         app.control.purge()
 

@@ -4,7 +4,9 @@ Every source stores the raw bytes first (`inbound_message_store`), then a task p
 the stored row (`inbound_message_process`): parse → classify → identify → thread →
 strip quotes → persist, in one transaction with the row locked. Bulk feeds store with
 `inbound_messages_store` (one INSERT) and process with `inbound_messages_process` (one
-transaction per batch, lookups prefetched: ~4 statements per message). A message whose
+transaction per batch, lookups prefetched: ~3 statements per message); one message is
+processed by the same code, as a batch of one (the MTA pipe hands over the row it stored,
+not read again: 9 statements, store and commits included). A message whose
 processing keeps failing is given up into the quarantine (`inbound_message_give_up`).
 Agents act on the quarantine with `inbound_message_attach`, `inbound_message_open_ticket` and
 `inbound_message_discard`.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,9 +26,10 @@ from tickets import services as ticket_services
 from tickets.models import Message, Ticket, TicketEvent
 
 from . import exceptions as exc
-from . import selectors
+from . import inbound_reads, selectors
 from .inbound import (
     authenticity,
+    bounce,
     classify,
     dedupe,
     identify,
@@ -40,6 +43,7 @@ from .inbound import (
 )
 from .inbound.dedupe import dedupe_key_for  # noqa: F401 (bench, callers)
 from .models import InboundMessage, OutboundMessage
+from .rows import row_insert, rows_update
 
 Status = InboundMessage.Status
 _PROCESSED_FIELDS = ["status", "reason", "from_address", "subject", "is_automatic", "attempts",
@@ -69,19 +73,6 @@ def _row_new(raw: bytes, source: str, auth: authenticity.AuthVerdict | None
         auth_result=auth.result if auth else "", auth_reason=auth.reason if auth else "")
 
 
-def _insert(row: InboundMessage) -> bool:
-    """One INSERT; the unique key decides (a savepoint only inside a transaction)."""
-    try:
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        else:
-            row.save(force_insert=True)
-    except IntegrityError:  # delivered before (or concurrently)
-        return False
-    return True
-
-
 def inbound_message_store(*, raw: bytes, source: str,
                           auth: authenticity.AuthVerdict | None = None
                           ) -> tuple[InboundMessage, bool]:
@@ -92,14 +83,16 @@ def inbound_message_store(*, raw: bytes, source: str,
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise TypeError("raw must be bytes")
     row = _row_new(bytes(raw), source, auth)
-    if _insert(row):
-        return row, True
+    saved = row_insert(row)  # one INSERT: the unique key decides
+    if saved is not None:
+        return saved, True
     held = InboundMessage.objects.get(dedupe_key=row.dedupe_key)
     if not _different(held.content_hash, row):
         return held, False
     _flag_reused(row)
-    if _insert(row):
-        return row, True
+    saved = row_insert(row)
+    if saved is not None:
+        return saved, True
     return InboundMessage.objects.get(dedupe_key=row.dedupe_key), False
 
 
@@ -147,17 +140,33 @@ def relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def inbound_message_process(*, inbound_id: int) -> InboundMessage:
-    """Process a stored message once. Does nothing unless it is pending."""
+def inbound_message_process(*, inbound_id: int, stored: InboundMessage | None = None
+                            ) -> InboundMessage:
+    """Process a stored message once. Does nothing unless it is pending. The same code as
+    a batch (`inbound_messages_process`) of one, except that the row is waited for, not
+    skipped, when another process holds it; its senders are looked up only when needed.
+
+    `stored`: the row as `inbound_message_store` returned it, for a caller that processes
+    at once what it stored (the MTA pipe): its raw bytes are not read again, only its
+    status and attempts, under the row's lock. After an error that instance holds what
+    the failed attempt left in it, not what the database holds: read the row again."""
     with attachment_store.files_guard(), transaction.atomic():
-        inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+        inbound = _locked(inbound_id, stored)
         if inbound.status != Status.PENDING:
             return inbound
-        inbound.attempts += 1
-        _pipeline(inbound, _prepare(inbound), batch=None)
-        _processed(inbound)
-        inbound.save(update_fields=_PROCESSED_FIELDS)
+        _rows_process([inbound], users=False)
     return inbound
+
+
+def _locked(inbound_id: int, stored: InboundMessage | None) -> InboundMessage:
+    """The row locked, re-read in full unless `stored` is its pending instance."""
+    if stored is not None and stored.pk != inbound_id:
+        raise ValueError("stored is not the row inbound_id names")
+    found = None if stored is None else inbound_reads.row_state_locked(pk=inbound_id)
+    if found is None or found[0] != Status.PENDING:  # not handed over, missing or done
+        return InboundMessage.objects.select_for_update().get(pk=inbound_id)
+    stored.status, stored.attempts = found
+    return stored
 
 
 def inbound_messages_process(*, inbound_ids: list[int]) -> dict[int, str]:
@@ -175,30 +184,20 @@ def inbound_messages_process(*, inbound_ids: list[int]) -> dict[int, str]:
                     .filter(pk__in=list(inbound_ids), status=Status.PENDING).order_by("pk"))
         if not rows:
             return {}
-        prepared = [_prepare(row) for row in rows]
-        batch = _Batch(prepared)
-        for row, work in zip(rows, prepared, strict=True):
-            row.attempts += 1
-            _pipeline(row, work, batch=batch)
-            _processed(row)
-        _rows_update(rows, _PROCESSED_FIELDS)
+        _rows_process(rows, users=True)
     return {row.pk: row.status for row in rows}
 
 
-def _rows_update(rows: list[InboundMessage], names: list[str]) -> None:
-    """UPDATE each row's fields in one executemany: what `bulk_update` does, without its
-    CASE WHEN expressions (which cost more Python than the processing itself)."""
-    connection = transaction.get_connection()
-    fields = [InboundMessage._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        quote(InboundMessage._meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in fields),
-        quote(InboundMessage._meta.pk.column))
-    params = [[field.get_db_prep_save(getattr(row, field.attname), connection)
-               for field in fields] + [row.pk] for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+def _rows_process(rows: list[InboundMessage], *, users: bool) -> None:
+    """Run the pipeline on locked pending rows and save them (in the caller's
+    transaction). `users`: look up every sender beforehand (one query for a batch)."""
+    prepared = [_prepare(row) for row in rows]
+    batch = _Batch(prepared, users=users)
+    for row, work in zip(rows, prepared, strict=True):
+        row.attempts += 1
+        _pipeline(row, work, batch=batch)
+        _processed(row)
+    rows_update(rows, _PROCESSED_FIELDS)
 
 
 def _processed(inbound: InboundMessage) -> None:
@@ -269,24 +268,34 @@ def _auth_verdict(inbound: InboundMessage, parsed) -> authenticity.AuthVerdict:
 
 
 class _Batch:
-    """What a batch's messages look up, read once for all of them."""
+    """What a batch's messages look up, read once for all of them: the tickets they may
+    thread to (read and locked on first use), their senders' users (beforehand, or with
+    `users=False` each when needed: `identify.SenderUser`)."""
 
-    def __init__(self, prepared: list[_Work]):
-        ids, numbers = set(), set()
-        for work in prepared:
-            if work.parsed is None:
-                continue
-            for refs in (thread.reference_ids(work.parsed), work.verdict.our_ids):
-                ticket_id, number = thread.candidates(parsed=work.parsed, ids=refs)
-                if ticket_id is not None:
-                    ids.add(ticket_id)
-                if number is not None:
-                    numbers.add(number)
-        self.tickets = thread.LockedTickets(ids=ids, numbers=numbers)
-        self.users = identify.sender_users(work.address for work in prepared)
+    def __init__(self, prepared: list[_Work], *, users: bool = True):
+        self._prepared = prepared
+        self._tickets: thread.LockedTickets | None = None
+        self.users = identify.sender_users(work.address for work in prepared) \
+            if users else None
+
+    @property
+    def tickets(self) -> thread.LockedTickets:
+        if self._tickets is None:
+            ids, numbers = set(), set()
+            for work in self._prepared:
+                if work.parsed is None:
+                    continue
+                for refs in (thread.reference_ids(work.parsed), work.verdict.our_ids):
+                    ticket_id, number = thread.candidates(parsed=work.parsed, ids=refs)
+                    if ticket_id is not None:
+                        ids.add(ticket_id)
+                    if number is not None:
+                        numbers.add(number)
+            self._tickets = thread.LockedTickets(ids=ids, numbers=numbers)
+        return self._tickets
 
 
-def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch | None) -> None:
+def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch) -> None:
     if work.parsed is None:
         _quarantine(inbound, reasons.UNREADABLE, parsed=None, notify=False)
         inbound.last_error = repr(work.error)[:4000]
@@ -301,16 +310,15 @@ def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch | None) -> 
         _quarantine(inbound, refused, parsed=parsed,
                     notify=refused == reasons.MESSAGE_ID_REUSED)
         return
-    user = identify.SenderUser(address, known=batch.users if batch else None)
-    tickets = batch.tickets if batch else None
+    user = identify.SenderUser(address, known=batch.users)
     if verdict.automatic:
-        _automatic(inbound, parsed, verdict, address, user, tickets)
+        _automatic(inbound, parsed, verdict, address, user, batch)
         return
     if not address:
         _quarantine(inbound, reasons.NO_SENDER, parsed=parsed, notify=False)
         return
     found = thread.find_ticket(parsed=parsed, ids=thread.reference_ids(parsed),
-                               address=address, user=user, tickets=tickets)
+                               address=address, user=user, tickets=batch.tickets)
     if found.ticket is None:
         # An agent's mail (STAFF_SENDER) would land as a customer message: agents answer
         # in the workspace.
@@ -321,7 +329,7 @@ def _pipeline(inbound: InboundMessage, work: _Work, *, batch: _Batch | None) -> 
     participants.cc_participants_add(ticket=found.ticket, parsed=parsed, author=author)
     message = persist.reply_record(ticket=found.ticket, parsed=parsed, body=reply_body(parsed),
                                    user=author, address=address, kind=Message.Kind.CUSTOMER,
-                                   ticket_locked=tickets is not None)
+                                   ticket_locked=True)
     inbound.status, inbound.reason = Status.THREADED, found.via
     inbound.ticket, inbound.ticket_message = found.ticket, message
 
@@ -358,15 +366,16 @@ def reply_body(parsed: parse.ParsedMessage) -> str:
     return ""
 
 
-def _automatic(inbound, parsed, verdict, address, user, tickets) -> None:
+def _automatic(inbound, parsed, verdict, address, user, batch: _Batch) -> None:
     inbound.status, inbound.reason = Status.AUTOMATIC, verdict.reason[:300]
     found = thread.find_ticket(parsed=parsed, ids=verdict.our_ids, address=address, user=user,
-                               check_sender=False, tickets=tickets) if verdict.our_ids else None
+                               check_sender=False, tickets=batch.tickets
+                               ) if verdict.our_ids else None
     if found is None or found.ticket is None:
         # Without our signed ids, an automatic mail threads by tag from an allowed sender
         # only (an out-of-office of the requester); a bounce never does.
         found = None if verdict.bounce else thread.find_ticket(
-            parsed=parsed, ids=[], address=address, user=user, tickets=tickets)
+            parsed=parsed, ids=[], address=address, user=user, tickets=batch.tickets)
     if found is None or found.ticket is None:
         return
     kind = Message.Kind.AUTOMATIC
@@ -377,35 +386,12 @@ def _automatic(inbound, parsed, verdict, address, user, tickets) -> None:
     inbound.ticket_message = persist.reply_record(
         ticket=found.ticket, parsed=parsed, body=_automatic_body(parsed, verdict),
         user=user.get(found.ticket), address=address, kind=kind, with_attachments=False,
-        ticket_locked=tickets is not None)
+        ticket_locked=True)
 
 
 def _automatic_body(parsed, verdict) -> str:
     text = parse.body_text(parsed, strip_quotes=True)
     return f"[{verdict.reason}] {parsed.subject}\n\n{text[:4000]}".strip()
-
-
-def _failure_reason(parsed: parse.ParsedMessage) -> str:
-    """The DSN's Diagnostic-Code (else Status) line, else the bounce's subject."""
-    try:
-        found = _dsn_fields(parsed)
-    except Exception:  # a malformed report: the subject says enough
-        found = {}
-    return found.get("diagnostic-code") or found.get("status") or parsed.subject[:500]
-
-
-def _dsn_fields(parsed: parse.ParsedMessage) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in parsed.message.walk():
-        if part.get_content_type() not in ("message/delivery-status",
-                                           "message/global-delivery-status"):
-            continue
-        blocks = part.get_payload() if part.is_multipart() else [part.get_payload()]
-        for line in "\n".join(str(block) for block in blocks).splitlines():
-            name = line.split(":", 1)[0].strip().lower()
-            if name in ("diagnostic-code", "status") and name not in found:
-                found[name] = line.strip()[:500]
-    return found
 
 
 def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
@@ -417,7 +403,7 @@ def _outbound_failed(*, ids: list[str], ticket: Ticket, parsed) -> None:
     ).values_list("pk", "header_message_id", "to_address"))
     if not failed:
         return
-    reason = _failure_reason(parsed)
+    reason = bounce.failure_reason(parsed)
     OutboundMessage.objects.filter(pk__in=[pk for pk, _mid, _to in failed]).update(
         delivery_failed_at=timezone.now(), failure_reason=reason)
     for _pk, header_message_id, to_address in failed:

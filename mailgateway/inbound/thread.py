@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from tickets import access, numbers
 from tickets.models import Ticket
 
+from .. import inbound_reads
 from ..message_ids import message_id_ticket
 from . import reasons
 from .identify import SenderUser
@@ -78,18 +78,15 @@ class LockedTickets:
         self.by_number: dict[str, Ticket] = {}
         if not ids and not numbers:
             return
-        query = Q(pk__in=ids) | Q(number__in=numbers)
-        self._lock(query)
+        self._lock(ids, numbers)
         # Tickets merged into another: mail to them threads to the survivor.
         survivors = {t.merged_into_id for t in self.by_id.values()
                      if t.merged_into_id} - set(self.by_id)
         if survivors:
-            self._lock(Q(pk__in=survivors))
+            self._lock(survivors, set())
 
-    def _lock(self, query) -> None:
-        for ticket in (Ticket.objects.select_related("requester")
-                       .select_for_update(of=("self",), no_key=True)
-                       .filter(query).order_by("pk")):
+    def _lock(self, ids: set, numbers: set) -> None:
+        for ticket in inbound_reads.tickets_locked(ids=ids, numbers=numbers):
             self.by_id[ticket.pk] = ticket
             self.by_number[ticket.number] = ticket
 

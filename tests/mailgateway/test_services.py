@@ -11,16 +11,18 @@ from tickets.models import Message, Ticket
 pytestmark = pytest.mark.django_db
 
 
-_MODE = {"batch": False}
+_MODE = {"batch": False, "pipe": False}
 
 
-@pytest.fixture(autouse=True, params=["one", "batch"])
+@pytest.fixture(autouse=True, params=["one", "pipe", "batch"])
 def processing_mode(request):
-    """Every rule holds whether a message is processed alone or in a batch (one
-    transaction for many messages, lookups prefetched)."""
+    """Every rule holds whether a message is processed alone (by its id, or the MTA pipe's
+    way: the row just stored handed over, not read again) or in a batch (one transaction
+    for many messages, lookups prefetched)."""
     _MODE["batch"] = request.param == "batch"
+    _MODE["pipe"] = request.param == "pipe"
     yield request.param
-    _MODE["batch"] = False
+    _MODE["batch"] = _MODE["pipe"] = False
 
 
 def ingest(raw: bytes) -> InboundMessage:
@@ -28,6 +30,8 @@ def ingest(raw: bytes) -> InboundMessage:
     if _MODE["batch"]:
         services.inbound_messages_process(inbound_ids=[row.pk])
         return InboundMessage.objects.get(pk=row.pk)
+    if _MODE["pipe"]:
+        return services.inbound_message_process(inbound_id=row.pk, stored=row)
     return services.inbound_message_process(inbound_id=row.pk)
 
 

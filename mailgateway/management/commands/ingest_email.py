@@ -77,8 +77,8 @@ class Command(BaseCommand):
 
     def _process(self, row: InboundMessage) -> InboundMessage:
         try:
-            if self.task is None:
-                return services.inbound_message_process(inbound_id=row.pk)
+            if self.task is None:  # the row just stored: not read again
+                return services.inbound_message_process(inbound_id=row.pk, stored=row)
             self.task.delay(row.pk)
         except Exception as error:  # stays pending; the beat re-queue retries it
             services.inbound_message_record_error(inbound_id=row.pk, error=repr(error))
