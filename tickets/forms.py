@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -186,7 +187,9 @@ class ReplyForm(forms.Form):
                               error_messages={"required": exc.MESSAGE_REQUIRED})
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, existing_bytes: int = 0, **kwargs):
+    def __init__(self, *args, existing_bytes: int | Callable[[], int] = 0, **kwargs):
+        """`existing_bytes`: the ticket's attachments so far, or a function that reads
+        them (called only when files are posted: a reply without any reads nothing)."""
         super().__init__(*args, **kwargs)
         self.existing_bytes = existing_bytes
 
@@ -198,7 +201,10 @@ class ReplyForm(forms.Form):
 
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
-        _attachment_errors(files, existing_bytes=self.existing_bytes)
+        if files:
+            existing = self.existing_bytes
+            _attachment_errors(files, existing_bytes=existing() if callable(existing)
+                               else existing)
         return files
 
 

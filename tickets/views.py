@@ -190,7 +190,7 @@ def ticket_reply(request, number: str):
     ticket = selectors.ticket_get_for_contact(user=request.user, number=number,
                                                write=True)
     form = ReplyForm(request.POST, request.FILES,
-                     existing_bytes=attachments.ticket_attachment_bytes(ticket=ticket))
+                     existing_bytes=lambda: attachments.ticket_attachment_bytes(ticket=ticket))
     if form.is_valid():
         was_resolved = ticket.is_resolved
         try:

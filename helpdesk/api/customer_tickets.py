@@ -245,7 +245,7 @@ class TicketReplyView(APIView):
         body = s.ReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         form = ReplyForm({"message": body.validated_data["body"]}, files_of(request),
-                         existing_bytes=attachments.ticket_attachment_bytes(ticket=ticket))
+                         existing_bytes=lambda: attachments.ticket_attachment_bytes(ticket=ticket))
         data = form_or_400(form, rename={"message": "body"})
         message = services.ticket_reply_create(
             ticket=ticket, author=request.user, body=data["message"],

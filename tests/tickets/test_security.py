@@ -294,3 +294,19 @@ def test_someone_elses_submission_key_does_not_reveal_their_ticket(client, two_o
     assert response.status_code == 302
     assert response["Location"] == reverse("tickets:submitted", args=[anas.number])
     assert anas.submission_key != key
+
+
+def test_a_reply_file_past_the_tickets_total_is_refused_with_what_it_already_holds(
+        client, two_orgs, marias_ticket, settings):
+    from django.db.models import Sum
+
+    held = Attachment.objects.filter(message__ticket=marias_ticket).aggregate(
+        total=Sum("size_bytes"))["total"]
+    assert held
+    settings.ATTACHMENT_MAX_TICKET_BYTES = held + 50
+    client.force_login(two_orgs.maria)
+    response = client.post(reverse("tickets:reply", args=[marias_ticket.number]),
+                           {"message": "one more", "attachments": [upload("y.txt", b"y" * 100)]})
+    assert response.status_code == 400
+    assert "may not add up to more than" in response.content.decode()
+    assert marias_ticket.messages.count() == 1
