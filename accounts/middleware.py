@@ -15,6 +15,14 @@ SESSION_LANGUAGE_KEY = "accounts:session_language"
 LANGUAGE_OFFER_KEY = "accounts:language_offer"
 
 
+def signed_in(request) -> bool:
+    """request.user.is_authenticated, without reading the user (nor the session) when the
+    request has no session at all: no session key means nobody is signed in
+    (django.contrib.auth.get_user reads the user id from the session), so an anonymous
+    request's lazy user is left to whatever needs it."""
+    return request.session.session_key is not None and request.user.is_authenticated
+
+
 class UserLanguageMiddleware:
     """The language chosen on the login page for this session, else the contact's profile
     language, wins over the browser's (runs after LocaleMiddleware)."""
@@ -24,7 +32,7 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         language = ""
-        if request.user.is_authenticated:
+        if signed_in(request):
             language = (request.session.get(SESSION_LANGUAGE_KEY, "")
                         or getattr(request.user, "language", ""))
             request.language_offer = request.session.get(LANGUAGE_OFFER_KEY, "")
@@ -44,7 +52,7 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        tz_name = getattr(request.user, "time_zone", "") if signed_in(request) else ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -61,10 +69,9 @@ class FirstLoginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
         if (
-            user.is_authenticated
-            and getattr(user, "needs_details_confirmation", False)
+            signed_in(request)
+            and getattr(request.user, "needs_details_confirmation", False)
             and not request.path.startswith(self.ALLOWED_PREFIXES)
         ):
             return redirect(reverse("accounts:confirm_details") + "?"
@@ -86,9 +93,9 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from . import services, two_factor
+        if signed_in(request):
+            from . import services, two_factor
 
-        if request.user.is_authenticated:
             if two_factor.session_pending(request) and not request.path.startswith(
                     self.ALLOWED_PREFIXES):
                 return redirect(reverse("accounts:two_factor_verify") + "?"
