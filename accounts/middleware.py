@@ -7,6 +7,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 
 # The language chosen on the login page, kept for the session when it differs from the
@@ -93,7 +94,13 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if signed_in(request):
+        if request.session.session_key is None:
+            # Nobody signed in; the answer still depends on the session cookie, as
+            # SessionMiddleware says when the user is read (Vary: Cookie) for shared caches.
+            response = self.get_response(request)
+            patch_vary_headers(response, ("Cookie",))
+            return response
+        if request.user.is_authenticated:
             from . import services, two_factor
 
             if two_factor.session_pending(request) and not request.path.startswith(

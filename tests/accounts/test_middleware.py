@@ -42,3 +42,11 @@ def test_with_a_session_the_user_decides(rf):
     assert signed_in(request) is False
     request.session.save()  # a session key now: the user is read
     assert request.session.session_key is not None and signed_in(request) is False
+
+
+def test_the_answer_still_varies_on_the_session_cookie(rf):
+    """As when the anonymous user was read from the (empty) session: a shared cache must not
+    hand an anonymous page to a signed-in browser."""
+    request = rf.get("/tickets/")
+    request.session, request.user = SessionStore(), Unread()
+    assert "Cookie" in TwoFactorMiddleware(view)(request)["Vary"]
