@@ -7,12 +7,21 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 
 # The language chosen on the login page, kept for the session when it differs from the
 # profile's (accounts.views.LoginView); the offer to save it shows on the next page only.
 SESSION_LANGUAGE_KEY = "accounts:session_language"
 LANGUAGE_OFFER_KEY = "accounts:language_offer"
+
+
+def signed_in(request) -> bool:
+    """request.user.is_authenticated, without reading the user (nor the session) when the
+    request has no session at all: no session key means nobody is signed in
+    (django.contrib.auth.get_user reads the user id from the session), so an anonymous
+    request's lazy user is left to whatever needs it."""
+    return request.session.session_key is not None and request.user.is_authenticated
 
 
 class UserLanguageMiddleware:
@@ -24,7 +33,7 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         language = ""
-        if request.user.is_authenticated:
+        if signed_in(request):
             language = (request.session.get(SESSION_LANGUAGE_KEY, "")
                         or getattr(request.user, "language", ""))
             request.language_offer = request.session.get(LANGUAGE_OFFER_KEY, "")
@@ -44,7 +53,7 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        tz_name = getattr(request.user, "time_zone", "") if signed_in(request) else ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -61,10 +70,9 @@ class FirstLoginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
         if (
-            user.is_authenticated
-            and getattr(user, "needs_details_confirmation", False)
+            signed_in(request)
+            and getattr(request.user, "needs_details_confirmation", False)
             and not request.path.startswith(self.ALLOWED_PREFIXES)
         ):
             return redirect(reverse("accounts:confirm_details") + "?"
@@ -86,9 +94,15 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from . import services, two_factor
-
+        if request.session.session_key is None:
+            # Nobody signed in; the answer still depends on the session cookie, as
+            # SessionMiddleware says when the user is read (Vary: Cookie) for shared caches.
+            response = self.get_response(request)
+            patch_vary_headers(response, ("Cookie",))
+            return response
         if request.user.is_authenticated:
+            from . import services, two_factor
+
             if two_factor.session_pending(request) and not request.path.startswith(
                     self.ALLOWED_PREFIXES):
                 return redirect(reverse("accounts:two_factor_verify") + "?"

@@ -1,11 +1,17 @@
 """Project middleware: the health checks (helpdesk.health), the proxy headers believed
-(accounts.client_ip) and the request id (helpdesk.request_id). Only /readyz makes a database
-query. The Content-Security-Policy is django-csp's own middleware (settings.MIDDLEWARE)."""
+(accounts.client_ip), the request id (helpdesk.request_id) and the Content-Security-Policy
+(settings.CONTENT_SECURITY_POLICY, built once by django-csp's build_policy). Only /readyz
+makes a database query."""
 
 from __future__ import annotations
 
+from functools import wraps
+from http import HTTPStatus
+
+from csp.constants import HEADER, HEADER_REPORT_ONLY, NONCE
+from csp.utils import build_policy
 from django.conf import settings
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, ImproperlyConfigured
 
 from accounts.client_ip import proxy_headers_believed
 
@@ -88,3 +94,70 @@ class NulCharacterMiddleware:
         if "\x00" in request.path_info or any(marker in query for marker in NUL_MARKERS):
             raise BadRequest(NUL_IN_REQUEST)
         return self.get_response(request)
+
+
+# django-csp leaves these to Django's debug pages (inline styles) when DEBUG is on.
+DEBUG_PAGE_STATUSES = (HTTPStatus.NOT_FOUND, HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
+def _policy_settings(report_only: bool) -> dict:
+    name = "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
+    return getattr(settings, name, None) or {}
+
+
+def policy_headers() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(header, policy, excluded path prefixes) for the enforced policy and, when configured,
+    the report-only one: the strings django-csp's CSPMiddleware sends on every response,
+    built once (build_policy, its public API). Nonces need a policy per response: refused."""
+    headers = []
+    for name, report_only in ((HEADER, False), (HEADER_REPORT_ONLY, True)):
+        config = _policy_settings(report_only)
+        directives = config.get("DIRECTIVES") or {}
+        if any(NONCE in value for value in directives.values() if isinstance(value, (list, tuple, set))):
+            raise ImproperlyConfigured("ContentSecurityPolicyMiddleware sends one policy for every "
+                                       "response: csp.constants.NONCE is not supported.")
+        policy = build_policy(report_only=report_only)
+        if policy:
+            headers.append((name, policy, tuple(config.get("EXCLUDE_URL_PREFIXES") or ())))
+    return tuple(headers)
+
+
+class ContentSecurityPolicyMiddleware:
+    """django-csp's CSPMiddleware without its per-response work: the policy (from
+    settings.CONTENT_SECURITY_POLICY, and _REPORT_ONLY when set) is built once, when the
+    stack is loaded, and set on each response that has no such header of its own (a view's
+    own policy: policy_update() below), except under EXCLUDE_URL_PREFIXES and on Django's
+    debug 404 and 500 pages with DEBUG on, as django-csp does. django-csp's view decorators
+    and its per-request nonce are not read (private attributes): use policy_update()."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.headers = policy_headers()
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code in DEBUG_PAGE_STATUSES and settings.DEBUG:
+            return response
+        for name, policy, excluded in self.headers:
+            if name not in response and not (excluded and request.path_info.startswith(excluded)):
+                response[name] = policy
+        return response
+
+
+def policy_update(directives: dict):
+    """A view decorator: the site's policy with these sources added (django-csp's
+    csp_update semantics, built once with build_policy(update=...)); the middleware then
+    leaves the response's Content-Security-Policy as it is."""
+
+    def decorator(view):
+        policy = build_policy(update=directives)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            response[HEADER] = policy
+            return response
+
+        return wrapped
+
+    return decorator

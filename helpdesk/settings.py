@@ -140,7 +140,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.RequestIdMiddleware",  # early: every log line of the request has it
     "helpdesk.middleware.NulCharacterMiddleware",  # PostgreSQL text cannot hold NUL: a 400
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",  # settings.CONTENT_SECURITY_POLICY
+    # settings.CONTENT_SECURITY_POLICY, built once (django-csp's build_policy)
+    "helpdesk.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -691,8 +692,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # with TRUSTED_PROXIES set only from one of those peers (helpdesk.middleware).
 REQUEST_ID_TRUST_HEADER = env.bool("REQUEST_ID_TRUST_HEADER", default=False)
 
-# Content-Security-Policy (django-csp) on every response: no inline script or style anywhere
-# (static/css, static/js), no framing, no plugins, forms post to this site only.
+# Content-Security-Policy on every response (helpdesk.middleware, in django-csp's settings
+# format): no inline script or style anywhere (static/css, static/js), no framing, no
+# plugins, forms post to this site only.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -2,17 +2,18 @@
 static files (static/vendor/swagger-ui, from the swagger-ui-dist package) under the site's
 strict Content-Security-Policy."""
 
-from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 
+from helpdesk.middleware import policy_update
+
 
 @require_GET
 @login_required
-@csp_update({"img-src": ["'self'", "data:"]})  # Swagger UI's icons are data: SVGs in its CSS
+@policy_update({"img-src": ["'self'", "data:"]})  # Swagger UI's icons are data: SVGs in its CSS
 def api_docs(request):
     return render(request, "api/docs.html")
 

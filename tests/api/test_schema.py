@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from csp.utils import build_policy
 from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +39,6 @@ def test_docs_are_served_from_our_static_files(client, two_orgs):
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
     assert "<script>" not in html and "style=" not in html and "http" not in html.lower()
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    # Swagger UI's data: icons, as django-csp's csp_update built it (helpdesk.middleware)
+    assert response.headers["Content-Security-Policy"] == build_policy(
+        update={"img-src": ["'self'", "data:"]})
