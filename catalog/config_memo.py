@@ -18,6 +18,7 @@ outage is seen at most that late.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -33,7 +35,7 @@ from django.db.models.signals import post_delete, post_save
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-GENERATION_KEY = "config-memo:generation"
+GENERATION_KEY = "helpdesk:config-memo:generation"
 MAX_AGE_SECONDS = 30.0
 
 _local = threading.local()  # per thread: the memo, its generation, the dirty flag
@@ -45,17 +47,41 @@ def _state():
     return _local
 
 
+@functools.cache
+def _redis():
+    """One redis-py client per process, reused (Django's cache builds a client per call,
+    which cost more than the read); its pool reconnects after a fork."""
+    options = settings.CACHES["default"].get("OPTIONS", {})
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=options.get("socket_connect_timeout"),
+        socket_timeout=options.get("socket_timeout"), retry_on_timeout=False)
+
+
+_down_until = [0.0]  # after a failed read, the cache is left alone CACHE_RETRY_SECONDS
+
+
 def _generation() -> str | None:
-    try:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            generation = uuid.uuid4().hex
-            cache.add(GENERATION_KEY, generation, timeout=None)
-            generation = cache.get(GENERATION_KEY)
-        return generation
-    except Exception:  # the cache is down: the memo's age alone decides
-        logger.debug("configuration generation not read", exc_info=True)
+    """The current generation (made when there is none), or None when it cannot be read."""
+    if time.monotonic() < _down_until[0]:
         return None
+    try:
+        if not settings.REDIS_URL:  # the tests' memo without Redis: Django's cache
+            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+            return cache.get(GENERATION_KEY)
+        client = _redis()
+        generation = client.get(GENERATION_KEY)
+        if generation is None:
+            client.set(GENERATION_KEY, uuid.uuid4().hex, nx=True)
+            generation = client.get(GENERATION_KEY)
+        return generation.decode() if generation is not None else None
+    except Exception:  # the memo's age alone decides until the cache answers again
+        _down_until[0] = time.monotonic() + settings.CACHE_RETRY_SECONDS
+        logger.warning("configuration generation not read", exc_info=True)
+        return None
+
+
+def current_generation() -> str | None:
+    return _generation()
 
 
 def enabled() -> bool:
@@ -81,7 +107,10 @@ def memoized(name: str, load: Callable[[], T]) -> T:
 def renew() -> None:
     """A new generation: every process reloads on its next read."""
     try:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        if settings.REDIS_URL:
+            _redis().set(GENERATION_KEY, uuid.uuid4().hex)
+        else:
+            cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:  # the memos' age renews them
         logger.warning("configuration generation not renewed", exc_info=True)
 
@@ -109,3 +138,4 @@ def reset() -> None:
     """Forget this thread's memo and dirty flag (tests, between two of them)."""
     state = _state()
     state.values, state.generation, state.loaded_at, state.dirty = {}, None, 0.0, False
+    _down_until[0] = 0.0

@@ -3,7 +3,6 @@ generation, renewed by every commit that changes a watched model, never stale fo
 process that made the change, bounded in age when the cache cannot say."""
 
 import pytest
-from django.core.cache import cache
 
 from catalog import config_memo, selectors
 from catalog.models import Department
@@ -39,10 +38,10 @@ def test_the_writer_reads_the_database_until_its_change_commits(
         department.save()
         assert memo() == 2 and memo() == 3  # uncommitted: never kept
     assert selectors.department_submittable(code="sipstation-general") is None
-    generation = cache.get(config_memo.GENERATION_KEY)
+    generation = config_memo.current_generation()
     for callback in callbacks:
         callback()  # the commit
-    assert cache.get(config_memo.GENERATION_KEY) != generation
+    assert config_memo.current_generation() != generation
     assert memo() == 4 and memo() == 4  # kept again, under the new generation
 
 
@@ -70,3 +69,17 @@ def test_without_the_cache_the_memo_is_kept_no_longer_than_its_age(memo, monkeyp
 def test_off_without_redis_every_read_loads(memo, settings):
     settings.CONFIG_MEMO = False
     assert memo() == 1 and memo() == 2
+
+
+def test_a_failed_generation_read_leaves_the_cache_alone_for_a_while(memo, monkeypatch,
+                                                                    settings):
+    calls = []
+
+    def down():
+        calls.append(1)
+        raise ConnectionError("Redis down")
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(config_memo, "_redis", lambda: type("R", (), {"get": lambda s, k: down()})())
+    assert memo() == 1 and memo() == 1 and memo() == 1  # kept, by its age
+    assert len(calls) == 1  # one attempt, then CACHE_RETRY_SECONDS without any
