@@ -522,9 +522,6 @@ OUTBOX_DISPATCH_MAX = env.int("OUTBOX_DISPATCH_MAX", default=10)
 OUTBOX_DRAINED_TASKS = ("mailgateway.tasks.send_ticket_notification",
                         "outbox.tasks.outbox_email_send")
 OUTBOX_DRAIN_FLAG_SECONDS = env.float("OUTBOX_DRAIN_FLAG_SECONDS", default=10.0)
-# A drain message is due this long after it is published (a countdown, not a wait in the
-# worker): what commits meanwhile joins its batch instead of costing a drain of its own.
-OUTBOX_DRAIN_GATHER_SECONDS = env.float("OUTBOX_DRAIN_GATHER_SECONDS", default=0.2)
 OUTBOX_DRAIN_BATCH = env.int("OUTBOX_DRAIN_BATCH", default=50)
 OUTBOX_DRAIN_ROUNDS = env.int("OUTBOX_DRAIN_ROUNDS", default=10)
 # Health (/readyz): the worker heartbeat (a beat task) and mail still unsent after N minutes.

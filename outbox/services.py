@@ -247,9 +247,8 @@ def outbox_drain_request(*, task_ids: list[int] | tuple = (), force: bool = Fals
             return SKIPPED
     except Exception as error:  # no cache: publish anyway (a drain too many is harmless)
         logger.warning("outbox drain flag not read: %r", error)
-    try:  # due after the gathering countdown (not for the sweep: what waits, waited)
-        gather = 0 if force else settings.OUTBOX_DRAIN_GATHER_SECONDS
-        celery_task(DRAIN_TASK).apply_async(countdown=gather or None)
+    try:
+        celery_task(DRAIN_TASK).apply_async()
     except Exception as error:  # the changes are committed; the sweep will try again
         logger.warning("outbox drain not requested: %r", error)
         _pause_broker()

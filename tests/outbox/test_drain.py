@@ -130,11 +130,3 @@ def test_a_broker_error_leaves_the_rows_to_the_sweep(broker, monkeypatch):
                         lambda **options: broker.append(("own", options)))
     assert services.outbox_tasks_sweep(older_than_seconds=0) == 2  # one by one, as before
     assert len([p for p in broker if p[0] == "own"]) == 2
-
-
-def test_a_drain_is_due_after_the_gathering_countdown_but_the_sweeps_at_once(broker, settings):
-    settings.OUTBOX_DRAIN_GATHER_SECONDS = 0.2
-    assert services.outbox_drain_request() == services.DISPATCHED
-    assert services.outbox_drain_request() == services.SKIPPED  # the flag: one is queued
-    assert services.outbox_drain_request(force=True) == services.DISPATCHED
-    assert [options.get("countdown") for _name, options in broker] == [0.2, None]
