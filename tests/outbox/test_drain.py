@@ -130,3 +130,43 @@ def test_a_broker_error_leaves_the_rows_to_the_sweep(broker, monkeypatch):
                         lambda **options: broker.append(("own", options)))
     assert services.outbox_tasks_sweep(older_than_seconds=0) == 2  # one by one, as before
     assert len([p for p in broker if p[0] == "own"]) == 2
+
+
+def test_rows_committed_during_a_drain_join_it_and_publish_no_drain_of_their_own(
+        broker, monkeypatch):
+    record(0)
+    assert services.outbox_drain_request() == services.DISPATCHED  # the flag is up
+    run = drain._run
+    added = []
+
+    def run_and_commit_more(rows):
+        if not added:  # while the first batch is sent, two more commits
+            added.extend([record(1), record(2)])
+            assert services.outbox_drain_request() == services.SKIPPED
+        return run(rows)
+
+    monkeypatch.setattr(drain, "_run", run_and_commit_more)
+    mail.outbox = []
+    assert drain.outbox_drain(run_id="run-1", batch=50) == 3
+    assert len(mail.outbox) == 3 and len(broker) == 1
+    # Caught up, the drain cleared the flag: the next commit publishes.
+    assert services.outbox_drain_request() == services.DISPATCHED
+
+
+def test_a_row_committed_as_the_drain_catches_up_is_taken_after_the_flag_is_cleared(
+        broker, monkeypatch):
+    """The commit saw the flag up (no drain of its own) just before the drain cleared it:
+    the drain's last look finds it."""
+    record(0)
+    services.outbox_drain_request()
+    clear = drain._flag_clear
+
+    def late_commit_then_clear():
+        record(1)
+        assert services.outbox_drain_request() == services.SKIPPED
+        return clear()
+
+    monkeypatch.setattr(drain, "_flag_clear", late_commit_then_clear)
+    mail.outbox = []
+    assert drain.outbox_drain(run_id="run-1", batch=50) == 2
+    assert len(mail.outbox) == 2 and len(broker) == 1
