@@ -221,7 +221,8 @@ def notify(measure, people) -> None:
     agent = User.objects.get(email=people.agent)
     for kind in ("created", "agent_reply"):
         rows = [_recorded(kind, user=user, department=department, agent=agent)
-                for _ in range(measure.args.repeat + min(measure.args.repeat, 100) + 2)]
+                for _ in range(measure.args.repeat + min(measure.args.repeat, 100) + 2
+                               + (min(measure.args.repeat, 200) if measure.args.pyinstrument else 0))]
         turn = iter(rows)
 
         def send(turn=turn):

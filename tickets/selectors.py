@@ -72,14 +72,21 @@ def organization_contact(*, ticket: Ticket, email: str):
             .order_by("pk").first())
 
 
-def ticket_get_for_contact(*, user, number: str, write: bool = False) -> Ticket:
+PAGE_RELATED = ("department__product", "requester", "deployment", "hardware_item",
+                "module_licence", "billing_responsibility")
+
+
+def ticket_get_for_contact(*, user, number: str, write: bool = False,
+                           for_page: bool = True) -> Ticket:
     """The ticket, or 404 exactly as for a ticket that does not exist. `write`: the user
-    is about to write to it (tickets.access.ticket_may_write decides too)."""
+    is about to write to it (tickets.access.ticket_may_write decides too). `for_page`:
+    with what its page shows joined; a form's POST that redirects reads the ticket alone
+    (the six joins cost more to compile than the rest of a reply; a page shown again after
+    an error reads them lazily)."""
+    tickets = tickets_visible_to(user=user)
     try:
-        ticket = (tickets_visible_to(user=user)
-                  .select_related("department__product", "requester", "deployment",
-                                  "hardware_item", "module_licence", "billing_responsibility")
-                  .get(number=number))
+        ticket = (tickets.select_related(*PAGE_RELATED) if for_page else tickets
+                  ).get(number=number)
     except Ticket.DoesNotExist as e:
         raise Http404 from e
     if write and not access.ticket_may_write(user=user, ticket=ticket):

@@ -188,7 +188,7 @@ def ticket_detail(request, number: str):
 @login_required
 def ticket_reply(request, number: str):
     ticket = selectors.ticket_get_for_contact(user=request.user, number=number,
-                                               write=True)
+                                               write=True, for_page=False)
     form = ReplyForm(request.POST, request.FILES,
                      existing_bytes=lambda: attachments.ticket_attachment_bytes(ticket=ticket))
     if form.is_valid():
