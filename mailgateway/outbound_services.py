@@ -162,9 +162,10 @@ class OutboundBatch:
             self.sent_messages.add((row.kind, row.ticket_message_id))
         if row.is_automatic:
             self.automatic_sent[(row.ticket_id, row.to_address.upper())] += 1
-        references, cc = self.threads.get(row.ticket_id, ([], []))
-        self.threads[row.ticket_id] = ([*references, row.header_message_id]
-                                       [-outbound.REFERENCES_MAX:], cc)
+        if row.ticket_id in self.threads:  # a ticket not read with the batch is read alone
+            references, cc = self.threads[row.ticket_id]
+            self.threads[row.ticket_id] = ([*references, row.header_message_id]
+                                           [-outbound.REFERENCES_MAX:], cc)
 
 
 def outbound_batch_prepare(*, header_message_ids: list[str]) -> OutboundBatch:

@@ -164,3 +164,18 @@ def test_a_drained_batch_of_ticket_emails_costs_one_statement_each_and_a_few_per
     assert event.data == {"outbound_id": row.pk, "mail_kind": row.kind, "to": row.to_address,
                           "message_id": row.header_message_id}
     assert event.actor_id is None and event.ticket_id == row.ticket_id
+
+
+def test_a_batch_send_adds_to_the_references_of_tickets_read_with_it_only():
+    """A ticket the batch did not read (its email went the single way) keeps being read
+    alone: no thread made of the batch's sends only, without its Cc or older references."""
+    row = OutboundMessage(pk=1, ticket_id=7, kind="created", header_message_id="<a@x>",
+                          to_address="m@acme.example", is_automatic=True)
+    batch = outbound_services.OutboundBatch(rows={}, claimed=set(),
+                                            threads={8: (["<old@x>"], ["cc@acme.example"])})
+    batch.sent(row)
+    assert 7 not in batch.threads
+    batch.sent(OutboundMessage(pk=2, ticket_id=8, kind="created", header_message_id="<b@x>",
+                               to_address="m@acme.example", is_automatic=True))
+    assert batch.threads[8] == (["<old@x>", "<b@x>"], ["cc@acme.example"])
+    assert batch.automatic_sent[(7, "M@ACME.EXAMPLE")] == 1
