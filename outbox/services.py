@@ -277,6 +277,12 @@ def _undispatch(task_ids, *, error: str) -> None:
 
 # --- claims ------------------------------------------------------------------------------
 
+def _claimable(now) -> Q:
+    """Rows no run holds: never claimed, or claimed longer than OUTBOX_SEND_CLAIM_SECONDS ago."""
+    return Q(claimed_at__isnull=True) | Q(
+        claimed_at__lt=now - dt.timedelta(seconds=settings.OUTBOX_SEND_CLAIM_SECONDS))
+
+
 def send_claim(*, model: type[SendClaimed], pk: int) -> str:
     """Claim one row (a SendClaimed model's fields) for sending, committed
     before the caller hands the mail to its backend: CLAIMED, SENT or GONE; raises
@@ -284,9 +290,8 @@ def send_claim(*, model: type[SendClaimed], pk: int) -> str:
     transaction (the claim has to survive a kill)."""
     now = timezone.now()
     claim_seconds = settings.OUTBOX_SEND_CLAIM_SECONDS
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - dt.timedelta(seconds=claim_seconds))
     with transaction.atomic():
-        updated = model.objects.filter(free, pk=pk, sent_at__isnull=True).update(
+        updated = model.objects.filter(_claimable(now), pk=pk, sent_at__isnull=True).update(
             claimed_at=now, send_attempts=F("send_attempts") + 1)
     if updated:
         return CLAIMED
@@ -306,11 +311,9 @@ def send_claim_many(*, model: type[SendClaimed], pks: list[int]) -> set[int]:
     if not pks:
         return set()
     now = timezone.now()
-    free = Q(claimed_at__isnull=True) | Q(
-        claimed_at__lt=now - dt.timedelta(seconds=settings.OUTBOX_SEND_CLAIM_SECONDS))
     with transaction.atomic():
         claimed = set(model.objects.select_for_update(skip_locked=True)
-                      .filter(free, pk__in=pks, sent_at__isnull=True)
+                      .filter(_claimable(now), pk__in=pks, sent_at__isnull=True)
                       .values_list("pk", flat=True))
         if claimed:
             model.objects.filter(pk__in=claimed).update(
